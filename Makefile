@@ -1,0 +1,35 @@
+# gosdxl — everyday targets. `make test` is what CI runs; nothing here needs a GPU.
+GO ?= go
+
+.PHONY: build test lint ptx kernels-check cuda-compile gpu-bundle bench
+
+build:
+	$(GO) build ./...
+
+test:
+	$(GO) test ./...
+
+lint:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Kernels: .cu -> committed PTX (needs nvcc, see scripts/install-cuda.sh).
+ptx:
+	bash scripts/ptx.sh build
+
+# Verifies PTX hashes against their sources and assembles every PTX for
+# sm_80 and sm_90 with ptxas, failing on register spills or local memory.
+kernels-check:
+	bash scripts/ptx.sh check
+
+# Compiles (does not run: that needs a GPU) all -tags cuda code and tests.
+cuda-compile:
+	$(GO) vet -tags cuda ./...
+	$(GO) test -tags cuda -count=1 -exec /bin/true ./...
+
+# Everything a GPU host without Go needs, in gpu-bundle/ (git-ignored).
+gpu-bundle:
+	bash scripts/gpu-bundle.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

@@ -1,0 +1,180 @@
+package weights
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// Preparer is implemented by layers that transform their weights once after
+// binding (nn.Conv2D repacks [O,I,KH,KW] to channels-last [O,KH,KW,I]).
+type Preparer interface {
+	PrepareWeights(b tensor.Backend)
+}
+
+// Binder fills layer structs from a Source through struct tags:
+//
+//	Weight *tensor.Tensor `weight:"weight"`          // required tensor
+//	Bias   *tensor.Tensor `weight:"bias,optional"`   // nil when absent
+//	Norm   nn.GroupNorm   `weight:"in_layers.0"`     // nested layer: prefix "in_layers.0."
+//	Blocks []Block        `weight:"transformer_blocks"` // element i: "transformer_blocks.i."
+//
+// A tensor field holding a tensor.Spec declares the expected shape. Binding
+// goes on past problems so that one error can list every missing tensor and
+// every shape mismatch; Unused then lists what nothing asked for.
+type Binder struct {
+	backend    tensor.Backend
+	src        Source
+	used       map[string]bool
+	missing    []string
+	mismatched []string
+	unreadable []string
+}
+
+// NewBinder prepares to bind tensors of src, uploaded to backend b.
+func NewBinder(b tensor.Backend, src Source) *Binder {
+	return &Binder{backend: b, src: src, used: map[string]bool{}}
+}
+
+// Bind fills the struct that dst points to, with every tag name prefixed by
+// prefix (for example "model.diffusion_model.").
+func (bd *Binder) Bind(prefix string, dst any) {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		panic(fmt.Sprintf("weights: Bind needs a pointer to a struct, got %T", dst))
+	}
+	bd.bindStruct(prefix, v.Elem())
+}
+
+// Err is nil when every required tensor was found with the expected shape;
+// otherwise one error lists them all.
+func (bd *Binder) Err() error {
+	if len(bd.missing)+len(bd.mismatched)+len(bd.unreadable) == 0 {
+		return nil
+	}
+	var parts []string
+	if len(bd.missing) > 0 {
+		parts = append(parts, fmt.Sprintf("%d missing tensors: %s", len(bd.missing), strings.Join(bd.missing, ", ")))
+	}
+	if len(bd.mismatched) > 0 {
+		parts = append(parts, fmt.Sprintf("%d tensors with the wrong shape or type: %s", len(bd.mismatched), strings.Join(bd.mismatched, "; ")))
+	}
+	if len(bd.unreadable) > 0 {
+		parts = append(parts, strings.Join(bd.unreadable, "; "))
+	}
+	return fmt.Errorf("%s: %s", bd.src.Path(), strings.Join(parts, "; "))
+}
+
+// Missing lists required tensors the source lacks.
+func (bd *Binder) Missing() []string { return append([]string{}, bd.missing...) }
+
+// Mismatched lists tensors found with another shape or an unusable dtype.
+func (bd *Binder) Mismatched() []string { return append([]string{}, bd.mismatched...) }
+
+// Unused lists the source's tensors that no layer asked for, leaving out
+// training-only keys every loader ignores (see Ignorable).
+func (bd *Binder) Unused() []string {
+	var out []string
+	for _, n := range bd.src.Names() {
+		if !bd.used[n] && !Ignorable(n) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+var tensorType = reflect.TypeOf((*tensor.Tensor)(nil))
+
+func (bd *Binder) bindStruct(prefix string, v reflect.Value) {
+	before := len(bd.missing) + len(bd.mismatched) + len(bd.unreadable)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag, ok := t.Field(i).Tag.Lookup("weight")
+		if !ok || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		bd.bindField(prefix+name, opts == "optional", v.Field(i))
+	}
+	// Only a fully bound layer is prepared: its tensors are all real.
+	if len(bd.missing)+len(bd.mismatched)+len(bd.unreadable) == before && v.CanAddr() {
+		if p, ok := v.Addr().Interface().(Preparer); ok {
+			p.PrepareWeights(bd.backend)
+		}
+	}
+}
+
+func (bd *Binder) bindField(name string, optional bool, f reflect.Value) {
+	switch {
+	case f.Type() == tensorType:
+		var want *tensor.Tensor
+		if !f.IsNil() {
+			want = f.Interface().(*tensor.Tensor)
+		}
+		got := bd.load(name, want, optional)
+		f.Set(reflect.ValueOf(got))
+	case f.Kind() == reflect.Struct:
+		bd.bindStruct(name+".", f)
+	case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
+		if !f.IsNil() {
+			bd.bindStruct(name+".", f.Elem())
+		}
+	case f.Kind() == reflect.Slice:
+		for i := 0; i < f.Len(); i++ {
+			bd.bindField(name+"."+strconv.Itoa(i), optional, f.Index(i))
+		}
+	default:
+		panic(fmt.Sprintf("weights: field %s has unsupported type %s", name, f.Type()))
+	}
+}
+
+// load fetches one tensor, checks it against the expected spec and uploads it.
+func (bd *Binder) load(name string, want *tensor.Tensor, optional bool) *tensor.Tensor {
+	e, ok := bd.src.Lookup(name)
+	if !ok {
+		if !optional {
+			bd.missing = append(bd.missing, name)
+		}
+		return nil
+	}
+	bd.used[name] = true
+	if !e.DType.IsFloat() {
+		bd.mismatched = append(bd.mismatched, fmt.Sprintf("%s: dtype %s, expected a float type", name, e.DType))
+		return nil
+	}
+	if want != nil && !want.Shape().Equal(e.Shape) {
+		bd.mismatched = append(bd.mismatched, fmt.Sprintf("%s: shape %v in the file, expected %v", name, e.Shape, want.Shape()))
+		return nil
+	}
+	raw, err := e.Bytes()
+	if err != nil {
+		bd.unreadable = append(bd.unreadable, fmt.Sprintf("%s: %v", name, err))
+		return nil
+	}
+	return bd.backend.FromRaw(e.DType, e.Shape, raw)
+}
+
+// Ignorable reports training-only or bookkeeping tensors that real SDXL
+// files carry and no inference code needs. A file's position_ids are never
+// trusted (merged checkpoints carry broken ones): positions are always 0..76.
+func Ignorable(name string) bool {
+	switch {
+	case strings.HasSuffix(name, "embeddings.position_ids"),
+		strings.HasSuffix(name, ".logit_scale"),
+		name == "denoiser.sigmas",
+		strings.HasPrefix(name, "model_ema."),
+		name == "alphas_cumprod", name == "alphas_cumprod_prev", name == "betas",
+		name == "log_one_minus_alphas_cumprod", name == "sqrt_alphas_cumprod",
+		name == "sqrt_one_minus_alphas_cumprod", name == "sqrt_recip_alphas_cumprod",
+		name == "sqrt_recipm1_alphas_cumprod", name == "posterior_variance",
+		name == "posterior_log_variance_clipped", name == "posterior_mean_coef1",
+		name == "posterior_mean_coef2", name == "lvlb_weights":
+		return true
+	}
+	return false
+}
