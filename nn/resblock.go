@@ -1,0 +1,67 @@
+package nn
+
+import "github.com/gosdxl/gosdxl/tensor"
+
+// ResBlock is the UNet residual block (SGM names): GroupNorm+SiLU and a 3×3
+// conv, plus the projected time embedding added per channel, GroupNorm+SiLU
+// and another 3×3 conv, added to the input (through a 1×1 conv when the
+// channel count changes).
+type ResBlock struct {
+	InNorm  GroupNorm `weight:"in_layers.0"`
+	InConv  Conv2D    `weight:"in_layers.2"`
+	Emb     Linear    `weight:"emb_layers.1"`
+	OutNorm GroupNorm `weight:"out_layers.0"`
+	OutConv Conv2D    `weight:"out_layers.3"`
+	// Skip is nil when in == out: the input is added as it is.
+	Skip *Conv2D `weight:"skip_connection"`
+}
+
+// ResBlockNormEps is the epsilon of the UNet ResBlocks' GroupNorms.
+const ResBlockNormEps = 1e-5
+
+// NewResBlock declares a block from in to out channels taking an embDim-wide
+// time embedding.
+func NewResBlock(in, out, embDim, groups int) ResBlock {
+	r := ResBlock{
+		InNorm:  NewGroupNorm(in, groups, ResBlockNormEps, true),
+		InConv:  NewConv2D(in, out, 3, 1, 1),
+		Emb:     NewLinear(embDim, out),
+		OutNorm: NewGroupNorm(out, groups, ResBlockNormEps, true),
+		OutConv: NewConv2D(out, out, 3, 1, 1),
+	}
+	if in != out {
+		skip := NewConv2D(in, out, 1, 1, 0)
+		r.Skip = &skip
+	}
+	return r
+}
+
+// Forward maps x [B,H,W,in] with the time embedding emb [B,embDim] to
+// [B,H,W,out]. emb is the raw embedding: the block applies SiLU itself.
+func (r *ResBlock) Forward(b tensor.Backend, x, emb *tensor.Tensor) *tensor.Tensor {
+	h := r.InNorm.Forward(b, x)
+	y := r.InConv.Forward(b, h)
+	b.Free(h)
+
+	act := b.Alloc(emb.DType(), emb.Shape()...)
+	b.Unary(act, emb, tensor.SiLU)
+	e := r.Emb.Forward(b, act)
+	b.Free(act)
+	out := r.Emb.Out()
+	b.Binary(y, y, e.Reshape(emb.Shape()[0], 1, 1, out), tensor.Add)
+	b.Free(e)
+
+	h = r.OutNorm.Forward(b, y)
+	b.Free(y)
+	y = r.OutConv.Forward(b, h)
+	b.Free(h)
+
+	if r.Skip == nil {
+		b.Binary(y, y, x, tensor.Add)
+		return y
+	}
+	s := r.Skip.Forward(b, x)
+	b.Binary(y, y, s, tensor.Add)
+	b.Free(s)
+	return y
+}

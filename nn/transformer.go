@@ -1,0 +1,98 @@
+package nn
+
+import "github.com/gosdxl/gosdxl/tensor"
+
+// TransformerBlock is SDXL's BasicTransformerBlock with pre-norm residuals:
+// self-attention, cross-attention to the text context, GEGLU feed-forward.
+type TransformerBlock struct {
+	Norm1 LayerNorm   `weight:"norm1"`
+	Attn1 Attention   `weight:"attn1"`
+	Norm2 LayerNorm   `weight:"norm2"`
+	Attn2 Attention   `weight:"attn2"`
+	Norm3 LayerNorm   `weight:"norm3"`
+	FF    FeedForward `weight:"ff"`
+}
+
+// TransformerLayerNormEps is the epsilon of the blocks' LayerNorms.
+const TransformerLayerNormEps = 1e-5
+
+// NewTransformerBlock declares a block of width dim attending to a
+// contextDim-wide text context, with heads heads.
+func NewTransformerBlock(dim, contextDim, heads int) TransformerBlock {
+	return TransformerBlock{
+		Norm1: NewLayerNorm(dim, TransformerLayerNormEps),
+		Attn1: NewAttention(dim, dim, heads),
+		Norm2: NewLayerNorm(dim, TransformerLayerNormEps),
+		Attn2: NewAttention(dim, contextDim, heads),
+		Norm3: NewLayerNorm(dim, TransformerLayerNormEps),
+		FF:    NewFeedForward(dim, 4*dim),
+	}
+}
+
+// Forward maps x [B,T,dim] to [B,T,dim], cross-attending to context [B,S,contextDim].
+func (t *TransformerBlock) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor.Tensor {
+	h := t.Norm1.Forward(b, x)
+	y := t.Attn1.Forward(b, h, nil)
+	b.Free(h)
+	b.Binary(y, y, x, tensor.Add)
+
+	h = t.Norm2.Forward(b, y)
+	a := t.Attn2.Forward(b, h, context)
+	b.Free(h)
+	b.Binary(y, y, a, tensor.Add)
+	b.Free(a)
+
+	h = t.Norm3.Forward(b, y)
+	f := t.FF.Forward(b, h)
+	b.Free(h)
+	b.Binary(y, y, f, tensor.Add)
+	b.Free(f)
+	return y
+}
+
+// SpatialTransformer runs transformer blocks over the pixels of a feature
+// map (SDXL's Transformer2DModel with linear projections): GroupNorm,
+// proj_in, the blocks, proj_out, plus the input as a residual.
+type SpatialTransformer struct {
+	Norm    GroupNorm          `weight:"norm"`
+	ProjIn  Linear             `weight:"proj_in"`
+	Blocks  []TransformerBlock `weight:"transformer_blocks"`
+	ProjOut Linear             `weight:"proj_out"`
+}
+
+// SpatialTransformerNormEps is the epsilon of the input GroupNorm: 1e-6,
+// unlike the 1e-5 of the ResBlocks around it.
+const SpatialTransformerNormEps = 1e-6
+
+// NewSpatialTransformer declares depth blocks of width dim.
+func NewSpatialTransformer(dim, contextDim, heads, depth, groups int) SpatialTransformer {
+	blocks := make([]TransformerBlock, depth)
+	for i := range blocks {
+		blocks[i] = NewTransformerBlock(dim, contextDim, heads)
+	}
+	return SpatialTransformer{
+		Norm:    NewGroupNorm(dim, groups, SpatialTransformerNormEps, false),
+		ProjIn:  NewLinear(dim, dim),
+		Blocks:  blocks,
+		ProjOut: NewLinear(dim, dim),
+	}
+}
+
+// Forward maps x [B,H,W,dim] to [B,H,W,dim]. Channels-last makes the
+// feature map a token sequence [B,H·W,dim] without any permutation.
+func (s *SpatialTransformer) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor.Tensor {
+	shape := x.Shape()
+	h := s.Norm.Forward(b, x)
+	seq := s.ProjIn.Forward(b, h.Reshape(shape[0], shape[1]*shape[2], shape[3]))
+	b.Free(h)
+	for i := range s.Blocks {
+		next := s.Blocks[i].Forward(b, seq, context)
+		b.Free(seq)
+		seq = next
+	}
+	y := s.ProjOut.Forward(b, seq)
+	b.Free(seq)
+	y = y.Reshape(shape...)
+	b.Binary(y, y, x, tensor.Add)
+	return y
+}
