@@ -1,0 +1,191 @@
+package sdxl
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const referenceDir = "../testdata/reference/"
+
+// referenceCases is the part of tiny-sdxl-a-cases.json the text side reads.
+type referenceCases struct {
+	Prompts map[string]struct {
+		Text       string             `json:"text"`
+		Tokenizer  referenceTokenized `json:"tokenizer"`
+		Tokenizer2 referenceTokenized `json:"tokenizer_2"`
+	} `json:"prompts"`
+	EncodePrompt []struct {
+		Index          int     `json:"index"`
+		Prompt         string  `json:"prompt"`
+		NegativePrompt *string `json:"negative_prompt"`
+	} `json:"encode_prompt"`
+	Chunked map[string]struct {
+		Prompt string             `json:"prompt"`
+		Chunks int                `json:"n_chunks"`
+		IDs    map[string][][]int `json:"ids"`
+	} `json:"chunked"`
+}
+
+type referenceTokenized struct {
+	IDs77          []int32  `json:"ids_77"`
+	IDsUntruncated []int32  `json:"ids_untruncated"`
+	Tokens         []string `json:"tokens"`
+}
+
+func loadReferenceCases(t testing.TB) referenceCases {
+	t.Helper()
+	raw, err := os.ReadFile(referenceDir + "tiny-sdxl-a-cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c referenceCases
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Prompts) == 0 {
+		t.Fatal("no prompts in the reference cases")
+	}
+	return c
+}
+
+func newTestTokenizer(t testing.TB) *Tokenizer {
+	t.Helper()
+	tok, err := NewTokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// The ids of both diffusers tokenizers, untruncated and laid out to 77, and
+// the BPE strings, for every reference prompt.
+func TestTokenizerMatchesTransformers(t *testing.T) {
+	tok := newTestTokenizer(t)
+	for name, p := range loadReferenceCases(t).Prompts {
+		t.Run(name, func(t *testing.T) {
+			ids1, err := tok.Encode(p.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids2, err := tok.EncodeBangAsPad(p.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name    string
+				content []int32
+				pad     int32
+				want    referenceTokenized
+			}{{"tokenizer", ids1, PadCLIPL, p.Tokenizer}, {"tokenizer_2", ids2, PadBigG, p.Tokenizer2}} {
+				untruncated := append(append([]int32{BOS}, c.content...), EOS)
+				if !slices.Equal(untruncated, c.want.IDsUntruncated) {
+					t.Errorf("%s untruncated:\n got %v\nwant %v", c.name, untruncated, c.want.IDsUntruncated)
+				}
+				if got := truncatedIDs(c.content, c.pad); !slices.Equal(got, c.want.IDs77) {
+					t.Errorf("%s ids_77:\n got %v\nwant %v", c.name, got, c.want.IDs77)
+				}
+				var tokens []string
+				for _, id := range untruncated {
+					tokens = append(tokens, tok.Token(id))
+				}
+				if !slices.Equal(tokens, c.want.Tokens) {
+					t.Errorf("%s tokens:\n got %q\nwant %q", c.name, tokens, c.want.Tokens)
+				}
+			}
+		})
+	}
+}
+
+// tokenizer-check.json holds explicit ids for the prompt where transformers
+// (no ftfy) and openai/CLIP disagree; we follow transformers.
+func TestTokenizerCheckCJK(t *testing.T) {
+	raw, err := os.ReadFile(referenceDir + "tokenizer-check.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check struct {
+		Prompts []struct {
+			Text         string  `json:"text"`
+			Transformers []int32 `json:"transformers_slow_no_ftfy"`
+		} `json:"prompts"`
+	}
+	if err := json.Unmarshal(raw, &check); err != nil {
+		t.Fatal(err)
+	}
+	tok := newTestTokenizer(t)
+	n := 0
+	for _, p := range check.Prompts {
+		if p.Transformers == nil {
+			continue
+		}
+		n++
+		got, err := tok.Encode(p.Text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, p.Transformers) {
+			t.Errorf("%q:\n got %v\nwant %v", p.Text, got, p.Transformers)
+		}
+	}
+	if n == 0 {
+		t.Fatal("tokenizer-check.json has no explicit ids")
+	}
+}
+
+func TestTokenizerBangAsPad(t *testing.T) {
+	tok := newTestTokenizer(t)
+	// diffusers' tokenizer_2 output for "! !! !!!" (a known upstream report):
+	// every "!" is the pad token, id 0.
+	got, err := tok.EncodeBangAsPad("! !! !!!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int32{0, 0, 0, 0, 0, 0}; !slices.Equal(got, want) {
+		t.Errorf("EncodeBangAsPad = %v, want %v", got, want)
+	}
+	// open_clip tokenizes the same text as "!</w>", "!!</w>", "!!!</w>".
+	plain, err := tok.Encode("! !! !!!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int32{256, 748, 995}; !slices.Equal(plain, want) {
+		t.Errorf("Encode = %v, want %v", plain, want)
+	}
+}
+
+func TestTokenizerRejectsInvalidUTF8(t *testing.T) {
+	tok := newTestTokenizer(t)
+	for _, encode := range []func(string) ([]int32, error){tok.Encode, tok.EncodeBangAsPad} {
+		_, err := encode("cat\xff dog")
+		if err == nil || !strings.Contains(err.Error(), "UTF-8") || !strings.Contains(err.Error(), "byte 3") {
+			t.Errorf("err = %v, want an invalid UTF-8 error naming byte 3", err)
+		}
+	}
+}
+
+func TestTokenizerSpecialTokensInText(t *testing.T) {
+	tok := newTestTokenizer(t)
+	got, err := tok.Encode("a<|endoftext|>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1] != EOS || tok.Token(got[0]) != "a</w>" {
+		t.Errorf("Encode = %v, want [a</w> EOS]", got)
+	}
+}
+
+func BenchmarkTokenize300(b *testing.B) {
+	tok := newTestTokenizer(b)
+	prompt := strings.Repeat("1girl, solo, long hair, looking at viewer, smile, open mouth, blue eyes, masterpiece, ", 10)
+	ids, _ := tok.Encode(prompt)
+	b.ReportMetric(float64(len(ids)), "tokens")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tok.Encode(prompt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
