@@ -47,6 +47,9 @@ type TextEncoderConfig struct {
 type VAEConfig struct {
 	Channels       []int `json:"channels"`
 	LatentChannels int   `json:"latent_channels"`
+	// ResBlocksPerLevel is the number of ResBlocks per encoder level (2 in
+	// SDXL; decoder levels have one more).
+	ResBlocksPerLevel int `json:"-"`
 }
 
 // Head size and norm group count are SDXL constants, not stored in files.
