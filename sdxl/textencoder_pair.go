@@ -1,0 +1,37 @@
+package sdxl
+
+import (
+	"github.com/gosdxl/gosdxl/weights"
+)
+
+// TextEncoders holds SDXL's two text encoders and the shared tokenizer.
+type TextEncoders struct {
+	CLIPL     *CLIPTextEncoder
+	BigG      *OpenCLIPTextEncoder
+	Tokenizer *Tokenizer
+}
+
+// NewTextEncoders declares both encoders from their configurations (as
+// weights.InferConfig reports them); Bind then loads their weights.
+func NewTextEncoders(cfg1, cfg2 weights.TextEncoderConfig) (*TextEncoders, error) {
+	e1, err := NewCLIPTextEncoder(cfg1)
+	if err != nil {
+		return nil, err
+	}
+	e2, err := NewOpenCLIPTextEncoder(cfg2)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := NewTokenizer()
+	if err != nil {
+		return nil, err
+	}
+	return &TextEncoders{CLIPL: e1, BigG: e2, Tokenizer: tok}, nil
+}
+
+// Bind loads both encoders' weights from their canonical prefixes; problems
+// are collected in bd (see weights.Binder.Err and Unused).
+func (e *TextEncoders) Bind(bd *weights.Binder) {
+	bd.Bind(weights.TextEncoder1Prefix, e.CLIPL)
+	bd.Bind(weights.TextEncoder2Prefix, e.BigG)
+}
