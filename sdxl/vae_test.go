@@ -1,0 +1,71 @@
+package sdxl
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
+)
+
+// bindTinyVAE binds the tiny checkpoint's VAE and fails unless every
+// first_stage_model.* tensor was used.
+func bindTinyVAE(t testing.TB, b tensor.Backend) *VAE {
+	t.Helper()
+	src := openTinyCheckpoint(t)
+	v := NewVAE(tinyVAEConfig)
+	bd := weights.NewBinder(b, src)
+	bd.Bind(weights.VAEPrefix, v)
+	if err := bd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range bd.Unused() {
+		if strings.HasPrefix(n, weights.VAEPrefix) {
+			t.Errorf("checkpoint tensor %s is not used by the VAE", n)
+		}
+	}
+	return v
+}
+
+func TestVAEDecodeMatchesDiffusers(t *testing.T) {
+	b := newTestCPU()
+	v := bindTinyVAE(t, b)
+	latents := golden(t, "vae/decode/latents")
+	z := golden(t, "vae/decode/z")
+	// The pipeline divides by VAEScale; check the constant against the golden.
+	for i := range z.data {
+		if want := latents.data[i] / VAEScale; z.data[i] != want {
+			t.Fatalf("z[%d] = %v, latents/VAEScale = %v", i, z.data[i], want)
+		}
+	}
+	out := v.Decode(b, nchwTensor(b, z))
+	compareNCHW(t, "vae/decode/out", b, out, golden(t, "vae/decode/out"))
+}
+
+func TestVAEEncodeMatchesDiffusers(t *testing.T) {
+	b := newTestCPU()
+	v := bindTinyVAE(t, b)
+	mean, logvar := v.Encode(b, nchwTensor(b, golden(t, "vae/encode/image")))
+	compareNCHW(t, "vae/encode/mean", b, mean, golden(t, "vae/encode/mean"))
+	compareNCHW(t, "vae/encode/logvar", b, logvar, golden(t, "vae/encode/logvar"))
+
+	lv := b.ToFloat32(logvar)
+	std := make([]float32, len(lv))
+	for i, x := range lv {
+		std[i] = float32(math.Exp(float64(x) / 2))
+	}
+	s := logvar.Shape()
+	compareNCHW(t, "vae/encode/std", b, b.FromFloat32(tensor.F32, s, std), golden(t, "vae/encode/std"))
+}
+
+func TestVAEEncodeRejectsBadImage(t *testing.T) {
+	b := newTestCPU()
+	v := NewVAE(tinyVAEConfig)
+	for _, shape := range []tensor.Shape{{1, 12, 16, 3}, {1, 16, 16, 4}, {16, 16, 3}} {
+		img := b.Alloc(tensor.F32, shape...)
+		if err := v.CheckEncodeInput(img); err == nil {
+			t.Errorf("image %v accepted", shape)
+		}
+	}
+}
