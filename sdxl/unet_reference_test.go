@@ -46,52 +46,63 @@ var (
 	modelGoldensErr  error
 )
 
-// loadModelGoldens reads the F32 (and I64, widened) tensors of the golden
-// file once.
+// loadModelGoldens reads the golden file once.
 func loadModelGoldens(t testing.TB) map[string]modelGolden {
 	t.Helper()
 	modelGoldensOnce.Do(func() {
-		raw, err := os.ReadFile(modelGoldenFile)
-		if err != nil {
-			modelGoldensErr = err
-			return
-		}
-		n := binary.LittleEndian.Uint64(raw[:8])
-		var header map[string]struct {
-			DType   string `json:"dtype"`
-			Shape   []int  `json:"shape"`
-			Offsets [2]int `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(raw[8:8+n], &header); err != nil {
-			modelGoldensErr = err
-			return
-		}
-		body := raw[8+n:]
-		modelGoldens = map[string]modelGolden{}
-		for name, h := range header {
-			b := body[h.Offsets[0]:h.Offsets[1]]
-			var data []float32
-			switch h.DType {
-			case "F32":
-				data = make([]float32, len(b)/4)
-				for i := range data {
-					data[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-				}
-			case "I64": // DPM-Solver's integer timesteps
-				data = make([]float32, len(b)/8)
-				for i := range data {
-					data[i] = float32(int64(binary.LittleEndian.Uint64(b[8*i:])))
-				}
-			default:
-				continue
-			}
-			modelGoldens[name] = modelGolden{shape: h.Shape, data: data}
-		}
+		modelGoldens, modelGoldensErr = readSafetensorsF32(modelGoldenFile)
 	})
 	if modelGoldensErr != nil {
 		t.Fatal(modelGoldensErr)
 	}
 	return modelGoldens
+}
+
+// readSafetensorsF32 reads the F32 tensors of a safetensors file, and its
+// I64 ones (DPM-Solver's integer timesteps) widened to float32.
+func readSafetensorsF32(path string) (map[string]modelGolden, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint64(raw[:8])
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(raw[8:8+n], &header); err != nil {
+		return nil, err
+	}
+	body := raw[8+n:]
+	out := map[string]modelGolden{}
+	for name, msg := range header {
+		if name == "__metadata__" {
+			continue
+		}
+		var h struct {
+			DType   string `json:"dtype"`
+			Shape   []int  `json:"shape"`
+			Offsets [2]int `json:"data_offsets"`
+		}
+		if err := json.Unmarshal(msg, &h); err != nil {
+			return nil, err
+		}
+		b := body[h.Offsets[0]:h.Offsets[1]]
+		var data []float32
+		switch h.DType {
+		case "F32":
+			data = make([]float32, len(b)/4)
+			for i := range data {
+				data[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+		case "I64":
+			data = make([]float32, len(b)/8)
+			for i := range data {
+				data[i] = float32(int64(binary.LittleEndian.Uint64(b[8*i:])))
+			}
+		default:
+			continue
+		}
+		out[name] = modelGolden{shape: h.Shape, data: data}
+	}
+	return out, nil
 }
 
 func golden(t testing.TB, name string) modelGolden {
