@@ -175,13 +175,16 @@ func TestPerImageTorchCPUUsesSeedPlusIndex(t *testing.T) {
 			t.Fatalf("image %d element %d differs from a lone generator seeded %d", i, j, 42+i)
 		}
 	}
-	// The diffusers convention draws one tensor: its first image equals a
-	// lone draw only when the per-image size is a multiple of 16, which
-	// holds for latents; the second image continues the same stream.
+	// The diffusers convention draws one tensor from one generator (checked
+	// against torch); its second image is not the seed+1 image.
 	gf := loadGolden(t, rngGoldensPath)
-	batched := NewTorchCPU(42, AVX2).Randn(2 * 4 * 128 * 96)
+	const latent = 4 * 128 * 96
+	batched := NewTorchCPU(42, AVX2).Randn(2 * latent)
 	if i := firstBitDifference(batched, gf.get(t, "rng/avx2/randn/seed42/2x4x128x96")); i >= 0 {
 		t.Fatalf("batched draw differs from torch at %d", i)
+	}
+	if firstBitDifference(batched[latent:], NewTorchCPU(43, AVX2).Randn(latent)) < 0 {
+		t.Fatal("batched second image equals the seed+1 image")
 	}
 	if _, err := NewPerImageTorchCPU(1, 0, AVX2); err == nil {
 		t.Fatal("batch 0 accepted")
