@@ -1,0 +1,83 @@
+package cpu_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/tensor/cpu"
+)
+
+// Benchmarks at SDXL shapes (a 32×32 latent, batch 2), reporting GFLOP/s.
+// Weights are F16, as in the checkpoint.
+
+func randTensor(b *cpu.Backend, dt tensor.DType, shape ...int) *tensor.Tensor {
+	r := rand.New(rand.NewPCG(1, 2))
+	data := make([]float32, tensor.Shape(shape).NumElements())
+	for i := range data {
+		data[i] = float32(r.NormFloat64() * 0.05)
+	}
+	return b.FromFloat32(dt, shape, data)
+}
+
+func reportFlops(bm *testing.B, flops float64) {
+	bm.ReportMetric(flops*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func benchLinear(bm *testing.B, m, k, n int) {
+	b := cpu.New()
+	x := randTensor(b, tensor.F32, m, k)
+	w := randTensor(b, tensor.F16, n, k)
+	bias := randTensor(b, tensor.F16, n)
+	dst := b.Alloc(tensor.F32, m, n)
+	bm.ResetTimer()
+	for bm.Loop() {
+		b.Linear(dst, x, w, bias)
+	}
+	reportFlops(bm, 2*float64(m)*float64(k)*float64(n))
+}
+
+func BenchmarkLinear_M2048_K640_N640(bm *testing.B)  { benchLinear(bm, 2048, 640, 640) }
+func BenchmarkLinear_M2048_K640_N5120(bm *testing.B) { benchLinear(bm, 2048, 640, 5120) }
+func BenchmarkLinear_M2048_K2560_N640(bm *testing.B) { benchLinear(bm, 2048, 2560, 640) }
+func BenchmarkLinear_M154_K2048_N640(bm *testing.B)  { benchLinear(bm, 154, 2048, 640) }
+
+func benchConv(bm *testing.B, batch, h, w, cin, cout, k, stride int) {
+	b := cpu.New()
+	pad := k / 2
+	x := randTensor(b, tensor.F32, batch, h, w, cin)
+	wt := randTensor(b, tensor.F16, cout, k, k, cin)
+	bias := randTensor(b, tensor.F16, cout)
+	ho, wo := (h+2*pad-k)/stride+1, (w+2*pad-k)/stride+1
+	dst := b.Alloc(tensor.F32, batch, ho, wo, cout)
+	bm.ResetTimer()
+	for bm.Loop() {
+		b.Conv2D(dst, x, wt, bias, stride, pad)
+	}
+	reportFlops(bm, 2*float64(batch*ho*wo)*float64(k*k*cin)*float64(cout))
+}
+
+func BenchmarkConv3x3_640_B2_32x32(bm *testing.B)    { benchConv(bm, 2, 32, 32, 640, 640, 3, 1) }
+func BenchmarkConv3x3_320_B2_32x32(bm *testing.B)    { benchConv(bm, 2, 32, 32, 320, 320, 3, 1) }
+func BenchmarkConv3x3_1280_B2_16x16(bm *testing.B)   { benchConv(bm, 2, 16, 16, 1280, 1280, 3, 1) }
+func BenchmarkConv3x3s2_320_B2_32x32(bm *testing.B)  { benchConv(bm, 2, 32, 32, 320, 320, 3, 2) }
+func BenchmarkConv3x3_4to320_B2_32x32(bm *testing.B) { benchConv(bm, 2, 32, 32, 4, 320, 3, 1) }
+
+func benchAttention(bm *testing.B, batch, tq, tk, width, heads int) {
+	b := cpu.New()
+	q := randTensor(b, tensor.F32, batch, tq, width)
+	k := randTensor(b, tensor.F32, batch, tk, width)
+	v := randTensor(b, tensor.F32, batch, tk, width)
+	dst := b.Alloc(tensor.F32, batch, tq, width)
+	bm.ResetTimer()
+	for bm.Loop() {
+		b.Attention(dst, q, k, v, heads, false)
+	}
+	reportFlops(bm, 4*float64(batch)*float64(tq)*float64(tk)*float64(width))
+}
+
+func BenchmarkAttention_T1024_10heads_B2(bm *testing.B) { benchAttention(bm, 2, 1024, 1024, 640, 10) }
+func BenchmarkAttention_T1024_ctx77_10heads_B2(bm *testing.B) {
+	benchAttention(bm, 2, 1024, 77, 640, 10)
+}
+func BenchmarkAttention_T4096_5heads_B1(bm *testing.B) { benchAttention(bm, 1, 4096, 4096, 320, 5) }
