@@ -10,6 +10,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -19,6 +20,12 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// Output streams; tests replace them to read what a run printed.
+var (
+	stdout io.Writer = os.Stdout
+	stderr io.Writer = os.Stderr
+)
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -41,7 +48,7 @@ func run(args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "gen:", err)
+	fmt.Fprintln(stderr, "gen:", err)
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Default checkpoint and the settings Animagine XL 4.0's model card
+// recommends.
+const (
+	defaultModel    = "weights/animagine-xl-4.0.safetensors"
+	defaultWidth    = 832
+	defaultHeight   = 1216
+	defaultSteps    = 28
+	defaultCFG      = 5.0
+	defaultSampler  = "euler_a"
+	defaultStrength = 0.75 // A1111's img2img default; diffusers' is 0.3
+)
+
+// options is everything a generation needs from the command line.
+type options struct {
+	model        string
+	prompt       string
+	negative     optionalString // not given → zero negative conditioning
+	width        int
+	height       int
+	steps        int
+	cfg          float64
+	sampler      string
+	schedule     string
+	seed         optionalUint
+	batch        int
+	initImage    string
+	strength     float64
+	device       string
+	out          string
+	overwrite    bool
+	dump         string
+	compat       string
+	promptSyntax string
+	quiet        bool
+	from         string
+	rng          string
+
+	set map[string]bool // flags given explicitly, by canonical name
+}
+
+// optionalString tells "not given" from "given as empty".
+type optionalString struct {
+	value string
+	set   bool
+}
+
+func (o *optionalString) String() string { return o.value }
+func (o *optionalString) Set(s string) error {
+	o.value, o.set = s, true
+	return nil
+}
+
+type optionalUint struct {
+	value uint64
+	set   bool
+}
+
+func (o *optionalUint) String() string {
+	if !o.set {
+		return ""
+	}
+	return strconv.FormatUint(o.value, 10)
+}
+func (o *optionalUint) Set(s string) error {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("must be a whole number from 0 to %d", uint64(math.MaxUint64))
+	}
+	o.value, o.set = v, true
+	return nil
+}
+
+// aliases maps short flag names to their canonical long names.
+var aliases = map[string]string{"p": "prompt", "n": "negative", "q": "quiet"}
+
+// newFlagSet declares every generation flag on a fresh FlagSet writing its
+// messages to w.
+func newFlagSet(o *options, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(&o.model, "model", defaultModel, "")
+	fs.StringVar(&o.prompt, "prompt", "", "")
+	fs.StringVar(&o.prompt, "p", "", "")
+	fs.Var(&o.negative, "negative", "")
+	fs.Var(&o.negative, "n", "")
+	fs.IntVar(&o.width, "width", defaultWidth, "")
+	fs.IntVar(&o.height, "height", defaultHeight, "")
+	fs.IntVar(&o.steps, "steps", defaultSteps, "")
+	fs.Float64Var(&o.cfg, "cfg", defaultCFG, "")
+	fs.StringVar(&o.sampler, "sampler", defaultSampler, "")
+	fs.StringVar(&o.schedule, "schedule", "", "")
+	fs.Var(&o.seed, "seed", "")
+	fs.IntVar(&o.batch, "batch", 1, "")
+	fs.StringVar(&o.initImage, "init-image", "", "")
+	fs.Float64Var(&o.strength, "strength", defaultStrength, "")
+	fs.StringVar(&o.device, "device", "auto", "")
+	fs.StringVar(&o.out, "out", "", "")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "")
+	fs.StringVar(&o.dump, "dump", "", "")
+	fs.StringVar(&o.compat, "compat", "gosdxl", "")
+	fs.StringVar(&o.promptSyntax, "prompt-syntax", "a1111", "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.StringVar(&o.from, "from", "", "")
+	fs.StringVar(&o.rng, "rng", "torch-cpu", "")
+	fs.Usage = func() { fmt.Fprint(w, usageText) }
+	return fs
+}
+
+const usageText = `Usage: gen [flags]            generate images
+       gen pull               download the default checkpoint
+       gen inspect FILE       describe a checkpoint or a generated PNG
+       gen tokenize -p TEXT   show token ids and prompt weights
+
+Prompt:
+  -p, --prompt TEXT        what to draw (Animagine: "1girl, name, series, rating, ..., masterpiece")
+  -n, --negative TEXT      what to avoid; omitted = zero negative conditioning, "" = the empty prompt encoded
+      --prompt-syntax S    a1111 (weights like (word:1.2), prompts over 75 tokens in chunks) or none
+Image:
+      --width N            width in pixels, a multiple of 8 (default 832)
+      --height N           height in pixels, a multiple of 8 (default 1216)
+      --batch N            images per run (default 1)
+      --init-image FILE    start from this PNG/JPEG (img2img); its size is the output size
+      --strength X         img2img: how much to change, in (0, 1] (default 0.75, as A1111; diffusers uses 0.3)
+Sampling:
+      --steps N            denoising steps (default 28)
+      --cfg X              classifier-free guidance scale (default 5)
+      --sampler NAME       euler_a (default), euler, dpmpp_2m, dpmpp_2m_sde, ddim, lms, heun
+      --schedule NAME      karras or exponential (default: the sampler's own)
+      --seed N             random seed (default: random; always printed)
+      --rng NAME           noise generator: torch-cpu (torch.Generator("cpu"), the only one so far)
+      --compat MODE        gosdxl (default: A1111 prompt syntax, chunking, seed+i per image) or
+                           diffusers (exactly StableDiffusionXL(Img2Img)Pipeline: 77 tokens, batched noise)
+Model and device:
+      --model PATH         checkpoint file or diffusers folder (default weights/animagine-xl-4.0.safetensors,
+                           downloaded when missing)
+      --device D           auto (default), cpu or cuda
+Output:
+      --out FILE           output PNG (default out/<seed>.png); never overwritten: -1, -2, ... are added
+      --overwrite          replace existing files instead
+      --dump DIR           write intermediate tensors (conditioning, latents, image) as safetensors
+      --from FILE          regenerate a PNG from its metadata; flags given explicitly override it
+  -q, --quiet              no progress bar
+`
+
+// parseOptions reads the generation flags. Errors are usage errors (exit
+// status 2) naming the flag.
+func parseOptions(args []string, w io.Writer) (*options, error) {
+	o := &options{set: map[string]bool{}}
+	fs := newFlagSet(o, w)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q (a prompt goes after -p)", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) {
+		name := f.Name
+		if long, ok := aliases[name]; ok {
+			name = long
+		}
+		o.set[name] = true
+	})
+	if o.from != "" {
+		if err := applyFrom(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, o.validate(w)
+}
+
+// validate checks every value, in flag order, and warns about legal but
+// unusual ones.
+func (o *options) validate(warn io.Writer) error {
+	if strings.TrimSpace(o.prompt) == "" && !o.set["prompt"] {
+		return usagef("no prompt: give one with -p \"...\" (see gen -h)")
+	}
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"width", o.width}, {"height", o.height}} {
+		if d.v < 8 || d.v%8 != 0 {
+			return usagef("--%s %d: must be a positive multiple of 8", d.name, d.v)
+		}
+	}
+	if o.initImage == "" && !isSDXLResolution(o.width, o.height) {
+		fmt.Fprintf(warn, "gen: warning: %dx%d is not one of the SDXL training resolutions (%s); expect weaker images\n",
+			o.width, o.height, sdxlResolutionList())
+	}
+	if o.steps < 1 {
+		return usagef("--steps %d: must be at least 1", o.steps)
+	}
+	if math.IsNaN(o.cfg) || math.IsInf(o.cfg, 0) {
+		return usagef("--cfg %v: must be a finite number", o.cfg)
+	}
+	if _, ok := findSampler(o.sampler); !ok {
+		return usagef("--sampler %q: unknown; valid samplers: %s", o.sampler, samplerNames())
+	}
+	if _, ok := schedules[o.schedule]; !ok {
+		return usagef("--schedule %q: unknown; valid schedules: %s", o.schedule, scheduleNames())
+	}
+	if o.batch < 1 {
+		return usagef("--batch %d: must be at least 1", o.batch)
+	}
+	if !(o.strength > 0 && o.strength <= 1) {
+		return usagef("--strength %v: must be in (0, 1]", o.strength)
+	}
+	if o.set["strength"] && o.initImage == "" {
+		return usagef("--strength needs --init-image")
+	}
+	if o.initImage != "" {
+		if int(float64(o.steps)*o.strength) < 1 {
+			return usagef("--steps %d with --strength %v leaves no denoising step (int(steps·strength) = 0)", o.steps, o.strength)
+		}
+		if f, err := os.Open(o.initImage); err != nil {
+			return usagef("--init-image: %v", err)
+		} else {
+			f.Close()
+		}
+	}
+	switch o.device {
+	case "auto", "cpu", "cuda":
+	default:
+		return usagef("--device %q: must be auto, cpu or cuda", o.device)
+	}
+	switch o.compat {
+	case "gosdxl", "diffusers":
+	default:
+		return usagef("--compat %q: must be gosdxl or diffusers", o.compat)
+	}
+	switch o.promptSyntax {
+	case "a1111", "none":
+	default:
+		return usagef("--prompt-syntax %q: must be a1111 or none", o.promptSyntax)
+	}
+	if o.rng != "torch-cpu" {
+		return usagef("--rng %q: only torch-cpu is available", o.rng)
+	}
+	return nil
+}
+
+// SDXL was trained on these sizes (about one megapixel, multiples of 64).
+var sdxlResolutions = [][2]int{
+	{1024, 1024}, {1152, 896}, {896, 1152}, {1216, 832}, {832, 1216},
+	{1344, 768}, {768, 1344}, {1536, 640}, {640, 1536},
+}
+
+func isSDXLResolution(w, h int) bool {
+	for _, r := range sdxlResolutions {
+		if r[0] == w && r[1] == h {
+			return true
+		}
+	}
+	return false
+}
+
+func sdxlResolutionList() string {
+	s := make([]string, len(sdxlResolutions))
+	for i, r := range sdxlResolutions {
+		s[i] = fmt.Sprintf("%dx%d", r[0], r[1])
+	}
+	return strings.Join(s, ", ")
+}
