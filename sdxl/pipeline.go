@@ -1,0 +1,88 @@
+package sdxl
+
+import (
+	"fmt"
+	"image"
+	"math"
+)
+
+// Compat selects whose behaviour the pipeline reproduces.
+type Compat int
+
+const (
+	// CompatGosdxl: A1111 prompt syntax and chunking, image i seeded seed+i.
+	CompatGosdxl Compat = iota
+	// CompatDiffusers: exactly StableDiffusionXLPipeline /
+	// StableDiffusionXLImg2ImgPipeline (77-token truncation, one generator
+	// drawing the whole batch at once).
+	CompatDiffusers
+)
+
+// Request describes one txt2img or img2img run.
+type Request struct {
+	Prompt string
+	// Negative is used when HasNegative is set; otherwise the negative
+	// conditioning is zeros (force_zeros_for_empty_prompt), which is not
+	// the same as an encoded empty prompt.
+	Negative    string
+	HasNegative bool
+	Width       int // ignored for img2img: the init image's size is used
+	Height      int
+	Steps       int
+	CFGScale    float64
+	Sampler     string // sampler name, as the sampler package knows it
+	Schedule    string // "" = the sampler's own
+	Seed        uint64
+	Batch       int
+	InitImage   image.Image // nil for txt2img
+	Strength    float64     // img2img: fraction of the schedule run
+	Compat      Compat
+	Syntax      Syntax
+	// DumpDir, when set, receives intermediate tensors as safetensors.
+	DumpDir string
+	// OnStep is called after each denoising step with the step number
+	// (1-based) and the number of steps run.
+	OnStep func(step, total int)
+}
+
+// Result holds the 8-bit images and the seed that reproduces each alone
+// (seed+i in gosdxl mode; the shared seed in diffusers mode).
+type Result struct {
+	Images []*image.NRGBA
+	Seeds  []uint64
+	Width  int
+	Height int
+}
+
+// latentShape is [B, 4, H/8, W/8].
+type latentShape struct{ b, c, h, w int }
+
+func (s latentShape) size() int     { return s.b * s.c * s.h * s.w }
+func (s latentShape) perImage() int { return s.c * s.h * s.w }
+
+// checkRequest rejects what the pipeline cannot run; the CLI checks the
+// same things earlier with flag names in the message.
+func checkRequest(r *Request) error {
+	switch {
+	case r.Steps < 1:
+		return fmt.Errorf("steps %d: must be at least 1", r.Steps)
+	case r.Batch < 1:
+		return fmt.Errorf("batch %d: must be at least 1", r.Batch)
+	case r.InitImage == nil && (r.Width%8 != 0 || r.Height%8 != 0 || r.Width < 8 || r.Height < 8):
+		return fmt.Errorf("size %dx%d: width and height must be positive multiples of 8", r.Width, r.Height)
+	case math.IsNaN(r.CFGScale) || math.IsInf(r.CFGScale, 0):
+		return fmt.Errorf("cfg scale %v: must be finite", r.CFGScale)
+	case r.InitImage != nil && !(r.Strength > 0 && r.Strength <= 1):
+		return fmt.Errorf("strength %v: must be in (0, 1]", r.Strength)
+	}
+	if r.InitImage != nil {
+		b := r.InitImage.Bounds()
+		if b.Dx()%8 != 0 || b.Dy()%8 != 0 || b.Dx() < 8 || b.Dy() < 8 {
+			return fmt.Errorf("init image size %dx%d: width and height must be positive multiples of 8", b.Dx(), b.Dy())
+		}
+		if int(float64(r.Steps)*r.Strength) < 1 {
+			return fmt.Errorf("steps %d × strength %v leaves no denoising step", r.Steps, r.Strength)
+		}
+	}
+	return nil
+}
