@@ -1,0 +1,212 @@
+//go:build cuda
+
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// Backend runs tensor.Backend operations on one NVIDIA GPU. Its methods may be
+// called from any goroutine, one at a time; driver work happens on the
+// context goroutine (worker.go).
+type Backend struct {
+	opts     Options
+	logf     func(format string, args ...any)
+	w        *worker
+	ctx      cuContext
+	stream   cuStream
+	info     deviceInfo
+	pool     *pool
+	modules  map[string]cuModule
+	funcs    map[Kernel]*function
+	slots    []uint64 // reused argument slots (context goroutine only)
+	err      error    // sticky: the first failure since the last Sync
+	syncEach bool
+	capture  *Graph // the graph being captured, if any
+	choices  map[string]Choice
+	active   map[string]bool // ops running their fast kernel
+	uploads  *uploader
+}
+
+var _ tensor.Backend = (*Backend)(nil)
+
+var (
+	availableOnce sync.Once
+	available     bool
+)
+
+// Available reports whether the CUDA driver loads and sees at least one GPU.
+func Available() bool {
+	availableOnce.Do(func() {
+		if driverInit() != nil {
+			return
+		}
+		n, err := deviceCount()
+		available = err == nil && n > 0
+	})
+	return available
+}
+
+// New creates a context and stream on opts.Device, then self-checks the fast
+// kernels (see dispatch.go).
+func New(opts Options) (*Backend, error) {
+	choices, err := parseKernelChoices(opts.Kernels)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{
+		opts:     opts,
+		logf:     opts.Logf,
+		modules:  map[string]cuModule{},
+		funcs:    map[Kernel]*function{},
+		syncEach: opts.SyncEveryLaunch || os.Getenv("GOSDXL_CUDA_SYNC") == "1",
+		choices:  choices,
+	}
+	if b.logf == nil {
+		b.logf = func(string, ...any) {}
+	}
+	b.w, err = startWorker(b.setup)
+	if err != nil {
+		return nil, fmt.Errorf("cuda: %w", err)
+	}
+	b.logf("cuda: %s (sm_%d%d, %d SMs, %.1f GiB)", b.info.name, b.info.major, b.info.minor,
+		b.info.multiprocessors, float64(b.info.totalMem)/(1<<30))
+	if err := b.chooseKernels(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// setup runs on the context goroutine.
+func (b *Backend) setup() error {
+	if err := driverInit(); err != nil {
+		return fmt.Errorf("no usable CUDA driver: %w", err)
+	}
+	n, err := deviceCount()
+	if err != nil {
+		return err
+	}
+	if b.opts.Device < 0 || b.opts.Device >= n {
+		return fmt.Errorf("device %d requested, %d CUDA devices present", b.opts.Device, n)
+	}
+	if b.ctx, b.info, err = createContext(b.opts.Device); err != nil {
+		return err
+	}
+	if b.info.major < 8 {
+		return fmt.Errorf("%s is sm_%d%d; gosdxl's kernels need sm_80 or newer", b.info.name, b.info.major, b.info.minor)
+	}
+	if b.stream, err = streamCreate(); err != nil {
+		return err
+	}
+	b.pool = newPool(memAlloc, memFree)
+	b.uploads, err = newUploader()
+	return err
+}
+
+// Name identifies the backend.
+func (b *Backend) Name() string { return "cuda" }
+
+// DeviceName is the GPU's marketing name, for logs and benchmark tables.
+func (b *Backend) DeviceName() string { return b.info.name }
+
+// Alloc returns an uninitialised device tensor.
+func (b *Backend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
+	s := tensor.Shape(shape)
+	if dt.Size() == 0 {
+		panic(fmt.Sprintf("kernels: Alloc of unknown dtype %v", dt))
+	}
+	for _, d := range s {
+		if d < 0 {
+			panic(fmt.Sprintf("kernels: Alloc with negative dimension %v", s))
+		}
+	}
+	buf := b.scratch(s.NumElements() * dt.Size())
+	return tensor.New(b, dt, s, buf)
+}
+
+// FromFloat32 uploads data rounded to dt.
+func (b *Backend) FromFloat32(dt tensor.DType, shape tensor.Shape, data []float32) *tensor.Tensor {
+	if len(data) != shape.NumElements() {
+		panic(fmt.Sprintf("kernels: FromFloat32 got %d values for shape %v", len(data), shape))
+	}
+	return b.FromRaw(dt, shape, encodeFloat32(dt, data))
+}
+
+// FromRaw uploads little-endian bytes in dt's layout. raw is not retained.
+// BF16 and F32 weights stay in their own type: kernels read any weight dtype.
+func (b *Backend) FromRaw(dt tensor.DType, shape tensor.Shape, raw []byte) *tensor.Tensor {
+	if len(raw) != shape.NumElements()*dt.Size() {
+		panic(fmt.Sprintf("kernels: FromRaw got %d bytes for %v%v", len(raw), dt, shape))
+	}
+	t := b.Alloc(dt, shape...)
+	buf := b.buffer(t)
+	b.w.do(func() {
+		if b.err == nil {
+			b.err = b.uploads.upload(buf.ptr, raw, b.stream)
+		}
+	})
+	return t
+}
+
+// ToFloat32 waits for queued work and copies t to the host as float32. After
+// a device error it returns zeros; Sync reports the error.
+func (b *Backend) ToFloat32(t *tensor.Tensor) []float32 {
+	buf := b.buffer(t)
+	raw := make([]byte, t.NumElements()*t.DType().Size())
+	b.w.do(func() {
+		if b.err == nil {
+			b.err = copyToHost(raw, buf.ptr, b.stream)
+		}
+	})
+	return decodeToFloat32(t.DType(), raw)
+}
+
+// Free returns t's storage to the pool. Views made by Reshape share it: free
+// one of them only.
+func (b *Backend) Free(t *tensor.Tensor) { b.release(b.buffer(t)) }
+
+// Sync waits for all queued work and returns the first error since the last
+// Sync, clearing it.
+func (b *Backend) Sync() error {
+	var err error
+	b.w.do(func() {
+		if b.err == nil && b.capture == nil {
+			b.err = streamSync(b.stream)
+		}
+		err, b.err = b.err, nil
+	})
+	return err
+}
+
+// Close releases the stream, the context and all device memory. The backend
+// and its tensors must not be used afterwards.
+func (b *Backend) Close() error {
+	var errs []error
+	b.w.stop(func() {
+		errs = append(errs, streamSync(b.stream))
+		b.pool.releaseIdle()
+		errs = append(errs, b.uploads.close())
+		for _, m := range b.modules {
+			errs = append(errs, moduleUnload(m))
+		}
+		errs = append(errs, streamDestroy(b.stream), destroyContext(b.ctx))
+	})
+	return errors.Join(errs...)
+}
+
+// fill sets every byte of t to v (tests poison outputs with 0xff: NaN in
+// every float type).
+func (b *Backend) fill(t *tensor.Tensor, v byte) {
+	buf := b.buffer(t)
+	b.w.do(func() {
+		if b.err == nil {
+			b.err = memsetBytes(buf.ptr, v, t.NumElements()*t.DType().Size(), b.stream)
+		}
+	})
+}

@@ -1,0 +1,64 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// encodeFloat32 lays data out as little-endian elements of dt, rounding to
+// nearest even for the half types (tensor's exact conversions).
+func encodeFloat32(dt tensor.DType, data []float32) []byte {
+	out := make([]byte, len(data)*dt.Size())
+	switch dt {
+	case tensor.F32:
+		for i, v := range data {
+			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
+		}
+	case tensor.F16:
+		for i, v := range data {
+			binary.LittleEndian.PutUint16(out[2*i:], tensor.F32ToF16(v))
+		}
+	case tensor.BF16:
+		for i, v := range data {
+			binary.LittleEndian.PutUint16(out[2*i:], tensor.F32ToBF16(v))
+		}
+	case tensor.I32:
+		// Ids travel as float32 through FromFloat32; they are exact below 2^24.
+		for i, v := range data {
+			binary.LittleEndian.PutUint32(out[4*i:], uint32(int32(v)))
+		}
+	default:
+		panic(fmt.Sprintf("kernels: cannot create a %v tensor from float32", dt))
+	}
+	return out
+}
+
+// decodeToFloat32 widens little-endian elements of dt to float32.
+func decodeToFloat32(dt tensor.DType, raw []byte) []float32 {
+	n := len(raw) / max(dt.Size(), 1)
+	out := make([]float32, n)
+	switch dt {
+	case tensor.F32:
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+	case tensor.F16:
+		for i := range out {
+			out[i] = tensor.F16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
+		}
+	case tensor.BF16:
+		for i := range out {
+			out[i] = tensor.BF16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
+		}
+	case tensor.I32:
+		for i := range out {
+			out[i] = float32(int32(binary.LittleEndian.Uint32(raw[4*i:])))
+		}
+	default:
+		panic(fmt.Sprintf("kernels: cannot read a %v tensor as float32", dt))
+	}
+	return out
+}

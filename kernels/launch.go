@@ -1,0 +1,73 @@
+//go:build cuda
+
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// Launch runs kernel k on the backend's stream with the given grid, block and
+// dynamic shared memory. Each argument is boxed into an 8-byte slot (see
+// boxArgs); a *tensor.Tensor argument passes its device address.
+//
+// Errors are sticky: once the backend has failed, Launch does nothing, and a
+// failure here is recorded (naming the kernel) for Sync to return. With
+// GOSDXL_CUDA_SYNC=1 the stream is synchronised after every launch, so an
+// asynchronous fault is reported against the kernel that caused it.
+func (b *Backend) Launch(k Kernel, grid, block Dim3, sharedBytes int, args ...any) {
+	for i, a := range args {
+		if t, ok := a.(*tensor.Tensor); ok {
+			args[i] = b.ptr(t)
+		}
+	}
+	b.w.do(func() {
+		if b.err != nil {
+			return
+		}
+		b.err = b.launchOnWorker(k, grid.norm(), block.norm(), sharedBytes, args)
+	})
+}
+
+func (b *Backend) launchOnWorker(k Kernel, grid, block Dim3, shared int, args []any) error {
+	fn, err := b.resolve(k)
+	if err != nil {
+		return err
+	}
+	if shared > fn.maxShared {
+		if shared > b.info.maxSharedOptin {
+			return fmt.Errorf("kernel %s: %d bytes of shared memory, the device allows %d", k, shared, b.info.maxSharedOptin)
+		}
+		if err := funcSetMaxDynamicShared(fn.f, shared); err != nil {
+			return fmt.Errorf("kernel %s: %w", k, err)
+		}
+		fn.maxShared = shared
+	}
+	b.slots = boxArgs(b.slots, args)
+	if err := launchKernel(fn.f, grid, block, shared, b.stream, b.slots); err != nil {
+		return fmt.Errorf("kernel %s grid %v block %v shared %d: %w", k, grid, block, shared, err)
+	}
+	if b.syncEach && b.capture == nil {
+		if err := streamSync(b.stream); err != nil {
+			return fmt.Errorf("kernel %s (synchronised after launch): %w", k, err)
+		}
+	}
+	return nil
+}
+
+// Failed reports whether a sticky error is pending: launchers may skip work.
+func (b *Backend) Failed() bool {
+	var failed bool
+	b.w.do(func() { failed = b.err != nil })
+	return failed
+}
+
+// fail records err as the sticky error unless one is already pending.
+func (b *Backend) fail(err error) {
+	b.w.do(func() {
+		if b.err == nil {
+			b.err = err
+		}
+	})
+}

@@ -1,0 +1,97 @@
+package kernels
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestSizeClassBoundsWaste(t *testing.T) {
+	prev := 0
+	for n := 1; n < 1<<22; n += 1 + n/7 {
+		c := sizeClass(n)
+		if c < n {
+			t.Fatalf("sizeClass(%d) = %d, smaller than the request", n, c)
+		}
+		if n > 256 && 3*(c-n) > c {
+			t.Fatalf("sizeClass(%d) = %d wastes more than a third", n, c)
+		}
+		if c < prev {
+			t.Fatalf("sizeClass not monotonic at %d: %d after %d", n, c, prev)
+		}
+		prev = c
+	}
+	for _, tc := range []struct{ n, want int }{{1, 256}, {256, 256}, {257, 384}, {384, 384}, {385, 512}, {513, 768}, {1 << 20, 1 << 20}, {1<<20 + 1, 3 << 19}} {
+		if got := sizeClass(tc.n); got != tc.want {
+			t.Errorf("sizeClass(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+	}
+}
+
+// fakeDevice hands out increasing addresses and can run out of memory.
+type fakeDevice struct {
+	next, capacity, used int
+	live                 map[devicePtr]int
+}
+
+func (d *fakeDevice) alloc(n int) (devicePtr, error) {
+	if d.used+n > d.capacity {
+		return 0, errors.New("out of memory")
+	}
+	d.next += n
+	d.used += n
+	d.live[devicePtr(d.next)] = n
+	return devicePtr(d.next), nil
+}
+
+func (d *fakeDevice) free(p devicePtr) error {
+	d.used -= d.live[p]
+	delete(d.live, p)
+	return nil
+}
+
+func TestPoolReusesBlocksAtSteadyState(t *testing.T) {
+	dev := &fakeDevice{capacity: 1 << 30, live: map[devicePtr]int{}}
+	p := newPool(dev.alloc, dev.free)
+	step := func() {
+		a, ca, _ := p.get(1000)
+		b, cb, _ := p.get(5000)
+		p.put(a, ca)
+		c, cc, _ := p.get(900) // same class as a: must reuse it
+		if c != a {
+			t.Errorf("request of the same class got a new block")
+		}
+		p.put(b, cb)
+		p.put(c, cc)
+	}
+	step()
+	allocs := p.allocs
+	for range 10 {
+		step()
+	}
+	if p.allocs != allocs {
+		t.Errorf("driver allocations grew from %d to %d at steady state", allocs, p.allocs)
+	}
+	s := p.stats()
+	if s.InUseBytes != 0 || s.PeakInUseBytes != int64(sizeClass(1000)+sizeClass(5000)) {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+func TestPoolReleasesIdleBlocksWhenOutOfMemory(t *testing.T) {
+	dev := &fakeDevice{capacity: 4096, live: map[devicePtr]int{}}
+	p := newPool(dev.alloc, dev.free)
+	a, ca, err := p.get(3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.put(a, ca)
+	if _, _, err := p.get(4000); err != nil {
+		t.Fatalf("idle block not released on out of memory: %v", err)
+	}
+	if _, _, err := p.get(4000); err == nil {
+		t.Fatal("allocation beyond capacity succeeded")
+	}
+	if p.held != int64(dev.used) {
+		t.Errorf("pool holds %d bytes, device has %d allocated", p.held, dev.used)
+	}
+}

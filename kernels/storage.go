@@ -1,0 +1,73 @@
+//go:build cuda
+
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// deviceBuffer is a tensor's storage: one pool block. Reshaped views share it.
+type deviceBuffer struct {
+	ptr   devicePtr
+	class int // pool size class; 0 for a buffer that failed to allocate
+	bytes int
+	owner *Backend
+}
+
+// buffer returns t's device storage; a tensor from another backend is a
+// programmer error.
+func (b *Backend) buffer(t *tensor.Tensor) *deviceBuffer {
+	buf, ok := t.Storage().(*deviceBuffer)
+	if !ok || buf.owner != b {
+		panic(fmt.Sprintf("kernels: tensor %v does not belong to this CUDA backend (backend %v)", t, t.Backend()))
+	}
+	return buf
+}
+
+// ptr is t's device address, for kernel arguments.
+func (b *Backend) ptr(t *tensor.Tensor) devicePtr { return b.buffer(t).ptr }
+
+// scratch returns a device work buffer for a launcher. Give it back with
+// release; reuse follows stream order, so freeing right after
+// the launches that use it is safe.
+func (b *Backend) scratch(n int) *deviceBuffer {
+	buf := &deviceBuffer{bytes: n, owner: b}
+	b.w.do(func() {
+		if b.err != nil {
+			return
+		}
+		ptr, class, err := b.pool.get(max(n, 1))
+		if err != nil {
+			b.err = fmt.Errorf("cuda: %w", err)
+			return
+		}
+		buf.ptr, buf.class = ptr, class
+	})
+	return buf
+}
+
+// release returns a buffer from scratch (or a tensor's) to the pool.
+// While a graph is being captured, the block is kept until the graph is
+// destroyed, because replays keep using its address.
+func (b *Backend) release(buf *deviceBuffer) {
+	b.w.do(func() {
+		if buf.class == 0 {
+			return
+		}
+		if b.capture != nil {
+			b.capture.retained = append(b.capture.retained, *buf)
+		} else {
+			b.pool.put(buf.ptr, buf.class)
+		}
+		buf.class, buf.ptr = 0, 0
+	})
+}
+
+// Stats reports the allocator's counters.
+func (b *Backend) Stats() PoolStats {
+	var s PoolStats
+	b.w.do(func() { s = b.pool.stats() })
+	return s
+}

@@ -1,0 +1,56 @@
+//go:build cuda
+
+package kernels
+
+import (
+	"runtime"
+	"sync"
+)
+
+// worker owns the CUDA context. A context is current on one OS thread, so all
+// driver calls run on a single goroutine that locked its thread; callers hand
+// it closures and wait. Backend methods may therefore be called from any
+// goroutine (tests run subtests on fresh ones), one at a time.
+type worker struct {
+	mu   sync.Mutex
+	reqs chan func()
+	done chan struct{}
+}
+
+// startWorker starts the context goroutine and runs setup on it first.
+func startWorker(setup func() error) (*worker, error) {
+	w := &worker{reqs: make(chan func()), done: make(chan struct{})}
+	errc := make(chan error)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		if err := setup(); err != nil {
+			errc <- err
+			return
+		}
+		errc <- nil
+		for f := range w.reqs {
+			f()
+			w.done <- struct{}{}
+		}
+	}()
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// do runs f on the context goroutine and waits for it.
+func (w *worker) do(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.reqs <- f
+	<-w.done
+}
+
+// stop ends the goroutine after running last on it.
+func (w *worker) stop(last func()) {
+	w.do(last)
+	w.mu.Lock()
+	close(w.reqs)
+	w.mu.Unlock()
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Kernel toolchain.
+#   ptx.sh build [name...]
+#                  compile each kernels/cuda/<name>.cu to kernels/ptx/<name>.ptx
+#                  (nvcc -ptx -arch=compute_80 -O3); the first line records the
+#                  sha256 of the source followed by the local headers it includes
+#                  (#include "x.cuh", transitively, in sorted order) and their names.
+#   ptx.sh check   fail when a PTX is missing, orphaned or stale (hash), or when
+#                  ptxas -v for sm_80 or sm_90 reports register spills or a stack
+#                  frame (local memory) in any kernel.
+set -euo pipefail
+cd "$(dirname "$0")/../kernels"
+
+# local_headers FILE: the cuda/*.cuh files FILE includes, transitively, sorted.
+local_headers() {
+  local todo=("$1") seen="" f inc
+  while [ ${#todo[@]} -gt 0 ]; do
+    f=${todo[0]}
+    todo=("${todo[@]:1}")
+    for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+      case " $seen " in *" cuda/$inc "*) continue ;; esac
+      seen="$seen cuda/$inc"
+      todo+=("cuda/$inc")
+    done
+  done
+  echo $seen | tr ' ' '\n' | sed '/^$/d' | sort
+}
+
+# hash_line CU: the first line of CU's PTX.
+hash_line() {
+  local headers hash
+  headers=$(local_headers "$1")
+  # shellcheck disable=SC2086 # headers is a list of plain file names
+  hash=$(cat "$1" $headers | sha256sum | cut -d' ' -f1)
+  echo "// gosdxl-source-sha256: $hash ($(echo "$1" $headers | sed 's/ / + /g'))"
+}
+
+build_one() {
+  local cu=$1 name ptx tmp
+  name=$(basename "$cu" .cu)
+  ptx=ptx/$name.ptx
+  tmp=$(mktemp)
+  nvcc -ptx -arch=compute_80 -O3 -o "$tmp" "$cu"
+  { hash_line "$cu"; cat "$tmp"; } >"$ptx"
+  rm -f "$tmp"
+  echo "built $ptx"
+}
+
+# ptxas_check PTX ARCH: assemble and reject spills and stack frames.
+ptxas_check() {
+  local ptx=$1 arch=$2 log bad
+  if ! log=$(ptxas -arch="$arch" -v -o /dev/null "$ptx" 2>&1); then
+    echo "$ptx: ptxas -arch=$arch failed:" >&2
+    echo "$log" >&2
+    return 1
+  fi
+  # Lines look like: "N bytes stack frame, N bytes spill stores, N bytes spill loads".
+  bad=$(echo "$log" | grep -E 'bytes stack frame|bytes spill' |
+    grep -Ev '^\s*(ptxas info\s*:\s*)?0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\s*$' || true)
+  if [ -n "$bad" ]; then
+    echo "$ptx: local memory or register spills for $arch:" >&2
+    echo "$log" | grep -E -B2 'bytes stack frame' | grep -Ev '0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads' >&2 || true
+    return 1
+  fi
+}
+
+check() {
+  local status=0 cu name ptx want got
+  for cu in cuda/*.cu; do
+    name=$(basename "$cu" .cu)
+    ptx=ptx/$name.ptx
+    if [ ! -f "$ptx" ]; then
+      echo "kernels/$cu has no kernels/$ptx: run make ptx" >&2
+      status=1
+      continue
+    fi
+    want=$(hash_line "$cu")
+    got=$(head -n1 "$ptx")
+    if [ "$want" != "$got" ]; then
+      echo "kernels/$ptx is stale (kernels/$cu or a header it includes changed): run make ptx" >&2
+      status=1
+    fi
+  done
+  for ptx in ptx/*.ptx; do
+    [ -e "$ptx" ] || continue
+    name=$(basename "$ptx" .ptx)
+    if [ ! -f "cuda/$name.cu" ]; then
+      echo "kernels/$ptx has no source kernels/cuda/$name.cu: delete it" >&2
+      status=1
+    fi
+  done
+  [ $status -eq 0 ] || return 1
+
+  # Assemble in parallel: the slowest module decides the time.
+  local pids=() p
+  for ptx in ptx/*.ptx; do
+    for arch in sm_80 sm_90; do
+      ptxas_check "$ptx" "$arch" &
+      pids+=($!)
+    done
+  done
+  for p in "${pids[@]}"; do
+    wait "$p" || status=1
+  done
+  [ $status -eq 0 ] && echo "kernels: $(ls ptx/*.ptx | wc -l) PTX modules up to date, no spills or stack frames on sm_80/sm_90"
+  return $status
+}
+
+case "${1:-}" in
+build)
+  # Optional names build only those modules: ptx.sh build norm elementwise
+  mkdir -p ptx
+  shift
+  if [ $# -gt 0 ]; then
+    for name in "$@"; do build_one "cuda/$name.cu"; done
+  else
+    for cu in cuda/*.cu; do build_one "$cu"; done
+  fi
+  ;;
+check) check ;;
+*)
+  echo "usage: $0 build|check" >&2
+  exit 2
+  ;;
+esac
