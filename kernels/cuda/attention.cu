@@ -1,0 +1,228 @@
+// attention.cu: flash attention for head size 64 on tensor cores:
+//
+//   o[b,i,h,:] = sum_j softmax_j(scale * q[b,i,h,:].k[b,j,h,:]) v[b,j,h,:]
+//
+// q [B,Tq,*], k and v [B,Tk,*], o [B,Tq,*]: head h occupies elements
+// [h*64, h*64+64) of each token row; row strides are arguments so q, k and v
+// may be views into one fused projection output.
+//
+// One block = 4 warps = 64 queries of one (batch, head); each warp owns 16
+// query rows for the whole kernel. Q is loaded once into registers as mma A
+// fragments. Keys and values stream through a 2-stage cp.async ring of 64-key
+// tiles (the next tile loads while this one is used). Per tile a warp computes
+// S = Q K^T (16x64, fp32, 32 mma), updates the online-softmax statistics (row
+// max m and partial row sums l, in fp32, base-2 exponentials with log2(e)
+// folded into the scale), rescales its output accumulator, converts P to the
+// storage type directly from the accumulator registers (the C layout of two
+// n8 tiles is the A layout of one k16 tile) and adds P V (32 mma; V is read
+// with ldmatrix.trans since it is stored key-major). The T x T score matrix
+// never exists in memory.
+//
+// Tails: query rows past Tq and key rows past Tk are zero-filled in shared
+// memory; scores of keys past Tk (and, with causal, keys after the query)
+// are set to -inf before the softmax, and rows past Tq are not stored.
+// Shared rows are padded 64 -> 72 elements so ldmatrix phases hit 8 distinct
+// 16-byte bank groups. 46 KB dynamic shared memory.
+#include "mma.cuh"
+
+namespace attn {
+constexpr int D = 64;     // head size
+constexpr int BQ = 64;    // queries per block
+constexpr int BKV = 64;   // keys per pipeline tile
+constexpr int ROW = D + 8; // padded shared row
+constexpr int THREADS = 128;
+constexpr int TILE = BKV * ROW; // elements of one K or V tile
+} // namespace attn
+
+// load_rows copies rows [r0, r0+64) of a [rows, 64] head slice (row stride ld)
+// into a padded shared tile, zero-filling rows >= rows. 512 16-byte chunks:
+// four per thread.
+template <typename T>
+__device__ __forceinline__ void load_rows(T *smem, const T *src, int r0, int rows, int ld) {
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    const int chunk = threadIdx.x + i * attn::THREADS;
+    const int r = chunk / 8, c = (chunk % 8) * 8;
+    const bool ok = r0 + r < rows;
+    cp_async16(smem + r * attn::ROW + c, ok ? src + (size_t)(r0 + r) * ld + c : src, ok);
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ void attention_body(T *o, const T *q, const T *k, const T *v, int Tq, int Tk,
+                                               int ldq, int ldk, int ldv, int ldo, float scale, int causal) {
+  using namespace attn;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T *sq = reinterpret_cast<T *>(smem_raw); // [BQ][ROW]
+  T *skv = sq + BQ * ROW;                  // stage s: K at skv + 2*s*TILE, V right after
+
+  const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * BQ;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane / 4, t = lane % 4;
+
+  const T *qh = q + (size_t)b * Tq * ldq + h * D;
+  const T *kh = k + (size_t)b * Tk * ldk + h * D;
+  const T *vh = v + (size_t)b * Tk * ldv + h * D;
+  T *oh = o + (size_t)b * Tq * ldo + h * D;
+
+  // With causal, no query of this block sees keys at or after q0+BQ.
+  const int kv_end = causal ? min(Tk, q0 + BQ) : Tk;
+  const int ntiles = (kv_end + BKV - 1) / BKV;
+
+  load_rows(sq, qh, q0, Tq, ldq);
+  cp_async_commit();
+  if (ntiles > 0) {
+    load_rows(skv, kh, 0, Tk, ldk);
+    load_rows(skv + TILE, vh, 0, Tk, ldv);
+  }
+  cp_async_commit();
+
+  // Q fragments of this warp's 16 rows, 4 k16 steps over the head.
+  cp_async_wait<1>();
+  __syncthreads();
+  uint32_t qf[4][4];
+#pragma unroll
+  for (int kk = 0; kk < 4; kk++)
+    ldmatrix_x4(qf[kk], sq + (warp * 16 + (lane % 16)) * ROW + kk * 16 + (lane / 16) * 8);
+
+  const float scale_log2 = scale * 1.4426950408889634f;
+  float acc[8][4]; // output 16x64: 8 n8 tiles over the head dimension
+#pragma unroll
+  for (int n = 0; n < 8; n++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) acc[n][e] = 0.f;
+  float row_max[2] = {-INFINITY, -INFINITY}; // rows g and g+8 (base-2 scaled scores)
+  float row_sum[2] = {0.f, 0.f};             // this thread's partial sums; quad-reduced at the end
+  const int qrow[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
+
+  for (int j = 0; j < ntiles; j++) {
+    // Prefetch tile j+1 into the other stage (free: the barrier at the end of
+    // iteration j-1 ensured everyone is done with it), then wait for tile j.
+    if (j + 1 < ntiles) {
+      T *st = skv + ((j + 1) % 2) * 2 * TILE;
+      load_rows(st, kh, (j + 1) * BKV, Tk, ldk);
+      load_rows(st + TILE, vh, (j + 1) * BKV, Tk, ldv);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+
+    const T *sk = skv + (j % 2) * 2 * TILE;
+    const T *sv = sk + TILE;
+
+    // S = Q K^T. K is stored [key][dim] = the col-major B operand.
+    float s[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) s[n][e] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++)
+#pragma unroll
+      for (int np = 0; np < 4; np++) {
+        uint32_t r[4];
+        ldmatrix_x4(r, sk + (np * 16 + (lane % 8) + (lane / 16) * 8) * ROW + kk * 16 + ((lane / 8) % 2) * 8);
+        const uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
+        Elem<T>::mma(s[2 * np], qf[kk], b0);
+        Elem<T>::mma(s[2 * np + 1], qf[kk], b1);
+      }
+
+    // Scale, mask, and find this tile's row maxima (over the quad of lanes
+    // sharing a row: xor 1 and 2).
+    float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int key = j * BKV + n * 8 + 2 * t + (e % 2);
+        const int r = e / 2;
+        float x = s[n][e] * scale_log2;
+        if (key >= Tk || (causal && key > qrow[r])) x = -INFINITY;
+        s[n][e] = x;
+        tile_max[r] = fmaxf(tile_max[r], x);
+      }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+      tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
+      tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
+    }
+
+    // Online softmax update. A row that has seen only masked keys keeps
+    // max -inf; subtracting 0 instead makes its p = exp2(-inf) = 0 rather
+    // than NaN, and alpha = exp2(-inf) = 0 clears nothing but zeros.
+    float alpha[2], base[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+      const float m_new = fmaxf(row_max[r], tile_max[r]);
+      base[r] = m_new == -INFINITY ? 0.f : m_new;
+      alpha[r] = exp2f(row_max[r] - base[r]);
+      row_max[r] = m_new;
+      row_sum[r] *= alpha[r];
+    }
+#pragma unroll
+    for (int n = 0; n < 8; n++) {
+      acc[n][0] *= alpha[0];
+      acc[n][1] *= alpha[0];
+      acc[n][2] *= alpha[1];
+      acc[n][3] *= alpha[1];
+    }
+
+    // P V, one k16 step (16 keys) at a time. P is rounded to T for the mma;
+    // the row sums use the same rounded values so that weights sum to 1.
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+      uint32_t pf[4];
+#pragma unroll
+      for (int half = 0; half < 2; half++) {
+        float p[4];
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          p[e] = exp2f(s[2 * kk + half][e] - base[e / 2]);
+        }
+        pf[2 * half] = Elem<T>::pack(p[0], p[1]);     // row g
+        pf[2 * half + 1] = Elem<T>::pack(p[2], p[3]); // row g+8
+        row_sum[0] += Elem<T>::sum2(pf[2 * half]);
+        row_sum[1] += Elem<T>::sum2(pf[2 * half + 1]);
+      }
+      // A fragment order: a0=(g, keys 0-7) a1=(g+8, keys 0-7) a2=(g, keys 8-15) a3=(g+8, keys 8-15).
+      const uint32_t a[4] = {pf[0], pf[1], pf[2], pf[3]};
+#pragma unroll
+      for (int np = 0; np < 4; np++) {
+        uint32_t r[4];
+        ldmatrix_x4_trans(r, sv + (kk * 16 + (lane % 8) + ((lane / 8) % 2) * 8) * ROW + np * 16 + (lane / 16) * 8);
+        const uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
+        Elem<T>::mma(acc[2 * np], a, b0);
+        Elem<T>::mma(acc[2 * np + 1], a, b1);
+      }
+    }
+    __syncthreads(); // everyone is done with this stage before it is refilled
+  }
+  cp_async_wait<0>();
+
+  // Normalise and store. A row with no visible key (only possible when
+  // Tk == 0) has sum 0 and is written as zeros.
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    row_sum[r] += __shfl_xor_sync(0xffffffff, row_sum[r], 1);
+    row_sum[r] += __shfl_xor_sync(0xffffffff, row_sum[r], 2);
+  }
+#pragma unroll
+  for (int r = 0; r < 2; r++) {
+    if (qrow[r] >= Tq) continue;
+    const float inv = row_sum[r] > 0.f ? 1.f / row_sum[r] : 0.f;
+    T *dst = oh + (size_t)qrow[r] * ldo + 2 * t;
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+      *reinterpret_cast<uint32_t *>(dst + n * 8) = Elem<T>::pack(acc[n][2 * r] * inv, acc[n][2 * r + 1] * inv);
+  }
+}
+
+#define ATTENTION_KERNEL(name, T)                                                                    \
+  extern "C" __global__ void __launch_bounds__(attn::THREADS, 3)                                        \
+      name(T *o, const T *q, const T *k, const T *v, int Tq, int Tk, int ldq, int ldk, int ldv,      \
+           int ldo, float scale, int causal) {                                                       \
+    attention_body<T>(o, q, k, v, Tq, Tk, ldq, ldk, ldv, ldo, scale, causal);                        \
+  }
+
+ATTENTION_KERNEL(flash_attention_d64_f16, __half)
+ATTENTION_KERNEL(flash_attention_d64_bf16, __nv_bfloat16)

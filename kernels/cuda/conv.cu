@@ -1,0 +1,104 @@
+// conv.cu: 2-D convolution over NHWC as an implicit GEMM on tensor cores:
+//
+//   y[b,oy,ox,co] = sum_{ky,kx,ci} x[b, oy*s-p+ky, ox*s-p+kx, ci] * w[co,ky,kx,ci]
+//                   + bias[co]  (+ residual[b,oy,ox,co])
+//
+// Seen as a GEMM: M = B*Ho*Wo output pixels, N = Cout, K = KH*KW*Cin with
+// k = (ky*KW + kx)*Cin + ci, so the repacked weight [Cout,KH,KW,Cin] is
+// exactly the row-major B operand and y is the row-major [M,N] result. The
+// im2col matrix is never built: ConvLoader gathers each 128x32 A tile
+// straight from x while the block multiplies the previous stages (same
+// 4-stage cp.async pipeline and 128x128 tiles as gemm.cu, gemm_tile.cuh).
+//
+// When Cin % 8 == 0, an 8-element k chunk starting at a multiple of 8 never
+// crosses a filter tap, so it is 8 contiguous channels of one input pixel:
+// one 16-byte cp.async, zero-filled where the tap falls in the padding.
+// Otherwise (conv_in: Cin 3 or 4) every element is decoded and loaded alone.
+#include "gemm_tile.cuh"
+
+struct ConvShape {
+  int B, H, W, Cin; // input
+  int Ho, Wo, Cout; // output
+  int KH, KW, stride, pad;
+};
+
+template <typename T, bool ALIGNED> struct ConvLoader {
+  const T *x;
+  ConvShape s;
+  int K;
+  int img[2];      // batch index of each of the thread's two rows, -1 past M
+  int iy0[2], ix0[2]; // input coordinates of the filter's top-left tap
+
+  __device__ __forceinline__ ConvLoader(const T *x_, const ConvShape &s_, int m0) : x(x_), s(s_) {
+    K = s.KH * s.KW * s.Cin;
+    const int M = s.B * s.Ho * s.Wo;
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+      const int m = m0 + tile::load_row(i);
+      const int ox = m % s.Wo, oy = (m / s.Wo) % s.Ho;
+      img[i] = m < M ? m / (s.Wo * s.Ho) : -1;
+      iy0[i] = oy * s.stride - s.pad;
+      ix0[i] = ox * s.stride - s.pad;
+    }
+  }
+
+  // element returns a pointer to x for im2col entry (row i, k), or null
+  // when it lies in the zero padding or past M or K.
+  __device__ __forceinline__ const T *element(int i, int k) const {
+    if (img[i] < 0 || k >= K) return nullptr;
+    const int tap = k / s.Cin, ci = k - tap * s.Cin;
+    const int ky = tap / s.KW, kx = tap - ky * s.KW;
+    const int iy = iy0[i] + ky, ix = ix0[i] + kx;
+    if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) return nullptr;
+    return x + (((size_t)img[i] * s.H + iy) * s.W + ix) * s.Cin + ci;
+  }
+
+  __device__ __forceinline__ void load(T *smem, int k0) const {
+    const int c = tile::load_col();
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+      T *dst = smem + tile::load_row(i) * tile::SROW + c;
+      if (ALIGNED) {
+        const T *src = element(i, k0 + c);
+        cp_async16(dst, src ? src : x, src != nullptr);
+      } else {
+        uint16_t v[8];
+#pragma unroll
+        for (int e = 0; e < 8; e++) {
+          const T *src = element(i, k0 + c + e);
+          v[e] = src ? *reinterpret_cast<const uint16_t *>(src) : 0; // 0x0000 is +0 in f16 and bf16
+        }
+        *reinterpret_cast<uint4 *>(dst) = make_uint4(v[0] | (uint32_t)v[1] << 16, v[2] | (uint32_t)v[3] << 16,
+                                                     v[4] | (uint32_t)v[5] << 16, v[6] | (uint32_t)v[7] << 16);
+      }
+    }
+  }
+};
+
+template <typename T, bool ALIGNED>
+__device__ __forceinline__ void conv_body(T *y, const T *x, const T *w, const T *bias, const T *residual,
+                                          const ConvShape &s) {
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T *smem = reinterpret_cast<T *>(smem_raw);
+  const int M = s.B * s.Ho * s.Wo, N = s.Cout, K = s.KH * s.KW * s.Cin;
+  const int m0 = blockIdx.x * tile::BM, n0 = blockIdx.y * tile::BN;
+
+  ConvLoader<T, ALIGNED> la(x, s, m0);
+  tile::RowLoader<T, ALIGNED> lb(w, N, K, K, n0);
+  tile::Acc acc;
+  tile::mainloop<T>(la, lb, K, smem, acc);
+  tile::epilogue<T>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE);
+}
+
+#define CONV_KERNEL(name, T, ALIGNED)                                                                 \
+  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+      name(T *y, const T *x, const T *w, const T *bias, const T *residual, int B, int H, int W,       \
+           int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad) {                  \
+    ConvShape s = {B, H, W, Cin, Ho, Wo, Cout, KH, KW, stride, pad};                                  \
+    conv_body<T, ALIGNED>(y, x, w, bias, residual, s);                                                \
+  }
+
+CONV_KERNEL(conv2d_f16, __half, true)
+CONV_KERNEL(conv2d_bf16, __nv_bfloat16, true)
+CONV_KERNEL(conv2d_unaligned_f16, __half, false)
+CONV_KERNEL(conv2d_unaligned_bf16, __nv_bfloat16, false)

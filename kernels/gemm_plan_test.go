@@ -1,0 +1,93 @@
+package kernels
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// op builds a present operand at a 256-byte aligned address, like the pool's.
+func op(name string, dt tensor.DType, shape ...int) operand {
+	return operand{name: name, shape: tensor.Shape(shape), dtype: dt, addr: 0x7f0000000000}
+}
+
+func TestGemmPlanPicksKernelAndGrid(t *testing.T) {
+	f16 := tensor.F16
+	cases := []struct {
+		name    string
+		p       gemmProblem
+		kernel  string
+		grid    Dim3
+		m, n, k int
+	}{
+		{"sdxl ff", gemmProblem{y: op("y", f16, 2, 4096, 5120), x: op("x", f16, 2, 4096, 640), w: op("w", f16, 5120, 640), bias: op("b", f16, 5120)},
+			"gemm_f16", Dim3{64, 40, 1}, 8192, 5120, 640},
+		{"tails", gemmProblem{y: op("y", tensor.BF16, 77, 130), x: op("x", tensor.BF16, 77, 72), w: op("w", tensor.BF16, 130, 72)},
+			"gemm_bf16", Dim3{1, 2, 1}, 77, 130, 72},
+		{"K not a multiple of 8", gemmProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 36), w: op("w", f16, 7, 36)},
+			"gemm_unaligned_f16", Dim3{1, 1, 1}, 5, 7, 36},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pl, err := c.p.plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pl.name != c.kernel || pl.module != "gemm" || pl.grid.norm() != c.grid || pl.M != c.m || pl.N != c.n || pl.K != c.k {
+				t.Errorf("got %s.%s grid %v M=%d N=%d K=%d, want gemm.%s grid %v M=%d N=%d K=%d",
+					pl.module, pl.name, pl.grid.norm(), pl.M, pl.N, pl.K, c.kernel, c.grid, c.m, c.n, c.k)
+			}
+			if pl.block != D1(256) || pl.shared != 81920 {
+				t.Errorf("block %v shared %d, want 256 threads and 81920 bytes", pl.block, pl.shared)
+			}
+		})
+	}
+}
+
+func TestGemmPlanMisalignedInputUsesUnalignedKernel(t *testing.T) {
+	x := op("x", tensor.F16, 4, 64)
+	x.addr += 2 // a view starting one element in
+	pl, err := gemmProblem{y: op("y", tensor.F16, 4, 8), x: x, w: op("w", tensor.F16, 8, 64)}.plan()
+	if err != nil || pl.name != "gemm_unaligned_f16" {
+		t.Fatalf("got %q, %v; want gemm_unaligned_f16", pl.name, err)
+	}
+}
+
+func TestGemmPlanEmptyLaunchesNothing(t *testing.T) {
+	pl, err := gemmProblem{y: op("y", tensor.F16, 0, 8), x: op("x", tensor.F16, 0, 16), w: op("w", tensor.F16, 8, 16)}.plan()
+	if err != nil || !pl.empty() {
+		t.Fatalf("plan %+v, %v: want an empty plan", pl, err)
+	}
+}
+
+// Unsupported cases are plain errors (the simple kernel runs); mismatched
+// shapes are *shapeError (the caller's bug).
+func TestGemmPlanRejects(t *testing.T) {
+	f16 := tensor.F16
+	cases := []struct {
+		name  string
+		p     gemmProblem
+		shape bool
+		want  string
+	}{
+		{"f32", gemmProblem{y: op("y", tensor.F32, 4, 8), x: op("x", tensor.F32, 4, 16), w: op("w", tensor.F32, 8, 16)}, false, "F16 or BF16"},
+		{"mixed", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", tensor.BF16, 8, 16)}, false, "w is BF16"},
+		{"activation", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), act: 9}, false, "activation"},
+		{"K", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 15)}, true, "do not match"},
+		{"N", gemmProblem{y: op("y", f16, 4, 9), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16)}, true, "do not match"},
+		{"rows", gemmProblem{y: op("y", f16, 2, 4, 8), x: op("x", f16, 8, 16), w: op("w", f16, 8, 16)}, true, "do not match"},
+		{"bias", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), bias: op("b", f16, 9)}, true, "bias"},
+		{"residual", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), residual: op("r", f16, 8, 4)}, true, "residual"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.p.plan()
+			var se *shapeError
+			if err == nil || errors.As(err, &se) != c.shape || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v (shape error: %v), want an error containing %q with shape error %v", err, errors.As(err, &se), c.want, c.shape)
+			}
+		})
+	}
+}
