@@ -1,0 +1,189 @@
+//go:build cuda
+
+package kernels
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/tensor/conformance"
+)
+
+// Tolerances for the CUDA backend by activation dtype. Every kernel computes
+// in float32 and rounds once when it stores, so the expected error is about
+// one rounding of the output (F16: 2^-11 relative, BF16: 2^-8) on top of
+// float32 reduction-order noise. The bounds leave a margin of ~10x over
+// that and stay below the smallest real mistake of interest (a weight in
+// BF16 instead of F16, ~4e-3 relative, is only separable in the F32 run).
+// They are to be confirmed by the measured spread of the first GPU run.
+var gpuTolerance = map[tensor.DType]conformance.Tolerance{
+	tensor.F16:  {Atol: 1e-3, Rtol: 1e-2},
+	tensor.BF16: {Atol: 1e-2, Rtol: 3e-2},
+	tensor.F32:  {Atol: 1e-4, Rtol: 5e-4},
+}
+
+// newTestBackend opens the GPU with the given kernel choice, or skips the
+// test on a machine without one (these tests run from gpu-bundle/run.sh).
+func newTestBackend(t testing.TB, kernels string) *Backend {
+	t.Helper()
+	if !Available() {
+		t.Skip("no CUDA device")
+	}
+	b, err := New(Options{Kernels: kernels, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return b
+}
+
+func TestConformanceSimpleKernels(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16, tensor.F32} {
+		t.Run(dt.String(), func(t *testing.T) {
+			conformance.Run(t, b, dt, gpuTolerance[dt], conformance.Options{Full: true})
+		})
+	}
+}
+
+func TestConformanceFastKernels(t *testing.T) {
+	b := newTestBackend(t, "fast")
+	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+		t.Run(dt.String(), func(t *testing.T) {
+			conformance.Run(t, b, dt, gpuTolerance[dt], conformance.Options{Full: true})
+		})
+	}
+}
+
+// TestFastKernelsPassTheirSelfCheck fails when a registered fast kernel
+// disagrees with the simple one (auto mode would silently fall back).
+func TestFastKernelsPassTheirSelfCheck(t *testing.T) {
+	b := newTestBackend(t, "auto")
+	for _, op := range fastOps {
+		if registered(op) && b.KernelChoice(op) != Fast {
+			t.Errorf("%s: the fast kernel failed its self-check (see the log above)", op)
+		}
+	}
+}
+
+// TestFastMatchesSimpleAtSDXLShapes compares the two implementations of each
+// heavy op on full-size SDXL cases, F16 activations and weights.
+func TestFastMatchesSimpleAtSDXLShapes(t *testing.T) {
+	b := newTestBackend(t, "fast")
+	rng := rand.New(rand.NewPCG(3, 4))
+	rnd := func(std float64, shape ...int) *tensor.Tensor {
+		data := make([]float32, tensor.Shape(shape).NumElements())
+		for i := range data {
+			data[i] = float32(std * rng.NormFloat64())
+		}
+		return b.FromFloat32(tensor.F16, shape, data)
+	}
+	compare := func(t *testing.T, shape []int, fast func(dst *tensor.Tensor) bool, simple func(dst *tensor.Tensor)) {
+		want, got := b.Alloc(tensor.F16, shape...), b.Alloc(tensor.F16, shape...)
+		defer b.Free(want)
+		defer b.Free(got)
+		b.fill(got, 0xff)
+		simple(want)
+		if !fast(got) {
+			t.Skip("the fast kernel declines this case")
+		}
+		w, g := b.ToFloat32(want), b.ToFloat32(got)
+		if err := b.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		tol := gpuTolerance[tensor.F16]
+		if i, ok := withinTolerance(g, w, tol.Atol, tol.Rtol); !ok {
+			t.Fatalf("element %d: fast %g, simple %g", i, g[i], w[i])
+		}
+	}
+	if fastLinear != nil {
+		t.Run("Linear/4096x640x5120", func(t *testing.T) {
+			x, w, bias := rnd(1, 2*4096, 640), rnd(0.04, 5120, 640), rnd(0.1, 5120)
+			compare(t, []int{2 * 4096, 5120},
+				func(d *tensor.Tensor) bool { return fastLinear(b, d, x, w, bias) },
+				func(d *tensor.Tensor) { b.simpleLinear(d, x, w, bias) })
+		})
+	}
+	if fastConv2D != nil {
+		t.Run("Conv2D/64x64x640", func(t *testing.T) {
+			x, w, bias := rnd(1, 2, 64, 64, 640), rnd(0.013, 640, 3, 3, 640), rnd(0.1, 640)
+			compare(t, []int{2, 64, 64, 640},
+				func(d *tensor.Tensor) bool { return fastConv2D(b, d, x, w, bias, 1, 1) },
+				func(d *tensor.Tensor) { b.simpleConv2D(d, x, w, bias, 1, 1) })
+		})
+	}
+	if fastAttention != nil {
+		t.Run("Attention/4096x4096x10heads", func(t *testing.T) {
+			q, k, v := rnd(1, 2, 4096, 640), rnd(1, 2, 4096, 640), rnd(1, 2, 4096, 640)
+			compare(t, []int{2, 4096, 640},
+				func(d *tensor.Tensor) bool { return fastAttention(b, d, q, k, v, 10, false) },
+				func(d *tensor.Tensor) { b.simpleAttention(d, q, k, v, 10, false) })
+		})
+	}
+}
+
+func TestLaunchErrorIsStickyAndNamesTheKernel(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	x := b.FromFloat32(tensor.F16, tensor.Shape{4}, []float32{1, 2, 3, 4})
+	b.Launch(Kernel{"elementwise", "no_such_kernel"}, D1(1), D1(32), 0, x)
+	b.Unary(x, x, tensor.SiLU) // must be skipped: the backend has failed
+	err := b.Sync()
+	if err == nil || !strings.Contains(err.Error(), "no_such_kernel") {
+		t.Fatalf("Sync = %v, want an error naming no_such_kernel", err)
+	}
+	if got := b.ToFloat32(x); got[0] != 1 || got[3] != 4 {
+		t.Errorf("an operation ran after the error: %v", got)
+	}
+	if err := b.Sync(); err != nil {
+		t.Errorf("the error was not cleared by Sync: %v", err)
+	}
+}
+
+func TestPoolDoesNotAllocateAtSteadyState(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	x := b.FromFloat32(tensor.F16, tensor.Shape{2, 16, 16, 64}, make([]float32, 2*16*16*64))
+	gamma := b.FromFloat32(tensor.F16, tensor.Shape{64}, make([]float32, 64))
+	step := func() {
+		y := b.Alloc(tensor.F16, 2, 16, 16, 64)
+		b.GroupNorm(y, x, gamma, gamma, 32, 1e-5, true)
+		b.Free(y)
+	}
+	step()
+	before := b.Stats().DriverAllocs
+	for range 20 {
+		step()
+	}
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if after := b.Stats().DriverAllocs; after != before {
+		t.Errorf("driver allocations grew from %d to %d over identical steps", before, after)
+	}
+}
+
+func TestGraphReplaysCapturedWork(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	x := b.FromFloat32(tensor.F32, tensor.Shape{3}, []float32{1, 2, 3})
+	ones := b.FromFloat32(tensor.F32, tensor.Shape{1}, []float32{1})
+	g, err := b.Capture(func() { b.Binary(x, x, ones, tensor.Add) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Destroy()
+	for range 3 {
+		g.Launch()
+	}
+	got := b.ToFloat32(x)
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 4 || got[1] != 5 || got[2] != 6 {
+		t.Errorf("after 3 replays of x += 1: %v, want [4 5 6] (capture must not run the work)", got)
+	}
+}
