@@ -211,4 +211,3 @@ func scaled(x []float64, f float64) []float64 {
 	}
 	return out
 }
-
