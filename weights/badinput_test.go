@@ -87,6 +87,8 @@ func TestOpenRejectsBadPaths(t *testing.T) {
 	dir := t.TempDir()
 	wantOpenError(t, filepath.Join(dir, "nope.safetensors"), "no such file")
 	wantOpenError(t, dir, "not a diffusers folder")
+	writeFile(t, filepath.Join(dir, "model.safetensors"), rawSafetensors(`{}`, 0))
+	wantOpenError(t, dir, "not a diffusers folder", "name the file: model.safetensors")
 	os.Mkdir(filepath.Join(dir, "unet"), 0o755)
 	wantOpenError(t, dir, "unet", "no .safetensors")
 	writeFile(t, filepath.Join(dir, "unet", "diffusion_pytorch_model.bin"), []byte("x"))
@@ -250,4 +252,24 @@ func TestInferConfigRejectsOtherModels(t *testing.T) {
 	t.Run("SDXL without text encoders", func(t *testing.T) {
 		inferError(t, unetStub(2048, 2816), TextEncoder1Prefix+"embeddings.token_embedding.weight is missing")
 	})
+}
+
+// With both variants in a component folder the fp16 one is read; more
+// files than that are refused rather than guessed at.
+func TestDiffusersVariantChoice(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "vae", "diffusion_pytorch_model.safetensors"),
+		rawSafetensors(`{"full":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4))
+	writeFile(t, filepath.Join(dir, "vae", "diffusion_pytorch_model.fp16.safetensors"),
+		rawSafetensors(`{"half":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}`, 2))
+	c, err := OpenCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := c.Names(); len(names) != 1 || names[0] != "vae/half" {
+		t.Errorf("names %v, want the fp16 file's [vae/half]", names)
+	}
+	c.Close()
+	writeFile(t, filepath.Join(dir, "vae", "other.safetensors"), rawSafetensors(`{}`, 0))
+	wantOpenError(t, dir, "vae", "several weight files")
 }

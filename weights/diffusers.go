@@ -41,8 +41,12 @@ func openDiffusers(dir string) (*Checkpoint, error) {
 		}
 	}
 	if len(stored) == 0 {
-		return nil, fmt.Errorf("%s: not a diffusers folder: none of the subfolders %s holds a .safetensors file",
-			dir, strings.Join(diffusersComponents, "/, ")+"/")
+		hint := ""
+		if files, _ := filepath.Glob(filepath.Join(dir, "*.safetensors")); len(files) > 0 {
+			hint = fmt.Sprintf(" (to open a single-file checkpoint, name the file: %s)", baseNames(files))
+		}
+		return nil, fmt.Errorf("%s: not a diffusers folder: none of the subfolders %s holds a .safetensors file%s",
+			dir, strings.Join(diffusersComponents, "/, ")+"/", hint)
 	}
 	if err := c.addMapped(stored); err != nil {
 		c.Close()
