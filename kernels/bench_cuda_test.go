@@ -144,19 +144,25 @@ func BenchmarkLayerNorm(b *testing.B) {
 	x := randomF16(be, 1, 2, 4096, 640)
 	gamma, beta := randomF16(be, 1, 640), randomF16(be, 0.1, 640)
 	dst := be.Alloc(tensor.F16, 2, 4096, 640)
-	timeOp(b, be, 0, 3*float64(x.NumElements()*2), func() { be.LayerNorm(dst, x, gamma, beta, 1e-5) })
+	b.Run("4096x640", func(b *testing.B) {
+		timeOp(b, be, 0, 3*float64(x.NumElements()*2), func() { be.LayerNorm(dst, x, gamma, beta, 1e-5) })
+	})
 }
 
 func BenchmarkGEGLU(b *testing.B) {
 	be := newTestBackend(b, "simple")
 	x := randomF16(be, 1, 2, 4096, 5120)
 	dst := be.Alloc(tensor.F16, 2, 4096, 2560)
-	timeOp(b, be, 0, 1.5*float64(x.NumElements()*2), func() { be.GEGLU(dst, x) })
+	b.Run("4096x5120", func(b *testing.B) {
+		timeOp(b, be, 0, 1.5*float64(x.NumElements()*2), func() { be.GEGLU(dst, x) })
+	})
 }
 
 func BenchmarkBinaryAddBroadcast(b *testing.B) {
 	be := newTestBackend(b, "simple")
 	x := randomF16(be, 1, 2, 128, 128, 320)
 	emb := randomF16(be, 1, 2, 1, 1, 320)
-	timeOp(b, be, 0, 2*float64(x.NumElements()*2), func() { be.Binary(x, x, emb, tensor.Add) })
+	b.Run("128x128x320", func(b *testing.B) {
+		timeOp(b, be, 0, 2*float64(x.NumElements()*2), func() { be.Binary(x, x, emb, tensor.Add) })
+	})
 }
