@@ -7,10 +7,14 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// queryBlock is how many queries one attention task handles: the score
-// block is queryBlock×Tk floats (4 MB for the VAE's 16384 tokens), so
-// memory stays bounded whatever the sequence length.
-const queryBlock = 64
+// queryBlock is how many queries one attention task handles: as many as
+// keep the score block (queryBlock×Tk floats) within 1M floats (4 MB), up to
+// 256, so that the packed keys and values are reused over many queries while
+// memory stays bounded whatever the sequence length (64 queries for the
+// VAE's 16384 tokens).
+func queryBlock(tk int) int {
+	return max(16, min(256, (1<<20)/tk))
+}
 
 // Attention computes softmax(q·kᵀ/sqrt(d))·v per batch item and head, one
 // block of queries at a time, with both products on the SGEMM. Tasks (batch,
@@ -29,14 +33,15 @@ func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool)
 	vd := f32(v, "Attention", "v")
 	out := f32(dst, "Attention", "dst")
 	scale := 1 / math.Sqrt(float64(d))
-	blocks := (tq + queryBlock - 1) / queryBlock
+	qBlock := queryBlock(tk)
+	blocks := (tq + qBlock - 1) / qBlock
 	parallelFor(batch*heads*blocks, 1, func(lo, hi int) {
-		scores := getScratch(queryBlock * tk)
+		scores := getScratch(qBlock * tk)
 		defer scratch.Put(scores)
 		for t := lo; t < hi; t++ {
 			bi, h, qb := t/(heads*blocks), t/blocks%heads, t%blocks
-			i0 := qb * queryBlock
-			rows := min(queryBlock, tq-i0)
+			i0 := qb * qBlock
+			rows := min(qBlock, tq-i0)
 			keys := tk
 			if causal {
 				keys = min(tk, i0+rows) // later keys are masked for every row of the block
@@ -51,7 +56,7 @@ func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool)
 				if causal {
 					visible = min(keys, i0+r+1)
 				}
-				softmaxRow(s[r*keys:(r+1)*keys], visible, scale)
+				softmaxRow(s[r*keys:(r+1)*keys], visible, float32(scale))
 			}
 			o := out[qOff:]
 			for r := range rows {
@@ -64,16 +69,16 @@ func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool)
 
 // softmaxRow replaces row[:visible] by softmax(row·scale) and zeroes the
 // masked rest. The maximum is subtracted first so exp never overflows.
-func softmaxRow(row []float32, visible int, scale float64) {
+func softmaxRow(row []float32, visible int, scale float32) {
 	mx := float32(math.Inf(-1))
 	for _, v := range row[:visible] {
 		mx = max(mx, v)
 	}
 	var sum float64
 	for i, v := range row[:visible] {
-		e := math.Exp((float64(v) - float64(mx)) * scale)
-		row[i] = float32(e)
-		sum += e
+		e := exp32((v - mx) * scale)
+		row[i] = e
+		sum += float64(e)
 	}
 	inv := float32(1 / sum)
 	for i := range row[:visible] {
