@@ -111,20 +111,18 @@ type gemmProblem struct {
 }
 
 // shapes checks the operands' shapes (programmer errors: the caller panics)
-// and returns M, N, K. x and y may have any leading dimensions.
+// and returns M, N, K. x and y may have any leading dimensions with the same product.
 func (p gemmProblem) shapes() (M, N, K int, err error) {
 	if len(p.w.shape) != 2 || len(p.x.shape) == 0 || len(p.y.shape) == 0 {
 		return 0, 0, 0, fmt.Errorf("linear: x %v, w %v, y %v: want x [..., K], w [N, K], y [..., N]", p.x.shape, p.w.shape, p.y.shape)
 	}
 	N, K = p.w.shape[0], p.w.shape[1]
-	xr, yr := len(p.x.shape), len(p.y.shape)
-	M = p.x.shape.NumElements() / max(K, 1)
-	if p.x.shape[xr-1] != K || p.y.shape[yr-1] != N || !p.x.shape[:xr-1].Equal(p.y.shape[:yr-1]) {
+	// Rows are whatever the leading dimensions multiply to ([B,T,K] or
+	// [B·T,K] alike); only their counts must agree.
+	if p.x.shape.Last() != K || p.y.shape.Last() != N || rows(p.x.shape) != rows(p.y.shape) {
 		return 0, 0, 0, fmt.Errorf("linear: x %v, w %v, y %v do not match", p.x.shape, p.w.shape, p.y.shape)
 	}
-	if K == 0 {
-		M = p.y.shape.NumElements() / max(N, 1)
-	}
+	M = rows(p.y.shape)
 	if p.bias.present() && !p.bias.shape.Equal(tensor.Shape{N}) {
 		return 0, 0, 0, fmt.Errorf("linear: bias %v for %d outputs", p.bias.shape, N)
 	}
@@ -133,6 +131,9 @@ func (p gemmProblem) shapes() (M, N, K int, err error) {
 	}
 	return M, N, K, nil
 }
+
+// rows is the product of all but the last dimension (defined for K = 0 too).
+func rows(s tensor.Shape) int { return s[:len(s)-1].NumElements() }
 
 // gemmPlan is a launch plan with the problem's GEMM sizes.
 type gemmPlan struct {

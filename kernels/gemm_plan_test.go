@@ -77,7 +77,7 @@ func TestGemmPlanRejects(t *testing.T) {
 		{"activation", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), act: 9}, false, "activation"},
 		{"K", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 15)}, true, "do not match"},
 		{"N", gemmProblem{y: op("y", f16, 4, 9), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16)}, true, "do not match"},
-		{"rows", gemmProblem{y: op("y", f16, 2, 4, 8), x: op("x", f16, 8, 16), w: op("w", f16, 8, 16)}, true, "do not match"},
+		{"rows", gemmProblem{y: op("y", f16, 2, 4, 8), x: op("x", f16, 9, 16), w: op("w", f16, 8, 16)}, true, "do not match"},
 		{"bias", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), bias: op("b", f16, 9)}, true, "bias"},
 		{"residual", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), residual: op("r", f16, 8, 4)}, true, "residual"},
 	}
@@ -89,5 +89,13 @@ func TestGemmPlanRejects(t *testing.T) {
 				t.Fatalf("got %v (shape error: %v), want an error containing %q with shape error %v", err, errors.As(err, &se), c.want, c.shape)
 			}
 		})
+	}
+}
+
+// x [B,T,K] against y [B·T,N] is the same GEMM: only row counts must agree.
+func TestGemmPlanAcceptsReshapedRows(t *testing.T) {
+	pl, err := gemmProblem{y: op("y", tensor.F16, 154, 8), x: op("x", tensor.F16, 2, 77, 16), w: op("w", tensor.F16, 8, 16)}.plan()
+	if err != nil || pl.M != 154 {
+		t.Fatalf("got M=%d, %v; want M=154", pl.M, err)
 	}
 }
