@@ -29,7 +29,10 @@ type Stats struct {
 }
 
 // Checkpoint is an opened checkpoint under canonical names. It implements
-// Source; Entry.Bytes of a tensor stored as is aliases the mapped file.
+// Source; Entry.Bytes of a tensor stored as is aliases the mapped file. A
+// diffusers folder's tensors that the name table does not know keep their
+// stored name as "component/name" (e.g. "unet/foo.weight"), so that they
+// are reported as unused instead of vanishing.
 type Checkpoint struct {
 	path    string
 	layout  Layout

@@ -95,3 +95,27 @@ func TestDiffusersManifestMapsToSGMManifest(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInspectFullSize opens the sparse full-size single file, infers
+// its configuration and checks its tensors: everything `gen inspect` does.
+// Peak RSS of the real command is measured with mksparse and
+// /usr/bin/time -v (see weights/internal/sparse/mksparse).
+func BenchmarkInspectFullSize(b *testing.B) {
+	dir, m := writeSparseManifest(b, "manifest-sdxl-sgm.json")
+	path := filepath.Join(dir, m.Files[0].Name)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := OpenCheckpoint(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg, err := InferConfig(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := CheckTensors(c, cfg); !r.OK() {
+			b.Fatalf("%+v", r)
+		}
+		c.Close()
+	}
+}
