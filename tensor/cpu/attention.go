@@ -51,38 +51,35 @@ func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool)
 			qOff := (bi*tq+i0)*width + h*d
 			kvOff := bi*tk*width + h*d
 			gemm(rows, keys, d, denseA{qd[qOff:], width}, rowsB{f32: kd[kvOff:], dt: tensor.F32, stride: width}, s, keys, false)
+			var invSum [256]float32 // queryBlock <= 256
 			for r := range rows {
 				visible := keys
 				if causal {
 					visible = min(keys, i0+r+1)
 				}
-				softmaxRow(s[r*keys:(r+1)*keys], visible, float32(scale))
+				invSum[r] = softmaxNumerators(s[r*keys:(r+1)*keys], visible, float32(scale))
 			}
 			o := out[qOff:]
 			for r := range rows {
 				clear(o[r*width : r*width+d])
 			}
 			gemm(rows, d, keys, denseA{s, keys}, denseB{vd[kvOff:], width}, o, width, false)
+			// Normalising the d outputs of a row is cheaper than its Tk scores.
+			for r := range rows {
+				for c := range o[r*width : r*width+d] {
+					o[r*width+c] *= invSum[r]
+				}
+			}
 		}
 	})
 }
 
-// softmaxRow replaces row[:visible] by softmax(row·scale) and zeroes the
-// masked rest. The maximum is subtracted first so exp never overflows.
-func softmaxRow(row []float32, visible int, scale float32) {
-	mx := float32(math.Inf(-1))
-	for _, v := range row[:visible] {
-		mx = max(mx, v)
-	}
-	var sum float64
-	for i, v := range row[:visible] {
-		e := exp32((v - mx) * scale)
-		row[i] = e
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for i := range row[:visible] {
-		row[i] *= inv
-	}
+// softmaxNumerators replaces row[:visible] by exp((row-max)·scale), zeroes
+// the masked rest and returns 1/Σexp: the row's softmax is row·(1/Σ). The
+// maximum is subtracted first so exp never overflows.
+func softmaxNumerators(row []float32, visible int, scale float32) float32 {
+	mx := rowMax(row[:visible])
+	sum := expSum(row[:visible], mx, scale)
 	clear(row[visible:])
+	return float32(1 / sum)
 }

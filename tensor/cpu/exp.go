@@ -13,9 +13,9 @@ func exp32(x float32) float32 {
 		ln2Hi = 0.693145751953125 // ln2 split so k·ln2Hi is exact
 		ln2Lo = 1.42860682030941723212e-6
 	)
-	if x < -87 { // e^-87 ≈ 1.6e-38: below any softmax term that matters
-		return 0
-	}
+	// e^-87 ≈ 1.6e-38 is as small as matters for a softmax term; clamping
+	// keeps 2^k a normal float (the AVX2 version clamps the same way).
+	x = max(x, -87)
 	k := float32(int32(x*log2e - 0.5)) // round to nearest (x <= 0)
 	r := x - k*ln2Hi - k*ln2Lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
