@@ -3,7 +3,6 @@ package sdxl
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/gosdxl/gosdxl/sampler"
 )
@@ -16,20 +15,21 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	if err := checkRequest(&r); err != nil {
 		return nil, err
 	}
+	if r.Compat == CompatDiffusers {
+		r.Syntax = SyntaxNone // diffusers reads prompts verbatim, truncated to 77 tokens
+	}
 	width, height := r.Width, r.Height
-	var initImage []float32
 	if r.InitImage != nil {
 		bnd := r.InitImage.Bounds()
 		width, height = bnd.Dx(), bnd.Dy()
-		initImage = ImageToSigned(r.InitImage)
 	}
 	shape := latentShape{b: r.Batch, c: m.cfg.UNet.InChannels, h: height / 8, w: width / 8}
 
-	cond, err := m.conditioning(&r, width, height)
+	info, sched, err := newSchedule(&r)
 	if err != nil {
 		return nil, err
 	}
-	p, err := newPlan(r.Sampler, r.Schedule, r.Steps)
+	cond, err := m.conditioning(&r, width, height)
 	if err != nil {
 		return nil, err
 	}
@@ -38,34 +38,32 @@ func (m *Model) Generate(r Request) (*Result, error) {
 		return nil, err
 	}
 	d := newDumper(r.DumpDir)
-	d.conditioning(cond)
+	d.conditioning(cond, r.Batch)
 
-	var latents []float32
-	if initImage == nil {
+	var x []float32 // k-diffusion latents at sched.Sigmas[0]
+	if r.InitImage == nil {
 		noise := randn(shape.size())
 		d.add("sampling", "noise", Float32Tensor{Shape: shape.dims(), Data: noise})
-		latents = scaled(noise, float32(p.initNoiseSigma))
+		x = sched.StartLatents(noise)
 	} else {
-		if latents, err = m.img2imgStart(initImage, height, width, shape, r.Strength, p, randn, r.Compat != CompatDiffusers, d); err != nil {
+		if x, err = m.img2imgStart(ImageToSigned(r.InitImage), height, width, shape, sched, randn, r.Compat != CompatDiffusers, d); err != nil {
 			return nil, err
 		}
 	}
 
-	den := cfgDenoiser(m.runUNet, cond, shape, p, r.CFGScale, func(in, out []float32, t float64) {
-		double := shape
-		double.b *= 2
-		d.add("unet", "sample", Float32Tensor{Shape: double.dims(), Data: in})
-		d.add("unet", "timestep", Float32Tensor{Shape: []int{1}, Data: []float32{float32(t)}})
-		d.add("unet", "out", Float32Tensor{Shape: double.dims(), Data: out})
-		d.add("unet", "encoder_hidden_states", Float32Tensor{Shape: []int{2 * cond.batch, cond.tokens, cond.width}, Data: concat(cond.neg, cond.pos)})
-		d.add("unet", "text_embeds", Float32Tensor{Shape: []int{2 * cond.batch, cond.pooledWidth}, Data: concat(cond.negPooled, cond.posPooled)})
+	den := cfgDenoiser(m.runUNet, cond, shape, r.CFGScale, func(in, out []float32, t float64) {
+		d.unetCall(in, out, t, shape, cond)
 	})
-	total := len(p.timesteps)
-	latents, err = p.run(den, latents, randn, func(i int, x []float32) {
-		d.add("sampling", fmt.Sprintf("latents_step_%02d", i), Float32Tensor{Shape: shape.dims(), Data: append([]float32(nil), x...)})
-		if r.OnStep != nil {
-			r.OnStep(i+1, total)
-		}
+	total := sched.Steps()
+	latents, err := info.Sample(sched, x, den, sampler.Options{
+		Noise: randn,
+		OnStep: func(i int, latents []float32) error {
+			d.add("sampling", fmt.Sprintf("latents_step_%02d", i), Float32Tensor{Shape: shape.dims(), Data: latents})
+			if r.OnStep != nil {
+				r.OnStep(i+1, total)
+			}
+			return nil
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -94,11 +92,10 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	return res, nil
 }
 
-// img2imgStart encodes the init image, samples the posterior (first draw),
-// keeps the last int(steps·strength) steps of the plan and adds noise
-// (second draw) at the first of them: x + noise·σ(t_start).
-func (m *Model) img2imgStart(img []float32, height, width int, shape latentShape, strength float64,
-	p *plan, randn func(int) []float32, perImage bool, d *dumper) ([]float32, error) {
+// img2imgStart encodes the init image, samples the posterior (first draw)
+// and adds noise (second draw) at the first σ of the already cut schedule.
+func (m *Model) img2imgStart(img []float32, height, width int, shape latentShape, sched *sampler.Schedule,
+	randn func(int) []float32, perImage bool, d *dumper) ([]float32, error) {
 	mean, std, err := m.encode(img, height, width)
 	if err != nil {
 		return nil, err
@@ -118,14 +115,9 @@ func (m *Model) img2imgStart(img []float32, height, width int, shape latentShape
 		e := eps[(i/n%draws)*n+j]
 		latents[i] = (mean[j] + std[j]*e) * VAEScale
 	}
-	p.keepLast(int(float64(len(p.timesteps)) * strength))
 	noise := randn(shape.size())
 	d.add("sampling", "noise", Float32Tensor{Shape: shape.dims(), Data: noise})
-	s := float32(p.sigmas[0])
-	for i := range latents {
-		latents[i] += noise[i] * s
-	}
-	return latents, nil
+	return sched.Img2ImgStart(latents, noise)
 }
 
 // noiseSource returns the per-image seeds and the randn of the run:
@@ -153,14 +145,6 @@ func noiseSource(r Request) ([]uint64, func(int) []float32, error) {
 
 func (s latentShape) dims() []int { return []int{s.b, s.c, s.h, s.w} }
 
-func scaled(x []float32, k float32) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = v * k
-	}
-	return out
-}
-
 func clamp01(v float32) float32 {
 	switch {
 	case v < 0:
@@ -171,7 +155,5 @@ func clamp01(v float32) float32 {
 	return v
 }
 
-func exp32(x float32) float32 { return float32(math.Exp(float64(x))) }
-
-// dumpPath names a dump file in dir.
-func dumpPath(dir, name string) string { return filepath.Join(dir, name+".safetensors") }
+func exp32(x float32) float32  { return float32(math.Exp(float64(x))) }
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -20,7 +20,8 @@ type pipeGolden struct {
 	data  []float32
 }
 
-// pipeReadGoldens reads every F32 tensor of a safetensors file.
+// pipeReadGoldens reads every F32 tensor of a safetensors file, and I64
+// tensors widened to float32.
 func pipeReadGoldens(t testing.TB, path string) map[string]pipeGolden {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -46,13 +47,21 @@ func pipeReadGoldens(t testing.TB, path string) map[string]pipeGolden {
 		if err := json.Unmarshal(msg, &e); err != nil {
 			t.Fatalf("%s: %s: %v", path, name, err)
 		}
-		if e.DType != "F32" {
-			continue
-		}
 		b := body[e.Offsets[0]:e.Offsets[1]]
-		v := make([]float32, len(b)/4)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		var v []float32
+		switch e.DType {
+		case "F32":
+			v = make([]float32, len(b)/4)
+			for i := range v {
+				v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+		case "I64": // integer timesteps of DPM-Solver
+			v = make([]float32, len(b)/8)
+			for i := range v {
+				v[i] = float32(int64(binary.LittleEndian.Uint64(b[8*i:])))
+			}
+		default:
+			continue
 		}
 		out[name] = pipeGolden{e.Shape, v}
 	}

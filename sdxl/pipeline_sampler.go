@@ -1,17 +1,76 @@
 package sdxl
 
-import "fmt"
+import (
+	"fmt"
 
-// newPlan prepares the named sampler's schedule for steps steps. The
-// sampler package's schedules and step loops are connected here once they
-// are in the tree; until then generation stops with this error.
-func newPlan(name, schedule string, steps int) (*plan, error) {
-	return nil, fmt.Errorf("sdxl: sampler %q is not connected to the pipeline yet", name)
+	"github.com/gosdxl/gosdxl/sampler"
+)
+
+// newSchedule looks up the request's sampler and builds its schedule;
+// img2img keeps only the last int(steps·strength) steps, as diffusers'
+// img2img pipeline does.
+func newSchedule(r *Request) (*sampler.Info, *sampler.Schedule, error) {
+	info, err := sampler.Lookup(r.Sampler)
+	if err != nil {
+		return nil, nil, err
+	}
+	sched, err := info.Schedule(r.Schedule, r.Steps)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.InitImage != nil {
+		if sched, err = sched.Img2Img(r.Strength); err != nil {
+			return nil, nil, err
+		}
+	}
+	return info, sched, nil
 }
 
-// keepLast drops all but the last n steps (img2img's strength cut).
-func (p *plan) keepLast(n int) {
-	start := len(p.timesteps) - n
-	p.timesteps = p.timesteps[start:]
-	p.sigmas = p.sigmas[start:]
+// cfgDenoiser builds the sampler's denoiser around one batched UNet call
+// per evaluation: the batch is [negative, positive], the UNet sees
+// x/√(σ²+1) and the step's timestep, and
+//
+//	ε = ε_neg + cfg·(ε_pos − ε_neg),  x0 = x − σ·ε.
+//
+// firstCall, if set, receives the inputs and output of the first UNet call
+// (for dumps).
+func cfgDenoiser(unet unetFunc, c *Conditioning, shape latentShape, cfg float64,
+	firstCall func(in, out []float32, t float64)) sampler.Denoiser {
+	calls := 0
+	return func(x []float32, sigma, timestep float64) ([]float32, error) {
+		n := shape.size()
+		if len(x) != n {
+			return nil, fmt.Errorf("sdxl: denoiser got %d latent values, want %d", len(x), n)
+		}
+		// diffusers' scale_model_input computes sample / ((σ² + 1) ** 0.5)
+		// with σ a float32 tensor: every operation rounds to float32.
+		s32 := float32(sigma)
+		scale := sqrt32(s32*s32 + 1)
+		in := make([]float32, 2*n)
+		for i, v := range x {
+			in[i] = v / scale
+			in[n+i] = v / scale
+		}
+		double := shape
+		double.b *= 2
+		eps, err := unet(in, double, timestep, c)
+		if err != nil {
+			return nil, err
+		}
+		if calls == 0 && firstCall != nil {
+			firstCall(in, eps, timestep)
+		}
+		calls++
+		g := float32(cfg)
+		x0 := make([]float32, n)
+		for i := range x0 {
+			e := eps[i] + g*(eps[n+i]-eps[i])
+			x0[i] = x[i] - s32*e
+		}
+		return x0, nil
+	}
 }
+
+// unetFunc predicts ε for x [2B, 4, h, w] (NCHW, already divided by
+// √(σ²+1)) at timestep t, with batch [negative…, positive…].
+type unetFunc func(x []float32, shape latentShape, t float64, c *Conditioning) ([]float32, error)
