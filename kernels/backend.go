@@ -188,6 +188,7 @@ func (b *Backend) Sync() error {
 // and its tensors must not be used afterwards.
 func (b *Backend) Close() error {
 	var errs []error
+	b.logf("cuda: %v", b.Stats())
 	b.w.stop(func() {
 		errs = append(errs, streamSync(b.stream))
 		b.pool.releaseIdle()

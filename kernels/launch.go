@@ -17,6 +17,9 @@ import (
 // GOSDXL_CUDA_SYNC=1 the stream is synchronised after every launch, so an
 // asynchronous fault is reported against the kernel that caused it.
 func (b *Backend) Launch(k Kernel, grid, block Dim3, sharedBytes int, args ...any) {
+	if grid.X == 0 {
+		return // an empty problem (no rows): nothing to launch
+	}
 	for i, a := range args {
 		if t, ok := a.(*tensor.Tensor); ok {
 			args[i] = b.ptr(t)
