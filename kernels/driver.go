@@ -222,8 +222,11 @@ func launchKernel(f cuFunction, grid, block Dim3, shared int, s cuStream, slots 
 		C.uint(shared), s, p, C.int(len(slots))))
 }
 
+// captureBegin starts recording s into a graph. Relaxed mode, because the
+// pool may cuMemAlloc a new scratch block while a step is being captured,
+// which the stricter modes forbid on the capturing thread.
 func captureBegin(s cuStream) error {
-	return check("cuStreamBeginCapture", C.cuStreamBeginCapture(s, C.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
+	return check("cuStreamBeginCapture", C.cuStreamBeginCapture(s, C.CU_STREAM_CAPTURE_MODE_RELAXED))
 }
 
 func captureEnd(s cuStream) (cuGraph, error) {

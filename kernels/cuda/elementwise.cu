@@ -87,8 +87,8 @@ __device__ void slice(T *dst, const T *x, int rows, int cx, int cd, int offset) 
     }
 }
 
-// dst [n, C] = table[ids[n]]; ids outside [0, V) give zero rows (the Go side
-// validates ids it uploads, this only keeps a bad id from reading stray memory).
+// dst [n, C] = table[ids[n]]. A kernel cannot report an error, so ids outside
+// [0, V) give zero rows instead of reading stray memory.
 template <typename T, typename P>
 __device__ void gather(T *dst, const P *table, const int *ids, int n, int V, int C) {
     GRID_STRIDE(i, n * C) {
