@@ -14,6 +14,10 @@ const (
 	fieldPromptSyntax = "Prompt syntax"
 	fieldBatchSize    = "Batch size" // A1111's older field, for batched noise
 	fieldBatchPos     = "Batch pos"
+	// fieldSchedule is the --schedule value when its "Schedule type" is
+	// ambiguous; fieldEmptyNegative marks a negative prompt given as "".
+	fieldSchedule      = "Schedule name"
+	fieldEmptyNegative = "Empty negative prompt"
 )
 
 // readParameters reads the A1111 "parameters" text of a PNG file, parsed
@@ -73,6 +77,12 @@ func applyFrom(o *options) error {
 			return usagef("--from %s: schedule type %q is not one gen knows", o.from, p.ScheduleType)
 		}
 		o.schedule = sched
+	}
+	if v, ok := p.Get(fieldSchedule); ok && !keep("schedule") {
+		o.schedule = v
+	}
+	if _, ok := p.Get(fieldEmptyNegative); ok && !keep("negative") && p.Negative == "" {
+		o.negative = optionalString{"", true}
 	}
 	if !keep("cfg") && p.CFGScale != 0 {
 		o.cfg = p.CFGScale

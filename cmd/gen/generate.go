@@ -39,6 +39,13 @@ func runGenerate(args []string) error {
 		initImage = img
 		o.width, o.height = b.Dx(), b.Dy()
 	}
+	// The device first: a machine that cannot run the request should say
+	// so before a 7 GB download or hash.
+	backend, closeBackend, err := openBackend(o.device, o.quiet)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer closeBackend()
 	if err := ensureModel(o); err != nil {
 		return err
 	}
@@ -51,11 +58,6 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return usagef("--model %s: %v", o.model, err)
 	}
-	backend, closeBackend, err := openBackend(o.device, o.quiet)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	defer closeBackend()
 	start := time.Now()
 	model, err := sdxl.LoadModel(o.model, backend)
 	if err != nil {
@@ -140,14 +142,14 @@ func modelHash(path string) (string, error) {
 // saveImages writes each image with its own parameters and prints the
 // file names on stdout.
 func saveImages(o *options, res *sdxl.Result, hash string) error {
-	sampler, _ := findSampler(o.sampler)
+	samplerDisplay, scheduleDisplay := displayNames(o.sampler, o.schedule)
 	paths := outputPaths(o.out, res.Seeds)
 	for i, img := range res.Images {
 		p := sdxl.Parameters{
 			Prompt:       o.prompt,
 			Steps:        o.steps,
-			Sampler:      sampler.a1111,
-			ScheduleType: schedules[o.schedule],
+			Sampler:      samplerDisplay,
+			ScheduleType: scheduleDisplay,
 			CFGScale:     o.cfg,
 			Seed:         res.Seeds[i],
 			Width:        res.Width,
@@ -158,6 +160,15 @@ func saveImages(o *options, res *sdxl.Result, hash string) error {
 		}
 		if o.negative.set {
 			p.Negative = o.negative.value
+			if p.Negative == "" {
+				// An empty negative prompt leaves no line in the infotext,
+				// like none at all; but "" is encoded, none is zeros.
+				p.Extra = append(p.Extra, sdxl.Field{Key: fieldEmptyNegative, Value: "encoded"})
+			}
+		}
+		if s, _ := scheduleFromA1111(scheduleDisplay); s != o.schedule {
+			// The display name is shared ("Uniform"): keep the exact one.
+			p.Extra = append(p.Extra, sdxl.Field{Key: fieldSchedule, Value: o.schedule})
 		}
 		if o.initImage != "" {
 			p.DenoisingStrength = o.strength

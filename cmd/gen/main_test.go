@@ -27,7 +27,9 @@ func TestBadFlagsExitTwoWithOneClearLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-p", "x", "--sampler", "nope"}, "valid samplers: euler_a, euler"},
+		{[]string{"-p", "x", "--sampler", "nope"}, "valid samplers: ddim, dpmpp_2m, dpmpp_2m_sde, euler, euler_a, heun, lms"},
+		{[]string{"-p", "x", "--sampler", "ddim", "--schedule", "karras"}, "ddim does not support the \"karras\" schedule"},
+		{[]string{"-p", "x", "--steps", "1001"}, "1001 steps, want 1 to 1000"},
 		{[]string{"-p", "x", "--width", "830"}, "--width 830: must be a positive multiple of 8"},
 		{[]string{"-p", "x", "--height", "0"}, "--height 0"},
 		{[]string{"-p", "x", "--steps", "0"}, "--steps 0: must be at least 1"},

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/gosdxl/gosdxl/sampler"
 )
 
 // Default checkpoint and the settings Animagine XL 4.0's model card
@@ -138,7 +140,8 @@ Sampling:
       --steps N            denoising steps (default 28)
       --cfg X              classifier-free guidance scale (default 5)
       --sampler NAME       euler_a (default), euler, dpmpp_2m, dpmpp_2m_sde, ddim, lms, heun
-      --schedule NAME      karras or exponential (default: the sampler's own)
+      --schedule NAME      karras, exponential, trailing, linspace, leading (diffusers spacings),
+                           normal, simple, sgm_uniform (ComfyUI's); default: the sampler's own
       --seed N             random seed (default: random; always printed)
       --rng NAME           noise generator: torch-cpu (torch.Generator("cpu"), the only one so far)
       --compat MODE        gosdxl (default: A1111 prompt syntax, chunking, seed+i per image) or
@@ -208,11 +211,16 @@ func (o *options) validate(warn io.Writer) error {
 	if math.IsNaN(o.cfg) || math.IsInf(o.cfg, 0) {
 		return usagef("--cfg %v: must be a finite number", o.cfg)
 	}
-	if _, ok := findSampler(o.sampler); !ok {
+	info, err := sampler.Lookup(o.sampler)
+	if err != nil {
 		return usagef("--sampler %q: unknown; valid samplers: %s", o.sampler, samplerNames())
 	}
-	if _, ok := schedules[o.schedule]; !ok {
-		return usagef("--schedule %q: unknown; valid schedules: %s", o.schedule, scheduleNames())
+	if _, err := sampler.ScheduleDisplayName(o.schedule); err != nil {
+		return usagef("--schedule %q: unknown; valid schedules: %s", o.schedule, strings.Join(sampler.ScheduleNames(), ", "))
+	}
+	if _, err := info.Schedule(o.schedule, o.steps); err != nil {
+		// e.g. ddim with karras, or more steps than the training schedule
+		return usagef("--sampler %s --schedule %q --steps %d: %v", o.sampler, o.schedule, o.steps, err)
 	}
 	if o.batch < 1 {
 		return usagef("--batch %d: must be at least 1", o.batch)

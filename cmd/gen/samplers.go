@@ -1,87 +1,61 @@
 package main
 
 import (
-	"sort"
 	"strings"
+
+	"github.com/gosdxl/gosdxl/sampler"
 )
 
-// samplerInfo ties a --sampler name to the name A1111 writes in its
-// "Sampler:" field, so generated PNGs read back in that UI and in ours.
-type samplerInfo struct {
-	name  string // our flag value
-	a1111 string
-}
-
-var samplers = []samplerInfo{
-	{"euler_a", "Euler a"},
-	{"euler", "Euler"},
-	{"dpmpp_2m", "DPM++ 2M"},
-	{"dpmpp_2m_sde", "DPM++ 2M SDE"},
-	{"ddim", "DDIM"},
-	{"lms", "LMS"},
-	{"heun", "Heun"},
-}
-
-// schedules maps --schedule values to A1111's "Schedule type" names; the
-// empty value (flag omitted) is the sampler's own schedule, A1111's
-// "Automatic".
-var schedules = map[string]string{
-	"":            "Automatic",
-	"karras":      "Karras",
-	"exponential": "Exponential",
-}
-
-func findSampler(name string) (samplerInfo, bool) {
-	for _, s := range samplers {
-		if s.name == name {
-			return s, true
-		}
-	}
-	return samplerInfo{}, false
-}
+// The sampler package owns the names: our flag values, and the A1111
+// display names written into "Sampler:" and "Schedule type:" so that
+// generated PNGs read back in that UI and in ours. This file maps A1111's
+// names back for --from.
 
 // samplerFromA1111 finds our sampler for an A1111 "Sampler:" value. Older
 // A1111 versions folded the schedule into the name ("DPM++ 2M Karras").
-func samplerFromA1111(name string) (sampler, schedule string, ok bool) {
-	for _, s := range samplers {
-		if s.a1111 == name {
-			return s.name, "", true
-		}
-		if rest, found := strings.CutPrefix(name, s.a1111+" "); found {
-			for k, v := range schedules {
-				if k != "" && v == rest {
-					return s.name, k, true
-				}
-			}
+func samplerFromA1111(display string) (name, schedule string, ok bool) {
+	for _, n := range sampler.SamplerNames() {
+		info, _ := sampler.Lookup(n)
+		if info.DisplayName == display {
+			return n, "", true
 		}
 	}
-	return "", "", false
+	// Longest display name first, so "DPM++ 2M SDE Karras" is not read as
+	// "DPM++ 2M" with the schedule "SDE Karras".
+	best := ""
+	for _, n := range sampler.SamplerNames() {
+		info, _ := sampler.Lookup(n)
+		rest, found := strings.CutPrefix(display, info.DisplayName+" ")
+		if !found || len(info.DisplayName) <= len(best) {
+			continue
+		}
+		if s, ok := scheduleFromA1111(rest); ok && s != "" {
+			best, name, schedule = info.DisplayName, n, s
+		}
+	}
+	return name, schedule, best != ""
 }
 
-func scheduleFromA1111(name string) (string, bool) {
-	for k, v := range schedules {
-		if v == name {
-			return k, true
+// scheduleFromA1111 finds our --schedule value for an A1111 "Schedule
+// type". "Automatic" is the sampler's own schedule (""). Where two of our
+// schedules share a display name ("Uniform"), the first in sorted order is
+// returned; saveImages records the exact name when it is the other one.
+func scheduleFromA1111(display string) (string, bool) {
+	for _, n := range append([]string{""}, sampler.ScheduleNames()...) {
+		if d, _ := sampler.ScheduleDisplayName(n); d == display {
+			return n, true
 		}
 	}
 	return "", false
 }
 
-func samplerNames() string {
-	names := make([]string, len(samplers))
-	for i, s := range samplers {
-		names[i] = s.name
+// displayNames returns the A1111 names of a valid sampler and schedule.
+func displayNames(samplerName, schedule string) (samplerDisplay, scheduleDisplay string) {
+	if info, err := sampler.Lookup(samplerName); err == nil {
+		samplerDisplay = info.DisplayName
 	}
-	return strings.Join(names, ", ")
+	scheduleDisplay, _ = sampler.ScheduleDisplayName(schedule)
+	return samplerDisplay, scheduleDisplay
 }
 
-func scheduleNames() string {
-	var names []string
-	for k := range schedules {
-		if k != "" {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func samplerNames() string { return strings.Join(sampler.SamplerNames(), ", ") }
