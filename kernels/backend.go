@@ -70,7 +70,13 @@ func New(opts Options) (*Backend, error) {
 	if b.logf == nil {
 		b.logf = func(string, ...any) {}
 	}
-	b.w, err = startWorker(b.setup)
+	b.w, err = startWorker(func() error {
+		err := b.setup()
+		if err != nil && b.ctx != nil {
+			destroyContext(b.ctx) // e.g. a pre-sm_80 GPU: nothing else was made
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)
 	}

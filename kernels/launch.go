@@ -22,7 +22,10 @@ func (b *Backend) Launch(k Kernel, grid, block Dim3, sharedBytes int, args ...an
 	}
 	for i, a := range args {
 		if t, ok := a.(*tensor.Tensor); ok {
-			args[i] = b.ptr(t)
+			args[i] = devicePtr(0) // an absent optional operand (nil bias)
+			if t != nil {
+				args[i] = b.ptr(t)
+			}
 		}
 	}
 	b.w.do(func() {
