@@ -12,7 +12,7 @@
 // Grid: x = ceil(M/128) (x allows 2^31-1 blocks: M can be a VAE-sized
 // B*H*W), y = ceil(N/128). Blocks with the same y share a weight panel.
 // The *_unaligned kernels load element by element and accept any K and any
-// pointer alignment (CLIP-sized and odd-K cases); the launcher picks.
+// pointer alignment (odd K, views starting mid-row); the launcher picks.
 #include "gemm_tile.cuh"
 
 template <typename T, bool ALIGNED>
