@@ -10,7 +10,8 @@ import (
 
 // Launch runs kernel k on the backend's stream with the given grid, block and
 // dynamic shared memory. Each argument is boxed into an 8-byte slot (see
-// boxArgs); a *tensor.Tensor argument passes its device address.
+// boxArgs); a *tensor.Tensor argument passes its device address, a nil one 0
+// (an absent optional operand). An empty grid (X = 0) launches nothing.
 //
 // Errors are sticky: once the backend has failed, Launch does nothing, and a
 // failure here is recorded (naming the kernel) for Sync to return. With
