@@ -13,8 +13,9 @@ const (
 	// CompatGosdxl: A1111 prompt syntax and chunking, image i seeded seed+i.
 	CompatGosdxl Compat = iota
 	// CompatDiffusers: exactly StableDiffusionXLPipeline /
-	// StableDiffusionXLImg2ImgPipeline (77-token truncation, one generator
-	// drawing the whole batch at once).
+	// StableDiffusionXLImg2ImgPipeline (prompts verbatim and truncated at 77
+	// tokens, whatever Request.Syntax says; one generator drawing the whole
+	// batch at once).
 	CompatDiffusers
 )
 
@@ -30,8 +31,8 @@ type Request struct {
 	Height      int
 	Steps       int
 	CFGScale    float64
-	Sampler     string // sampler name, as the sampler package knows it
-	Schedule    string // "" = the sampler's own
+	Sampler     string // sampler name (sampler.Lookup)
+	Schedule    string // schedule name (sampler.Info.Schedule); "" = the sampler's own
 	Seed        uint64
 	Batch       int
 	InitImage   image.Image // nil for txt2img
