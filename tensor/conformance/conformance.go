@@ -40,21 +40,25 @@ import (
 // Tolerance bounds an arithmetic result: |got-want| <= Atol + Rtol·|want|.
 type Tolerance struct{ Atol, Rtol float64 }
 
-// CPUTolerance suits a float32 backend. Measured on the CPU backend over
-// every arithmetic case of this suite (default and full shapes): the worst
-// |got-want| / (1e-6 + |want|) against the float64 reference was below
-// 2e-5, driven by the long GEMM reductions (K = 11520 for a 3×3 conv over
-// 1280 channels) and by near-zero outputs of GroupNorm/LayerNorm; the worst
-// absolute error of an O(1) output was under 4e-6. The tolerance leaves a
-// margin of about 5× over that spread and stays far below the effect of
-// any real mistake (a weight rounded to bf16 instead of f16 is ~1e-3).
-var CPUTolerance = Tolerance{Atol: 2e-5, Rtol: 1e-4}
+// CPUTolerance suits a float32 backend. Measured on the CPU backend
+// against the float64 references over every case of this suite, full-size
+// shapes included (GOSDXL_CONFORMANCE_FULL=1): the largest |got-want| of any
+// op was 2.7e-6 (Linear K=300 and a 1×1 GroupNorm; Conv2D 2.4e-6 at
+// K=5760 / 11520, Attention 1.9e-6, the element-wise ops 5e-7), for outputs
+// of size O(1). Under Atol 1e-5 + Rtol 1e-5·|want| the worst element of the
+// whole run used 21% of its budget (Linear K=640 N=5120), a margin of about
+// 5× over the measured spread; the tolerance stays far below the effect of real mistakes (tanh instead
+// of erf GELU: 1e-4 to 1e-3; GroupNorm eps 1e-5 instead of 1e-6 on a quiet
+// group: 5%; weights rounded to bf16: 1e-3).
+var CPUTolerance = Tolerance{Atol: 1e-5, Rtol: 1e-5}
 
 // Options selects which cases run.
 type Options struct {
 	// Full adds the full-size SDXL shapes (4096-token attention, 640- and
-	// 1280-channel convolutions at 32×32 and 64×64, ...). They take minutes
-	// on a small CPU; a GPU backend should always run them. The environment
+	// 1280-channel convolutions at 32×32 and 64×64, ...). They take about
+	// 35 s on two CPU cores (mostly the float64 references, which check a
+	// sample of 512 rows of each large output); a GPU backend should always
+	// run them. The environment
 	// variable GOSDXL_CONFORMANCE_FULL=1 turns them on too.
 	Full bool
 }

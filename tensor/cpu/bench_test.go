@@ -85,3 +85,9 @@ func BenchmarkAttention_T1024_ctx77_10heads_B2(bm *testing.B) {
 	benchAttention(bm, 2, 1024, 77, 640, 10)
 }
 func BenchmarkAttention_T4096_5heads_B1(bm *testing.B) { benchAttention(bm, 1, 4096, 4096, 320, 5) }
+
+// The 32×32-latent UNet runs its 1280-channel level at 8×8: 128 rows
+// against large weights, where packing B costs as much as the product.
+func BenchmarkLinear_M128_K1280_N1280(bm *testing.B)  { benchLinear(bm, 128, 1280, 1280) }
+func BenchmarkLinear_M128_K1280_N10240(bm *testing.B) { benchLinear(bm, 128, 1280, 10240) }
+func BenchmarkConv3x3_1280_B2_8x8(bm *testing.B)      { benchConv(bm, 2, 8, 8, 1280, 1280, 3, 1) }
