@@ -13,5 +13,3 @@ var f16Table = func() []float32 {
 	}
 	return t
 }()
-
-func f16ToF32(h uint16) float32 { return f16Table[h] }

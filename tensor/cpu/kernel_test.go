@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
 )
 
 // TestMicroKernelsAgree checks the micro-kernel in use (assembly on amd64
@@ -70,4 +72,30 @@ func BenchmarkMicroKernel(bm *testing.B) {
 	flops := 2 * kc * mr * nr * float64(bm.N)
 	bm.ReportMetric(flops/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
 	bm.ReportMetric(flops/(cpuTime()-start).Seconds()/1e9, "GFLOP/cpu-s")
+}
+
+// TestPackHalfPanel checks the F16C panel packing against element-wise
+// widening, on a full panel with a depth tail and on a partial panel.
+func TestPackHalfPanel(t *testing.T) {
+	const n, k = 19, 83 // 19 columns: one full panel of 16 and a partial one
+	w := make([]uint16, n*k)
+	for i := range w {
+		w[i] = uint16(i*2654435761>>7) & 0xfbff // finite halves of both signs
+	}
+	src := rowsB{half: w, dt: tensor.F16, stride: k}
+	for _, p := range []struct{ j0, cols, k0, kcs int }{{0, 16, 0, k}, {0, 16, 5, 64}, {16, 3, 0, k}} {
+		dst := make([]float32, nr*p.kcs)
+		src.packB(dst, p.j0, p.cols, p.k0, p.kcs)
+		for kk := range p.kcs {
+			for c := range nr {
+				want := float32(0)
+				if c < p.cols {
+					want = tensor.F16ToF32(w[(p.j0+c)*k+p.k0+kk])
+				}
+				if got := dst[kk*nr+c]; got != want {
+					t.Fatalf("panel %+v: dst[k=%d][c=%d] = %g, want %g", p, kk, c, got, want)
+				}
+			}
+		}
+	}
 }

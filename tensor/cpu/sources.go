@@ -47,10 +47,17 @@ func weightRowsB(w *tensor.Tensor, stride int) rowsB {
 }
 
 func (s rowsB) packB(dst []float32, j0, cols, k0, kcs int) {
+	done := 0
+	if s.dt == tensor.F16 {
+		done = packHalfPanelFast(dst, s.half[j0*s.stride+k0:], s.stride, cols, kcs)
+	}
+	if done == kcs {
+		return
+	}
 	var buf [kc]float32
 	for c := range nr {
 		if c >= cols {
-			for k := range kcs {
+			for k := done; k < kcs; k++ {
 				dst[k*nr+c] = 0
 			}
 			continue
@@ -61,19 +68,10 @@ func (s rowsB) packB(dst []float32, j0, cols, k0, kcs int) {
 			col = s.f32[off : off+kcs]
 		} else {
 			col = buf[:kcs]
-			src := s.half[off : off+kcs]
-			if s.dt == tensor.BF16 {
-				for k, h := range src {
-					col[k] = tensor.BF16ToF32(h)
-				}
-			} else {
-				for k, h := range src {
-					col[k] = f16Table[h]
-				}
-			}
+			widenHalf(col[done:], s.half[off+done:off+kcs], s.dt)
 		}
-		for k, v := range col {
-			dst[k*nr+c] = v
+		for k := done; k < kcs; k++ {
+			dst[k*nr+c] = col[k]
 		}
 	}
 }

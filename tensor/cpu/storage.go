@@ -37,8 +37,9 @@ func widenHalf(dst []float32, src []uint16, dt tensor.DType) {
 		}
 		return
 	}
+	dst = dst[:len(src)]
 	for i, h := range src {
-		dst[i] = f16ToF32(h)
+		dst[i] = f16Table[h]
 	}
 }
 

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package cpu
+
+func packHalfPanelFast(dst []float32, src []uint16, stride, cols, kcs int) int { return 0 }
