@@ -10,6 +10,8 @@ func init() {
 	}
 }
 
+var _ tensor.FusedConv2D = (*Backend)(nil)
+
 // Conv2DResidual computes dst = conv(x, w) + bias + residual (a ResBlock's
 // second convolution plus its skip) with one implicit-GEMM kernel when the
 // fast conv2d kernel is active and handles the case, and reports whether it

@@ -19,13 +19,31 @@ func init() {
 	}
 }
 
+var _ tensor.FusedLinear = (*Backend)(nil)
+
 // LinearFused computes dst = act(x·wᵀ + bias) + residual with one
 // tensor-core GEMM (bias and residual may be nil; residual may be dst
 // itself) when the fast linear kernel is active and handles the case, and
-// reports whether it ran. When it returns false nothing was queued and the
-// caller composes Linear, Unary and Binary instead.
-func (b *Backend) LinearFused(dst, x, w, bias, residual *tensor.Tensor, act Activation) bool {
-	return b.useFast("linear") && b.tryGemm(dst, x, w, bias, residual, act)
+// reports whether it ran. The epilogue knows SiLU and GELU; other
+// activations return false. When it returns false nothing was queued and
+// the caller composes Linear, Unary and Binary instead.
+func (b *Backend) LinearFused(dst, x, w, bias, residual *tensor.Tensor, op tensor.UnaryOp) bool {
+	act, ok := epilogueActivation(op)
+	return ok && b.useFast("linear") && b.tryGemm(dst, x, w, bias, residual, act)
+}
+
+// epilogueActivation maps a tensor.UnaryOp to the GEMM epilogue's
+// Activation, reporting false for one the epilogue does not implement.
+func epilogueActivation(op tensor.UnaryOp) (Activation, bool) {
+	switch op {
+	case tensor.NoActivation:
+		return ActNone, true
+	case tensor.SiLU:
+		return ActSiLU, true
+	case tensor.GELU:
+		return ActGELU, true
+	}
+	return ActNone, false
 }
 
 // tryGemm launches gemm.cu for y = act(x·wᵀ + bias) + residual, or returns

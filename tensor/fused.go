@@ -1,0 +1,32 @@
+package tensor
+
+// Fused operations are optional: a backend that can do several steps in one
+// pass implements these interfaces besides Backend, and callers find them by
+// type assertion. Each method reports whether it ran. A backend returns
+// false (having queued nothing) for a case it does not handle, and the
+// caller then composes the same result from Backend's plain operations, so
+// every fused method has an exact composite meaning given in its comment.
+
+// NoActivation is the UnaryOp value meaning "no activation" in a fused
+// epilogue. Backend.Unary does not accept it.
+const NoActivation UnaryOp = 0
+
+// FusedLinear is implemented by backends that can finish a Linear with its
+// activation and a residual add in the same kernel.
+type FusedLinear interface {
+	// LinearFused computes dst = act(x·wᵀ + bias) + residual, the composite
+	// of Linear, Unary (skipped for NoActivation) and Binary Add (skipped
+	// for a nil residual). bias and residual may be nil; residual has dst's
+	// shape and is either dst itself or does not overlap it.
+	LinearFused(dst, x, w, bias, residual *Tensor, act UnaryOp) bool
+}
+
+// FusedConv2D is implemented by backends that can add a residual in a
+// convolution's epilogue (a ResBlock's second convolution plus its skip).
+type FusedConv2D interface {
+	// Conv2DResidual computes dst = conv(x, w) + bias + residual, the
+	// composite of Conv2D and Binary Add (skipped for a nil residual). bias
+	// and residual may be nil; residual has dst's shape and is either dst
+	// itself or does not overlap it.
+	Conv2DResidual(dst, x, w, bias, residual *Tensor, stride, pad int) bool
+}
