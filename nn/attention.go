@@ -36,6 +36,12 @@ func NewAttention(dim, contextDim, heads int) Attention {
 // Forward attends from x [B,T,dim] to context [B,S,contextDim], or to x
 // itself when context is nil.
 func (a *Attention) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor.Tensor {
+	return a.ForwardAdd(b, x, context, nil)
+}
+
+// ForwardAdd is Forward plus residual [B,T,dim] (nil: nothing), added in
+// the output projection's epilogue where the backend can fuse it.
+func (a *Attention) ForwardAdd(b tensor.Backend, x, context, residual *tensor.Tensor) *tensor.Tensor {
 	if context == nil {
 		context = x
 	}
@@ -47,7 +53,7 @@ func (a *Attention) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor
 	b.Free(q)
 	b.Free(k)
 	b.Free(v)
-	y := a.Out.Forward(b, o)
+	y := a.Out.ForwardFused(b, o, tensor.NoActivation, residual)
 	b.Free(o)
 	return y
 }

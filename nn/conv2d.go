@@ -62,11 +62,18 @@ func (c *Conv2D) OutSize(n int) int {
 
 // Forward convolves x [B,H,W,in] into [B,Ho,Wo,out].
 func (c *Conv2D) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
+	return c.ForwardAdd(b, x, nil)
+}
+
+// ForwardAdd convolves x [B,H,W,in] and adds residual [B,Ho,Wo,out] (or
+// nothing when it is nil), in one kernel where the backend can
+// (tensor.FusedConv2D).
+func (c *Conv2D) ForwardAdd(b tensor.Backend, x, residual *tensor.Tensor) *tensor.Tensor {
 	s := x.Shape()
 	if len(s) != 4 {
 		panic(fmt.Sprintf("nn: Conv2D input must be [B,H,W,C], got %v", s))
 	}
 	y := b.Alloc(x.DType(), s[0], c.OutSize(s[1]), c.OutSize(s[2]), c.Weight.Shape()[0])
-	b.Conv2D(y, x, c.Weight, c.Bias, c.Stride, c.Pad)
+	conv2DInto(b, y, x, c, residual)
 	return y
 }

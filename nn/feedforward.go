@@ -18,13 +18,21 @@ func NewFeedForward(dim, inner int) FeedForward {
 
 // Forward maps x [..., dim] to [..., dim].
 func (f *FeedForward) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
+	return f.ForwardAdd(b, x, nil)
+}
+
+// ForwardAdd is Forward plus residual [..., dim] (nil: nothing), added in
+// the second linear's epilogue where the backend can fuse it. The GEGLU
+// gate stays a separate operation: it halves the width, which no linear
+// epilogue does.
+func (f *FeedForward) ForwardAdd(b tensor.Backend, x, residual *tensor.Tensor) *tensor.Tensor {
 	h := f.Proj.Forward(b, x)
 	shape := h.Shape().Clone()
 	shape[len(shape)-1] /= 2
 	g := b.Alloc(x.DType(), shape...)
 	b.GEGLU(g, h)
 	b.Free(h)
-	y := f.Out.Forward(b, g)
+	y := f.Out.ForwardFused(b, g, tensor.NoActivation, residual)
 	b.Free(g)
 	return y
 }

@@ -35,9 +35,16 @@ func (l *Linear) Out() int { return l.Weight.Shape()[0] }
 
 // Forward maps x [..., in] to [..., out].
 func (l *Linear) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
+	return l.ForwardFused(b, x, tensor.NoActivation, nil)
+}
+
+// ForwardFused maps x [..., in] to act(x·Wᵀ + bias) + residual, [..., out],
+// in one kernel where the backend can (tensor.FusedLinear). act may be
+// tensor.NoActivation and residual nil; residual has the output's shape.
+func (l *Linear) ForwardFused(b tensor.Backend, x *tensor.Tensor, act tensor.UnaryOp, residual *tensor.Tensor) *tensor.Tensor {
 	shape := x.Shape().Clone()
 	shape[len(shape)-1] = l.Out()
 	y := b.Alloc(x.DType(), shape...)
-	b.Linear(y, x, l.Weight, l.Bias)
+	linearInto(b, y, x, l.Weight, l.Bias, residual, act)
 	return y
 }

@@ -53,15 +53,17 @@ func (r *ResBlock) Forward(b tensor.Backend, x, emb *tensor.Tensor) *tensor.Tens
 
 	h = r.OutNorm.Forward(b, y)
 	b.Free(y)
-	y = r.OutConv.Forward(b, h)
-	b.Free(h)
-
 	if r.Skip == nil {
-		b.Binary(y, y, x, tensor.Add)
+		y = r.OutConv.ForwardAdd(b, h, x)
+		b.Free(h)
 		return y
 	}
-	s := r.Skip.Forward(b, x)
-	b.Binary(y, y, s, tensor.Add)
-	b.Free(s)
+
+	// With a skip convolution the skip conv's epilogue adds the main branch
+	// in place: fusing the skip's output into the 3×3 conv instead would
+	// hold one more full-size tensor at once.
+	y = r.OutConv.Forward(b, h)
+	b.Free(h)
+	conv2DInto(b, y, x, r.Skip, y)
 	return y
 }

@@ -31,23 +31,23 @@ func NewTransformerBlock(dim, contextDim, heads int) TransformerBlock {
 
 // Forward maps x [B,T,dim] to [B,T,dim], cross-attending to context [B,S,contextDim].
 func (t *TransformerBlock) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor.Tensor {
+	// Each residual add happens in the epilogue of the sub-layer's last
+	// linear; each sum is a new tensor and the previous one is freed.
 	h := t.Norm1.Forward(b, x)
-	y := t.Attn1.Forward(b, h, nil)
+	y := t.Attn1.ForwardAdd(b, h, nil, x)
 	b.Free(h)
-	b.Binary(y, y, x, tensor.Add)
 
 	h = t.Norm2.Forward(b, y)
-	a := t.Attn2.Forward(b, h, context)
+	next := t.Attn2.ForwardAdd(b, h, context, y)
 	b.Free(h)
-	b.Binary(y, y, a, tensor.Add)
-	b.Free(a)
+	b.Free(y)
+	y = next
 
 	h = t.Norm3.Forward(b, y)
-	f := t.FF.Forward(b, h)
+	next = t.FF.ForwardAdd(b, h, y)
 	b.Free(h)
-	b.Binary(y, y, f, tensor.Add)
-	b.Free(f)
-	return y
+	b.Free(y)
+	return next
 }
 
 // SpatialTransformer runs transformer blocks over the pixels of a feature
@@ -90,9 +90,8 @@ func (s *SpatialTransformer) Forward(b tensor.Backend, x, context *tensor.Tensor
 		b.Free(seq)
 		seq = next
 	}
-	y := s.ProjOut.Forward(b, seq)
+	tokens := x.Reshape(shape[0], shape[1]*shape[2], shape[3])
+	y := s.ProjOut.ForwardFused(b, seq, tensor.NoActivation, tokens)
 	b.Free(seq)
-	y = y.Reshape(shape...)
-	b.Binary(y, y, x, tensor.Add)
-	return y
+	return y.Reshape(shape...)
 }
