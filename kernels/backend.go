@@ -40,12 +40,11 @@ var (
 	available     bool
 )
 
-// Available reports whether the CUDA driver loads and sees at least one GPU.
+// Available reports whether the driver sees at least one GPU. In this build
+// the driver is always there: gorgonia.org/cu initialised it before main, and
+// a process without one has already exited (see driver.go).
 func Available() bool {
 	availableOnce.Do(func() {
-		if driverInit() != nil {
-			return
-		}
 		n, err := deviceCount()
 		available = err == nil && n > 0
 	})
@@ -72,7 +71,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	b.w, err = startWorker(func() error {
 		err := b.setup()
-		if err != nil && b.ctx != nil {
+		if err != nil && b.ctx != (cuContext{}) {
 			destroyContext(b.ctx) // e.g. a pre-sm_80 GPU: nothing else was made
 		}
 		return err
@@ -91,9 +90,6 @@ func New(opts Options) (*Backend, error) {
 
 // setup runs on the context goroutine.
 func (b *Backend) setup() error {
-	if err := driverInit(); err != nil {
-		return fmt.Errorf("no usable CUDA driver: %w", err)
-	}
 	n, err := deviceCount()
 	if err != nil {
 		return err

@@ -3,7 +3,13 @@
 //
 // Everything that touches the driver is behind the `cuda` build tag. Without
 // it, New returns ErrNoCUDA and Available reports false, so the rest of gosdxl
-// builds and tests on machines with no GPU or toolkit.
+// builds and tests on machines with no GPU or toolkit, and runs on the CPU.
+//
+// The driver API is reached through gorgonia.org/cu, which initialises the
+// driver in its init function and exits the process (status 1) when that
+// fails. So a binary built with -tags cuda needs libcuda.so.1 to load and a
+// GPU to start at all: it cannot fall back to the CPU. Build without the tag
+// for machines that may have no GPU.
 //
 // # Layout
 //
@@ -17,7 +23,10 @@
 //     drift, and `make kernels-check` assembles them for sm_80/sm_90 and
 //     rejects register spills and stack frames. They are embedded and each
 //     module is JIT-loaded the first time one of its kernels launches.
-//   - Go files: driver.go (cgo bindings), worker.go (the context goroutine),
+//   - Go files: driver.go (the driver calls, through gorgonia.org/cu),
+//     driver_extra.go (our cgo for the few calls cu lacks: per-function
+//     shared-memory limit, stream capture and graph launch, pinned host
+//     allocation), worker.go (the context goroutine), graph.go (captured graphs),
 //     pool.go (allocator), launch.go, backend.go and ops_*.go (the Backend),
 //     dispatch.go (fast-or-simple choice and the start-up self-check).
 //

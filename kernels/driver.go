@@ -2,69 +2,43 @@
 
 package kernels
 
-// Thin cgo bindings to the CUDA driver API: only what the backend uses.
+// The CUDA driver API as the backend uses it, through gorgonia.org/cu: device
+// queries, the context, memory, copies, streams, events, modules and kernel
+// launches. The few calls cu does not offer are in driver_extra.go.
 //
-// gosdxl binds the driver itself instead of going through gorgonia.org/cu:
-// that package calls cuInit in an init function and exits the process when it
-// fails, so a cuda-tagged binary could not even report "no GPU here" or fall
-// back to the CPU. It also lacks cuFuncSetAttribute, stream capture, graph
-// launch and pinned host memory, which we need.
+// cu calls cuInit in its init function and exits the process (status 1, with
+// a message) when that fails. A binary built with the cuda tag therefore only
+// starts on a machine with the NVIDIA driver and a GPU; without the tag,
+// gosdxl runs on the CPU and New returns ErrNoCUDA.
 //
-// Every function here must run on the context goroutine (see worker.go).
-
-/*
-#cgo LDFLAGS: -lcuda
-#include <cuda.h>
-#include <stdint.h>
-
-// launch expands 8-byte argument slots into the void** array cuLaunchKernel
-// wants; the driver reads each parameter's own size from the start of its slot.
-static CUresult gosdxl_launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-		unsigned bx, unsigned by, unsigned bz, unsigned shared, CUstream s,
-		uint64_t *slots, int n) {
-	void *params[64];
-	if (n > 64) return CUDA_ERROR_INVALID_VALUE;
-	for (int i = 0; i < n; i++) params[i] = &slots[i];
-	return cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, s, params, NULL);
-}
-*/
-import "C"
+// We use cu's plain functions, not its Ctx worker: our own context goroutine
+// (worker.go) locks its OS thread and makes the context current there, and
+// every function here must run on it.
 
 import (
 	"fmt"
 	"unsafe"
+
+	"gorgonia.org/cu"
 )
-
-// driverError is a failed driver call: the call and CUDA's name for the code.
-type driverError struct {
-	call string
-	code C.CUresult
-}
-
-func (e *driverError) Error() string {
-	var name *C.char
-	if C.cuGetErrorName(e.code, &name) != C.CUDA_SUCCESS || name == nil {
-		return fmt.Sprintf("%s: CUDA error %d", e.call, int(e.code))
-	}
-	return fmt.Sprintf("%s: %s", e.call, C.GoString(name))
-}
-
-func check(call string, r C.CUresult) error {
-	if r == C.CUDA_SUCCESS {
-		return nil
-	}
-	return &driverError{call: call, code: r}
-}
 
 type (
-	cuContext  = C.CUcontext
-	cuStream   = C.CUstream
-	cuEvent    = C.CUevent
-	cuModule   = C.CUmodule
-	cuFunction = C.CUfunction
-	cuGraph    = C.CUgraph
-	cuGraphEx  = C.CUgraphExec
+	cuContext  = cu.CUContext
+	cuStream   = cu.Stream
+	cuEvent    = cu.Event
+	cuModule   = cu.Module
+	cuFunction = cu.Function
+	cuGraph    = cu.Graph
+	cuGraphEx  = cu.ExecGraph
 )
+
+// driverFailed wraps err, a driver error value, with the call that failed.
+func driverFailed(call string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", call, err)
+}
 
 // deviceInfo describes the selected GPU for logs and the self-check.
 type deviceInfo struct {
@@ -75,197 +49,177 @@ type deviceInfo struct {
 	multiprocessors int
 }
 
-func driverInit() error { return check("cuInit", C.cuInit(0)) }
-
 func deviceCount() (int, error) {
-	var n C.int
-	err := check("cuDeviceGetCount", C.cuDeviceGetCount(&n))
-	return int(n), err
+	n, err := cu.NumDevices()
+	return n, driverFailed("cuDeviceGetCount", err)
 }
 
+// createContext creates a context on device ordinal and makes it current on
+// the calling (locked) thread.
 func createContext(ordinal int) (cuContext, deviceInfo, error) {
-	var dev C.CUdevice
 	var info deviceInfo
-	if err := check("cuDeviceGet", C.cuDeviceGet(&dev, C.int(ordinal))); err != nil {
-		return nil, info, err
+	dev, err := cu.GetDevice(ordinal)
+	if err != nil {
+		return cuContext{}, info, driverFailed("cuDeviceGet", err)
 	}
-	var name [256]C.char
-	if err := check("cuDeviceGetName", C.cuDeviceGetName(&name[0], 256, dev)); err != nil {
-		return nil, info, err
+	if info.name, err = dev.Name(); err != nil {
+		return cuContext{}, info, driverFailed("cuDeviceGetName", err)
 	}
-	info.name = C.GoString(&name[0])
-	attr := func(a C.CUdevice_attribute) int {
-		var v C.int
-		C.cuDeviceGetAttribute(&v, a, dev)
-		return int(v)
+	for _, a := range []struct {
+		attr cu.DeviceAttribute
+		dst  *int
+	}{
+		{cu.ComputeCapabilityMajor, &info.major},
+		{cu.ComputeCapabilityMinor, &info.minor},
+		{attrMaxSharedOptin, &info.maxSharedOptin},
+		{cu.MultiprocessorCount, &info.multiprocessors},
+	} {
+		if *a.dst, err = dev.Attribute(a.attr); err != nil {
+			return cuContext{}, info, driverFailed(fmt.Sprintf("cuDeviceGetAttribute(%d)", int(a.attr)), err)
+		}
 	}
-	info.major = attr(C.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
-	info.minor = attr(C.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
-	info.maxSharedOptin = attr(C.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
-	info.multiprocessors = attr(C.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
-	var total C.size_t
-	if err := check("cuDeviceTotalMem", C.cuDeviceTotalMem(&total, dev)); err != nil {
-		return nil, info, err
+	if info.totalMem, err = dev.TotalMem(); err != nil {
+		return cuContext{}, info, driverFailed("cuDeviceTotalMem", err)
 	}
-	info.totalMem = int64(total)
-	var ctx C.CUcontext
-	err := check("cuCtxCreate", C.cuCtxCreate(&ctx, C.CU_CTX_SCHED_BLOCKING_SYNC, dev))
-	return ctx, info, err
+	ctx, err := dev.MakeContext(cu.SchedBlockingSync)
+	return ctx, info, driverFailed("cuCtxCreate", err)
 }
 
-func destroyContext(ctx cuContext) error { return check("cuCtxDestroy", C.cuCtxDestroy(ctx)) }
+func destroyContext(ctx cuContext) error { return driverFailed("cuCtxDestroy", ctx.Destroy()) }
 
 func memAlloc(bytes int) (devicePtr, error) {
-	var p C.CUdeviceptr
-	err := check("cuMemAlloc", C.cuMemAlloc(&p, C.size_t(bytes)))
-	return devicePtr(p), err
+	p, err := cu.MemAlloc(int64(bytes))
+	return devicePtr(p), driverFailed("cuMemAlloc", err)
 }
 
-func memFree(p devicePtr) error { return check("cuMemFree", C.cuMemFree(C.CUdeviceptr(p))) }
+func memFree(p devicePtr) error { return driverFailed("cuMemFree", cu.MemFree(cu.DevicePtr(p))) }
 
 func memInfo() (free, total int64, err error) {
-	var f, t C.size_t
-	err = check("cuMemGetInfo", C.cuMemGetInfo(&f, &t))
-	return int64(f), int64(t), err
+	free, total, err = cu.MemInfo()
+	return free, total, driverFailed("cuMemGetInfo", err)
 }
 
 // copyToDevice queues a host-to-device copy. For pageable host memory the
-// driver has staged the bytes when it returns, so src may be reused at once.
+// driver has staged the bytes when it returns, so src may be reused at once;
+// from pinned memory (upload.go) the copy really is asynchronous.
 func copyToDevice(dst devicePtr, src []byte, s cuStream) error {
 	if len(src) == 0 {
 		return nil
 	}
-	return check("cuMemcpyHtoDAsync", C.cuMemcpyHtoDAsync(C.CUdeviceptr(dst), unsafe.Pointer(&src[0]), C.size_t(len(src)), s))
+	err := cu.MemcpyHtoDAsync(cu.DevicePtr(dst), unsafe.Pointer(&src[0]), int64(len(src)), s)
+	return driverFailed("cuMemcpyHtoDAsync", err)
 }
 
-// copyToHost copies device bytes into dst and waits for the stream.
+// copyToHost copies device bytes into dst and waits for the stream, so dst
+// is complete (and no longer written by the driver) when it returns.
 func copyToHost(dst []byte, src devicePtr, s cuStream) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	if err := check("cuMemcpyDtoHAsync", C.cuMemcpyDtoHAsync(unsafe.Pointer(&dst[0]), C.CUdeviceptr(src), C.size_t(len(dst)), s)); err != nil {
-		return err
+	err := cu.MemcpyDtoHAsync(unsafe.Pointer(&dst[0]), cu.DevicePtr(src), int64(len(dst)), s)
+	if err != nil {
+		return driverFailed("cuMemcpyDtoHAsync", err)
 	}
 	return streamSync(s)
 }
 
 func copyDevice(dst, src devicePtr, bytes int, s cuStream) error {
-	return check("cuMemcpyDtoDAsync", C.cuMemcpyDtoDAsync(C.CUdeviceptr(dst), C.CUdeviceptr(src), C.size_t(bytes), s))
+	err := cu.MemcpyDtoDAsync(cu.DevicePtr(dst), cu.DevicePtr(src), int64(bytes), s)
+	return driverFailed("cuMemcpyDtoDAsync", err)
 }
 
 func memsetBytes(dst devicePtr, value byte, bytes int, s cuStream) error {
-	return check("cuMemsetD8Async", C.cuMemsetD8Async(C.CUdeviceptr(dst), C.uchar(value), C.size_t(bytes), s))
+	return driverFailed("cuMemsetD8Async", cu.MemsetD8Async(cu.DevicePtr(dst), value, int64(bytes), s))
 }
 
 func streamCreate() (cuStream, error) {
-	var s C.CUstream
-	err := check("cuStreamCreate", C.cuStreamCreate(&s, C.CU_STREAM_NON_BLOCKING))
-	return s, err
+	s, err := cu.MakeStream(cu.NonBlocking)
+	return s, driverFailed("cuStreamCreate", err)
 }
 
-func streamSync(s cuStream) error { return check("cuStreamSynchronize", C.cuStreamSynchronize(s)) }
+func streamSync(s cuStream) error { return driverFailed("cuStreamSynchronize", s.Synchronize()) }
 
-func streamDestroy(s cuStream) error { return check("cuStreamDestroy", C.cuStreamDestroy(s)) }
+func streamDestroy(s cuStream) error { return driverFailed("cuStreamDestroy", s.Destroy()) }
 
 func eventCreate() (cuEvent, error) {
-	var e C.CUevent
-	err := check("cuEventCreate", C.cuEventCreate(&e, C.CU_EVENT_DEFAULT))
-	return e, err
+	e, err := cu.MakeEvent(cu.DefaultEvent)
+	return e, driverFailed("cuEventCreate", err)
 }
 
-func eventRecord(e cuEvent, s cuStream) error { return check("cuEventRecord", C.cuEventRecord(e, s)) }
+func eventRecord(e cuEvent, s cuStream) error { return driverFailed("cuEventRecord", e.Record(s)) }
 
-func eventSync(e cuEvent) error { return check("cuEventSynchronize", C.cuEventSynchronize(e)) }
+func eventSync(e cuEvent) error { return driverFailed("cuEventSynchronize", e.Synchronize()) }
 
-func eventDestroy(e cuEvent) error { return check("cuEventDestroy", C.cuEventDestroy(e)) }
+func eventDestroy(e cuEvent) error { return driverFailed("cuEventDestroy", cu.DestroyEvent(&e)) }
 
 // eventElapsed is the time between two recorded events in milliseconds.
 func eventElapsed(start, end cuEvent) (float32, error) {
-	var ms C.float
-	err := check("cuEventElapsedTime", C.cuEventElapsedTime(&ms, start, end))
-	return float32(ms), err
+	ms, err := start.Elapsed(end)
+	return float32(ms), driverFailed("cuEventElapsedTime", err)
 }
 
-// moduleLoad JIT-compiles PTX text for the current device.
+// moduleLoad JIT-compiles PTX text for the current device. On failure the
+// error carries the JIT compiler's log.
 func moduleLoad(ptx []byte) (cuModule, error) {
-	text := C.CString(string(ptx))
-	defer C.free(unsafe.Pointer(text))
-	var m C.CUmodule
-	err := check("cuModuleLoadData", C.cuModuleLoadData(&m, unsafe.Pointer(text)))
-	return m, err
+	log, freeLog := cBuffer(4 << 10)
+	defer freeLog()
+	if log == nil { // no memory for the log: load without one
+		m, err := cu.LoadData(string(ptx))
+		return m, driverFailed("cuModuleLoadData", err)
+	}
+	m, err := cu.LoadDataEx(string(ptx), &cu.JITErrorLogBuffer{Buffer: log})
+	if err != nil {
+		return m, fmt.Errorf("cuModuleLoadDataEx: %w%s", err, jitLog(log))
+	}
+	return m, nil
+}
+
+// jitLog is the NUL-terminated text the JIT wrote into log, as ": text".
+func jitLog(log []byte) string {
+	for i, c := range log {
+		if c == 0 {
+			log = log[:i]
+			break
+		}
+	}
+	if len(log) == 0 {
+		return ""
+	}
+	return ": " + string(log)
 }
 
 func moduleFunction(m cuModule, name string) (cuFunction, error) {
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	var f C.CUfunction
-	err := check("cuModuleGetFunction", C.cuModuleGetFunction(&f, m, cname))
-	return f, err
+	f, err := m.Function(name)
+	return f, driverFailed("cuModuleGetFunction", err)
 }
 
-func moduleUnload(m cuModule) error { return check("cuModuleUnload", C.cuModuleUnload(m)) }
+func moduleUnload(m cuModule) error { return driverFailed("cuModuleUnload", m.Unload()) }
 
-// funcSetMaxDynamicShared lets f use more than the default 48 KiB of dynamic
-// shared memory per block.
-func funcSetMaxDynamicShared(f cuFunction, bytes int) error {
-	return check("cuFuncSetAttribute", C.cuFuncSetAttribute(f, C.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, C.int(bytes)))
-}
-
+// launchKernel launches f with one 8-byte slot per kernel parameter (see
+// boxArgs); the driver reads each parameter's own size from the start of its
+// slot. cu's Launch reads *params[i] in Go and copies the values, and the
+// pointer array to them, into C memory before calling cuLaunchKernel, so no
+// Go memory reaches C and the cgo pointer rules hold; params keeps slots
+// alive until then, and Go never moves heap memory.
 func launchKernel(f cuFunction, grid, block Dim3, shared int, s cuStream, slots []uint64) error {
-	var p *C.uint64_t
-	if len(slots) > 0 {
-		p = (*C.uint64_t)(unsafe.Pointer(&slots[0]))
+	params := make([]unsafe.Pointer, len(slots))
+	for i := range slots {
+		params[i] = unsafe.Pointer(&slots[i])
 	}
-	return check("cuLaunchKernel", C.gosdxl_launch(f,
-		C.uint(grid.X), C.uint(grid.Y), C.uint(grid.Z),
-		C.uint(block.X), C.uint(block.Y), C.uint(block.Z),
-		C.uint(shared), s, p, C.int(len(slots))))
+	err := f.Launch(grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, shared, s, params)
+	return driverFailed("cuLaunchKernel", err)
 }
 
-// captureBegin starts recording s into a graph. Relaxed mode, because the
-// pool may cuMemAlloc a new scratch block while a step is being captured,
-// which the stricter modes forbid on the capturing thread.
-func captureBegin(s cuStream) error {
-	return check("cuStreamBeginCapture", C.cuStreamBeginCapture(s, C.CU_STREAM_CAPTURE_MODE_RELAXED))
-}
-
-func captureEnd(s cuStream) (cuGraph, error) {
-	var g C.CUgraph
-	err := check("cuStreamEndCapture", C.cuStreamEndCapture(s, &g))
-	return g, err
-}
-
-// graphInstantiate uses the WithFlags entry point, whose signature is the same
-// in the CUDA 11.4+ and 12.x headers (plain cuGraphInstantiate changed).
-func graphInstantiate(g cuGraph) (cuGraphEx, error) {
-	var ex C.CUgraphExec
-	err := check("cuGraphInstantiateWithFlags", C.cuGraphInstantiateWithFlags(&ex, g, 0))
-	return ex, err
-}
-
-func graphLaunch(ex cuGraphEx, s cuStream) error {
-	return check("cuGraphLaunch", C.cuGraphLaunch(ex, s))
-}
-
-func graphDestroy(g cuGraph) error { return check("cuGraphDestroy", C.cuGraphDestroy(g)) }
+func graphDestroy(g cuGraph) error { return driverFailed("cuGraphDestroy", g.Destroy()) }
 
 func graphExecDestroy(ex cuGraphEx) error {
-	return check("cuGraphExecDestroy", C.cuGraphExecDestroy(ex))
+	return driverFailed("cuGraphExecDestroy", ex.Destroy())
 }
 
-// hostAllocPinned returns page-locked host memory, which the GPU can copy
-// from asynchronously at full bus speed.
-func hostAllocPinned(bytes int) ([]byte, error) {
-	var p unsafe.Pointer
-	if err := check("cuMemHostAlloc", C.cuMemHostAlloc(&p, C.size_t(bytes), 0)); err != nil {
-		return nil, err
-	}
-	return unsafe.Slice((*byte)(p), bytes), nil
-}
-
+// hostFreePinned frees memory from hostAllocPinned (driver_extra.go).
 func hostFreePinned(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	return check("cuMemFreeHost", C.cuMemFreeHost(unsafe.Pointer(&b[0])))
+	return driverFailed("cuMemFreeHost", cu.MemFreeHost(unsafe.Pointer(&b[0])))
 }

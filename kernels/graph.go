@@ -72,15 +72,15 @@ func (g *Graph) Destroy() {
 	b := g.b
 	b.w.do(func() {
 		streamSync(b.stream)
-		if g.exec != nil {
+		if g.exec != (cuGraphEx{}) {
 			graphExecDestroy(g.exec)
 		}
-		if g.graph != nil {
+		if g.graph != (cuGraph{}) {
 			graphDestroy(g.graph)
 		}
 		for _, buf := range g.retained {
 			b.pool.put(buf.ptr, buf.class)
 		}
-		g.retained, g.exec, g.graph = nil, nil, nil
+		g.retained, g.exec, g.graph = nil, cuGraphEx{}, cuGraph{}
 	})
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // ErrNoCUDA is returned by New in builds without the cuda tag.
-var ErrNoCUDA = errors.New("gosdxl was built without CUDA support; rebuild with `go build -tags cuda ./cmd/gen` on a machine with the CUDA driver")
+// A cuda build needs the NVIDIA driver and a GPU to start (see doc.go).
+var ErrNoCUDA = errors.New("gosdxl was built without CUDA support; rebuild with `go build -tags cuda ./cmd/gen` for a machine with an NVIDIA GPU and driver")
 
 // Backend is the CUDA backend; in this build it cannot be created.
 type Backend struct{ tensor.Backend }

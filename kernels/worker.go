@@ -8,8 +8,9 @@ import (
 )
 
 // worker owns the CUDA context. A context is current on one OS thread, so all
-// driver calls run on a single goroutine that locked its thread; callers hand
-// it closures and wait. Backend methods may therefore be called from any
+// driver calls (gorgonia.org/cu's plain functions act on the calling thread's
+// current context) run on a single goroutine that locked its thread and
+// created the context there; callers hand it closures and wait. Backend methods may therefore be called from any
 // goroutine (tests run subtests on fresh ones), one at a time.
 type worker struct {
 	mu   sync.Mutex
