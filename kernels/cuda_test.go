@@ -24,8 +24,10 @@ var gpuTolerance = map[tensor.DType]conformance.Tolerance{
 	tensor.F32:  {Atol: 1e-4, Rtol: 5e-4},
 }
 
-// newTestBackend opens the GPU with the given kernel choice, or skips the
-// test on a machine without one (these tests run from gpu-bundle/run.sh).
+// newTestBackend opens the GPU with the given kernel choice. These tests run
+// from gpu-bundle/run.sh on a GPU host: on a machine without a GPU the cuda
+// test binary does not get this far (gorgonia.org/cu exits at start-up), and
+// the skip is for a driver that reports no devices after all.
 func newTestBackend(t testing.TB, kernels string) *Backend {
 	t.Helper()
 	if !Available() {
@@ -58,6 +60,17 @@ func TestConformanceFastKernels(t *testing.T) {
 		t.Run(dt.String(), func(t *testing.T) {
 			conformance.Run(t, b, dt, gpuTolerance[dt], conformance.Options{Full: true})
 		})
+	}
+}
+
+// TestFastKernelsAreRegistered fails when a launcher file no longer sets its
+// fast-op hook: the backend would quietly run only simple kernels. The hooks
+// are set by init functions, which run before any test (or New).
+func TestFastKernelsAreRegistered(t *testing.T) {
+	for _, op := range fastOps {
+		if !registered(op) {
+			t.Errorf("%s: no fast kernel registered (its launcher's init did not set the hook)", op)
+		}
 	}
 }
 
