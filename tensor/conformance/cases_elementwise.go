@@ -36,7 +36,7 @@ func (s *suite) binary(t *testing.T) {
 						dst = s.poisoned(s.act, c.a...)
 					}
 					s.b.Binary(dst, a.t, b.t, op)
-					s.check(t, dst, want, s.tol)
+					s.check(t, dst, want)
 				})
 			}
 		}
@@ -96,7 +96,7 @@ func (s *suite) unary(t *testing.T) {
 						dst = s.poisoned(s.act, sh...)
 					}
 					s.b.Unary(dst, x.t, op)
-					s.check(t, dst, want, s.tol)
+					s.check(t, dst, want)
 				})
 			}
 		}
@@ -126,7 +126,7 @@ func (s *suite) geglu(t *testing.T) {
 			}
 			dst := s.poisoned(s.act, append(append([]int(nil), c.lead...), c.n)...)
 			s.b.GEGLU(dst, x.t)
-			s.check(t, dst, want, s.tol)
+			s.check(t, dst, want)
 		})
 	}
 }

@@ -61,7 +61,7 @@ func (s *suite) linear(t *testing.T) {
 			}
 			dst := s.poisoned(s.act, append(append([]int(nil), c.lead...), c.n)...)
 			s.b.Linear(dst, x.t, w.t, bias.t)
-			s.check(t, dst, want, s.tol)
+			s.check(t, dst, want)
 		})
 	}
 }
@@ -132,7 +132,7 @@ func (s *suite) conv2D(t *testing.T) {
 			want := refConv2D(c.convShape, x.vals, w.vals, bias.vals, rows)
 			dst := s.poisoned(s.act, c.B, ho, wo, c.Cout)
 			s.b.Conv2D(dst, x.t, w.t, bias.t, c.Stride, c.Pad)
-			s.check(t, dst, want, s.tol)
+			s.check(t, dst, want)
 		})
 	}
 }
@@ -181,7 +181,7 @@ func (s *suite) attention(t *testing.T) {
 			want := refAttention(q.vals, k.vals, v.vals, c.b, c.tq, c.tk, c.width, c.heads, c.causal, rows)
 			dst := s.poisoned(s.act, c.b, c.tq, c.width)
 			s.b.Attention(dst, q.t, k.t, v.t, c.heads, c.causal)
-			s.check(t, dst, want, s.tol)
+			s.check(t, dst, want)
 		})
 	}
 }

@@ -12,11 +12,13 @@ import (
 // maxReported is how many mismatches a failure lists.
 const maxReported = 8
 
-// check reads dst back and compares it with want under tol. Elements whose
-// want is NaN are not checked: a large case may compute its reference only
-// for a sample of rows (the count of checked elements is logged).
-func (s *suite) check(t *testing.T, dst *tensor.Tensor, want []float64, tol Tolerance) {
+// check reads dst back and compares it with want under the tolerance of
+// the running operation (see suite.tolerance). Elements whose want is NaN
+// are not checked: a large case may compute its reference only for a sample
+// of rows (the count of checked elements is logged).
+func (s *suite) check(t *testing.T, dst *tensor.Tensor, want []float64) {
 	t.Helper()
+	tol := s.tolerance(t)
 	if err := s.b.Sync(); err != nil {
 		t.Fatalf("%s: Sync: %v", s.b.Name(), err)
 	}

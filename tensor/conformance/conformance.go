@@ -32,6 +32,7 @@ package conformance
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
@@ -62,6 +63,11 @@ type Options struct {
 	// run them. The environment
 	// variable GOSDXL_CONFORMANCE_FULL=1 turns them on too.
 	Full bool
+	// OpTolerance overrides the tolerance for some operations, by the name
+	// of their subtest ("Linear", "Conv2D", "Attention", "GroupNorm", ...):
+	// an fp16 backend may need more room for long reductions than for
+	// element-wise functions.
+	OpTolerance map[string]Tolerance
 }
 
 func (o Options) full() bool { return o.Full || os.Getenv("GOSDXL_CONFORMANCE_FULL") == "1" }
@@ -70,7 +76,7 @@ func (o Options) full() bool { return o.Full || os.Getenv("GOSDXL_CONFORMANCE_FU
 // uses for activations (F32 on the CPU, F16 on a GPU); tol bounds the
 // arithmetic operations.
 func Run(t *testing.T, b tensor.Backend, actDType tensor.DType, tol Tolerance, opts Options) {
-	s := &suite{b: b, act: actDType, tol: tol, full: opts.full()}
+	s := &suite{b: b, act: actDType, tol: tol, opTol: opts.OpTolerance, full: opts.full()}
 	t.Run("Memory", s.memory)
 	t.Run("Cast", s.cast)
 	t.Run("Layout", s.layout)
@@ -88,8 +94,22 @@ func Run(t *testing.T, b tensor.Backend, actDType tensor.DType, tol Tolerance, o
 // suite carries the backend under test and the run's settings into the
 // case bodies.
 type suite struct {
-	b    tensor.Backend
-	act  tensor.DType
-	tol  Tolerance
-	full bool
+	b     tensor.Backend
+	act   tensor.DType
+	tol   Tolerance
+	opTol map[string]Tolerance
+	full  bool
+}
+
+// tolerance returns the tolerance for the operation a subtest belongs to:
+// the override for its op (the second element of the test name) or the
+// run's default.
+func (s *suite) tolerance(t *testing.T) Tolerance {
+	parts := strings.Split(t.Name(), "/")
+	if len(parts) > 1 {
+		if tol, ok := s.opTol[parts[1]]; ok {
+			return tol
+		}
+	}
+	return s.tol
 }

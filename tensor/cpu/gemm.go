@@ -10,6 +10,11 @@ import "sync"
 // the panels. Where A and B come from is abstracted by aSource and bSource,
 // so a convolution packs its A panels straight from the NHWC input
 // (implicit im2col) and attention packs K and V without transposing them.
+//
+// Measured on this 2-core AMD EPYC (AVX2+FMA), Linear M=2048 K=640 N=640
+// with fp16 weights: ~60 GFLOP per CPU-second, against ~8 for gonum's
+// pure-Go blas32.Gemm on float32 weights (BenchmarkGonumSgemm_*); the
+// micro-kernel alone runs at ~90 GFLOP per CPU-second.
 
 // Blocking. mr×nr is the micro-kernel's register tile. One A block
 // (mc×kc floats, 96 KB) stays in L2 while each B panel (kc×nr, 16 KB) is

@@ -17,7 +17,7 @@ func sameDType(op string, ts ...*tensor.Tensor) {
 	}
 }
 
-// copyRows copies n elements from src[so:] to dst[do:] for any storage type.
+// copyElems copies n elements from src[so:] to dst[do:] for any storage type.
 func copyElems(dst, src *tensor.Tensor, do, so, n int) {
 	switch d := dst.Storage().(type) {
 	case []float32:
