@@ -15,9 +15,9 @@ package sdxl
 // fails if it outgrows half of these bounds). Measured spread:
 //
 //	UNet F16, unet/{0,1,2}/out           6.2e-4, 7.0e-4, 1.18e-3
-//	VAE BF16, vae/decode/out             1.64e-2
-//	VAE BF16, vae/encode/{mean,logvar}   4.77e-2, 4.27e-2
-//	t2i_euler_a_6, F16 UNet              final latents 1.43e-3, PNG 61.0 dB
+//	VAE BF16, vae/decode/out             1.69e-2
+//	VAE BF16, vae/encode/{mean,logvar}   4.67e-2, 4.23e-2
+//	t2i_euler_a_6, F16 UNet              final latents 1.47e-3, PNG 60.7 dB
 //
 // Each bound is about 2.5× the simulated worst case: room for what the
 // simulation leaves out (roundings inside fused kernels, such as the
@@ -36,3 +36,11 @@ const (
 	// sits under that.
 	gpuPipeF16MinPSNR = 50.0
 )
+
+// gpuFullSizeF16Tol bounds the relative L2 between the GPU (F16
+// activations) and the CPU (F32) on the full-size UNet at 32×32. The
+// simulation (TestHalfSimFullSizeSpread: every op output rounded to F16 on
+// the CPU) measured 2.6e-3 for these random weights and inputs; 2.7× that,
+// as for the tiny model's bounds (gpu_tolerance_cuda_test.go). A wrong
+// kernel lands at O(1) here, far above.
+const gpuFullSizeF16Tol = 7e-3

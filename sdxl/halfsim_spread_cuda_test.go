@@ -4,10 +4,12 @@ package sdxl
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
 )
 
 // These tests measure, on the CPU, the spread that 16-bit activations cause
@@ -127,5 +129,31 @@ func TestHalfSimSpread(t *testing.T) {
 		t.Errorf("t2i_euler_a_6 F16 UNet: simulated PSNR %.1f dB leaves less than 6 dB over the GPU bound %.0f dB", db, gpuPipeF16MinPSNR)
 	} else {
 		t.Logf("t2i_euler_a_6 F16 UNet: simulated PSNR %.1f dB (GPU bound %.0f dB)", db, gpuPipeF16MinPSNR)
+	}
+}
+
+// TestHalfSimFullSizeSpread measures what gpuFullSizeF16Tol was derived
+// from. It needs no GPU but two full-size CPU forwards (70 s on 2 cores,
+// about 10 GB of memory): opt-in with GOSDXL_FULLSIZE=1.
+func TestHalfSimFullSizeSpread(t *testing.T) {
+	if os.Getenv("GOSDXL_FULLSIZE") != "1" {
+		t.Skip("set GOSDXL_FULLSIZE=1 to simulate the full-size UNet in F16 on the CPU")
+	}
+	cpu := newTestCPU()
+	ref := NewUNet(sdxlBaseUNetConfig)
+	bindFullSize(t, cpu, weights.UNetPrefix, ref)
+	want := cpu.ToFloat32(ref.Forward(cpu, unetRandomInput(cpu, fullSizeShape)))
+
+	sim := newHalfSim(tensor.F16)
+	u := NewUNet(sdxlBaseUNetConfig)
+	bindFullSize(t, sim, weights.UNetPrefix, u)
+	sim.markWeights(u)
+	in := unetRandomInput(sim, fullSizeShape)
+	in.Sample, in.Context, in.TextEmbeds = sim.roundedInput(in.Sample), sim.roundedInput(in.Context), sim.roundedInput(in.TextEmbeds)
+	rel := modelRelL2(sim.ToFloat32(u.Forward(sim, in)), want)
+	if !(rel <= gpuFullSizeF16Tol/2) {
+		t.Errorf("simulated F16 spread %.3g is more than half of gpuFullSizeF16Tol %g: re-derive it", rel, gpuFullSizeF16Tol)
+	} else {
+		t.Logf("simulated F16 spread %.3g (GPU tolerance %g)", rel, gpuFullSizeF16Tol)
 	}
 }

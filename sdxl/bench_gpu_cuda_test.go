@@ -1,0 +1,87 @@
+//go:build cuda
+
+package sdxl
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gosdxl/gosdxl/kernels"
+	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
+)
+
+// Model-level GPU timings at the shapes of one 1024×1024 image, with random
+// full-size weights. Each reports GPU time per call (events on the stream,
+// after a warm-up call that loads the kernels and fills the memory pool)
+// and the peak device memory the backend took from the driver, weights
+// included. The product goal is a 1024² image in under 9 GiB.
+
+const memoryGoalGiB = 9
+
+// BenchmarkGPUUNetStep1024 is one full-size UNet call, F16, latent 128×128,
+// batch 2 (CFG), 77 context tokens: one denoising step of a 1024² image.
+func BenchmarkGPUUNetStep1024(bm *testing.B) {
+	b := newGPU(bm)
+	u := NewUNet(sdxlBaseUNetConfig)
+	bindFullSize(bm, b, weights.UNetPrefix, u)
+	weightBytes := b.Stats().InUseBytes
+	in := unetInputAs(b, unetRandomInput(b, unet1024), tensor.F16)
+	timeGPU(bm, b, func() { b.Free(u.Forward(b, in)) })
+	bm.ReportMetric(gib(weightBytes), "weights-GiB")
+}
+
+// BenchmarkGPUVAEDecode1024 decodes a 128×128 latent to a 1024×1024 image
+// with the full-size VAE, in F32 (the default) and BF16.
+func BenchmarkGPUVAEDecode1024(bm *testing.B) {
+	for _, dt := range []tensor.DType{tensor.F32, tensor.BF16} {
+		bm.Run(dt.String(), func(bm *testing.B) {
+			b := newGPU(bm) // one backend each, so that each peak is its own
+			v := NewVAE(sdxlBaseVAEConfig)
+			bindFullSize(bm, b, weights.VAEPrefix, v)
+			z := b.FromFloat32(dt, tensor.Shape{1, 128, 128, 4}, randomLatentZ(1*128*128*4))
+			timeGPU(bm, b, func() { b.Free(v.Decode(b, z)) })
+		})
+	}
+}
+
+// timeGPU runs call once to warm up, then b.N times under GPU events, and
+// reports gpu-ms/op and the peak device memory.
+func timeGPU(bm *testing.B, b *kernels.Backend, call func()) {
+	bm.Helper()
+	call()
+	syncOrFatal(bm, b)
+	bm.ResetTimer()
+	ms, err := b.Time(func() {
+		for range bm.N {
+			call()
+		}
+	})
+	bm.StopTimer()
+	if err != nil {
+		bm.Fatal(err)
+	}
+	syncOrFatal(bm, b)
+	s := b.Stats()
+	bm.ReportMetric(float64(ms)/float64(bm.N), "gpu-ms/op")
+	bm.ReportMetric(gib(s.PeakHeldBytes), "peak-GiB")
+	note := "within"
+	if gib(s.PeakHeldBytes) > memoryGoalGiB {
+		note = "over"
+	}
+	bm.Logf("%s on %s: %.1f ms/op; %v; peak %.2f GiB is %s the %d GiB goal for a 1024² image",
+		bm.Name(), b.DeviceName(), float64(ms)/float64(bm.N), s, gib(s.PeakHeldBytes), note, memoryGoalGiB)
+}
+
+// randomLatentZ is n values like the VAE's input: latents of unit
+// variance divided by VAEScale.
+func randomLatentZ(n int) []float32 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	z := make([]float32, n)
+	for i := range z {
+		z[i] = float32(rng.NormFloat64() / VAEScale)
+	}
+	return z
+}
+
+func gib(bytes int64) float64 { return float64(bytes) / (1 << 30) }

@@ -1,0 +1,88 @@
+//go:build cuda
+
+package sdxl
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gosdxl/gosdxl/kernels"
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// Shared pieces of the GPU checks (run from gpu-bundle/run.sh; on a machine
+// without a GPU every one of them skips, saying so).
+
+// newGPU opens the CUDA backend with the default (auto) kernel choice, or
+// skips when this machine has no usable GPU.
+func newGPU(t testing.TB) *kernels.Backend {
+	t.Helper()
+	requireGPU(t)
+	b, err := kernels.New(kernels.Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return b
+}
+
+func requireGPU(t testing.TB) {
+	t.Helper()
+	if !kernels.Available() {
+		t.Skip("no CUDA GPU found (no driver or no device): GPU check not run")
+	}
+}
+
+// toDType returns x converted to dt on its backend, freeing x when a
+// conversion was needed.
+func toDType(b tensor.Backend, x *tensor.Tensor, dt tensor.DType) *tensor.Tensor {
+	if x.DType() == dt {
+		return x
+	}
+	y := b.Alloc(dt, x.Shape()...)
+	b.Cast(y, x)
+	b.Free(x)
+	return y
+}
+
+// unetInputAs converts the tensors of a UNet call to dt.
+func unetInputAs(b tensor.Backend, in UNetInput, dt tensor.DType) UNetInput {
+	in.Sample = toDType(b, in.Sample, dt)
+	in.Context = toDType(b, in.Context, dt)
+	in.TextEmbeds = toDType(b, in.TextEmbeds, dt)
+	return in
+}
+
+// checkRel fails when rel is not within tol (NaN fails) and logs it
+// otherwise, so a verbose GPU run prints every measured value.
+func checkRel(t testing.TB, what string, rel, tol float64) {
+	t.Helper()
+	if !(rel <= tol) {
+		t.Errorf("%s: relative L2 %.3g > %g", what, rel, tol)
+	} else {
+		t.Logf("%s: relative L2 %.3g (bound %g)", what, rel, tol)
+	}
+}
+
+// syncOrFatal reports a sticky device error.
+func syncOrFatal(t testing.TB, b tensor.Backend) {
+	t.Helper()
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nonFinite returns how many values of v are NaN or ±Inf.
+func nonFinite(v []float32) int {
+	n := 0
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,128 @@
+//go:build cuda
+
+package sdxl
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
+)
+
+// The tiny model end to end on the GPU against the diffusers goldens:
+// every network at the precision the pipeline uses there (text encoders
+// and VAE F32, UNet F16), plus the VAE in BF16 and the UNet in F32 (which
+// separates kernel bugs from fp16 rounding). Bounds: gpu_tolerance_cuda_test.go.
+
+func TestGPUTinyTextEncoders(t *testing.T) {
+	b := newGPU(t)
+	src := openTinyCheckpoint(t)
+	cfg, err := weights.InferConfig(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := NewTextEncoders(cfg.TextEncoder1, cfg.TextEncoder2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd := weights.NewBinder(b, src)
+	enc.Bind(bd)
+	if err := bd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	cases := loadReferenceCases(t)
+	var names []string
+	var ids1, ids2 [][]int32
+	for name, p := range cases.Prompts {
+		names = append(names, name)
+		ids1 = append(ids1, p.Tokenizer.IDs77)
+		ids2 = append(ids2, p.Tokenizer2.IDs77)
+	}
+	out1 := enc.CLIPL.Forward(b, tensor.F32, ids1, true)
+	out2 := enc.BigG.Forward(b, tensor.F32, ids2, true)
+	syncOrFatal(t, b)
+	for _, c := range []struct {
+		golden string
+		t      *tensor.Tensor
+	}{
+		{"te1_penultimate", out1.Penultimate}, {"te1_last_hidden_state", out1.Last}, {"te1_pooler_output", out1.Pooled},
+		{"te2_penultimate", out2.Penultimate}, {"te2_last_hidden_state", out2.Last}, {"te2_text_embeds", out2.Pooled},
+	} {
+		all := b.ToFloat32(c.t)
+		per := len(all) / len(names)
+		for i, p := range names {
+			name := "te/" + p + "/" + c.golden
+			checkText(t, name, all[i*per:(i+1)*per], textGolden(t, name))
+		}
+	}
+	syncOrFatal(t, b)
+}
+
+func TestGPUTinyUNet(t *testing.T) {
+	b := newGPU(t)
+	u := bindTinyUNet(t, b)
+	for _, c := range []struct {
+		dt  tensor.DType
+		tol float64
+	}{{tensor.F16, gpuUNetF16Tol}, {tensor.F32, modelTolerance}} {
+		for i := 0; i < 3; i++ {
+			prefix := fmt.Sprintf("unet/%d/", i)
+			in := unetInputAs(b, unetGoldenInput(t, b, prefix), c.dt)
+			out := u.Forward(b, in)
+			if out.DType() != c.dt { // else the F16 bound would be checking F32 arithmetic
+				t.Fatalf("UNet output is %v for %v input", out.DType(), c.dt)
+			}
+			rel := relL2NCHW(b, out, golden(t, prefix+"out"))
+			syncOrFatal(t, b)
+			checkRel(t, fmt.Sprintf("%v %sout", c.dt, prefix), rel, c.tol)
+		}
+	}
+}
+
+func TestGPUTinyVAE(t *testing.T) {
+	b := newGPU(t)
+	v := bindTinyVAE(t, b)
+	for _, c := range []struct {
+		dt                tensor.DType
+		decodeTol, encTol float64
+	}{{tensor.F32, modelTolerance, modelTolerance}, {tensor.BF16, gpuVAEBF16DecodeTol, gpuVAEBF16EncodeTol}} {
+		z := toDType(b, nchwTensor(b, golden(t, "vae/decode/z")), c.dt)
+		rel := relL2NCHW(b, v.Decode(b, z), golden(t, "vae/decode/out"))
+		syncOrFatal(t, b)
+		checkRel(t, fmt.Sprintf("%v vae/decode/out", c.dt), rel, c.decodeTol)
+
+		img := toDType(b, nchwTensor(b, golden(t, "vae/encode/image")), c.dt)
+		mean, logvar := v.Encode(b, img)
+		relMean := relL2NCHW(b, mean, golden(t, "vae/encode/mean"))
+		relLogvar := relL2NCHW(b, logvar, golden(t, "vae/encode/logvar"))
+		syncOrFatal(t, b)
+		checkRel(t, fmt.Sprintf("%v vae/encode/mean", c.dt), relMean, c.encTol)
+		checkRel(t, fmt.Sprintf("%v vae/encode/logvar", c.dt), relLogvar, c.encTol)
+	}
+}
+
+// TestGPUTinyPipeline is the whole t2i_euler_a_6 case at the GPU's default
+// precision: text encoders, six CFG UNet calls in F16, VAE decode, PNG.
+func TestGPUTinyPipeline(t *testing.T) {
+	b := newGPU(t)
+	m, err := LoadModel(modelCheckpoint, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	want := Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.F32}
+	if m.Precision != want {
+		t.Fatalf("GPU precision %+v, this test's bounds are for %+v", m.Precision, want)
+	}
+	latents, db := runPipelineCase(t, m, "t2i_euler_a_6")
+	checkRel(t, "t2i_euler_a_6 final latents", latents, gpuPipeF16LatentsTol)
+	if !(db >= gpuPipeF16MinPSNR) {
+		t.Errorf("t2i_euler_a_6: PSNR %.1f dB against the reference PNG, want ≥ %.0f dB", db, gpuPipeF16MinPSNR)
+	} else {
+		t.Logf("t2i_euler_a_6: PSNR %.1f dB against the reference PNG (bound %.0f dB)", db, gpuPipeF16MinPSNR)
+	}
+	if s := b.Stats(); s.PeakInUseBytes > 0 {
+		t.Logf("tiny pipeline: %v", s)
+	}
+}
