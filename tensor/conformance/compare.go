@@ -13,12 +13,9 @@ import (
 const maxReported = 8
 
 // check reads dst back and compares it with want under the tolerance of
-// the running operation (see suite.tolerance). Elements whose want is NaN
-// are not checked: a large case may compute its reference only for a sample
-// of rows (the count of checked elements is logged).
+// the running operation.
 func (s *suite) check(t *testing.T, dst *tensor.Tensor, want []float64) {
 	t.Helper()
-	tol := s.tolerance(t)
 	if err := s.b.Sync(); err != nil {
 		t.Fatalf("%s: Sync: %v", s.b.Name(), err)
 	}
@@ -26,41 +23,56 @@ func (s *suite) check(t *testing.T, dst *tensor.Tensor, want []float64) {
 	if len(got) != len(want) {
 		t.Fatalf("got %d values, want %d", len(got), len(want))
 	}
-	var (
-		bad, checked   int
-		maxAbs, maxRel float64
-		worstI         = -1
-		report         strings.Builder
-	)
+	c := compare(got, want, s.tol)
+	switch {
+	case c.checked == 0:
+		t.Fatalf("nothing compared: the reference produced no values")
+	case c.bad > 0:
+		t.Errorf("%s %v: %d of %d elements outside atol %g + rtol %g·|want| (max |diff| %.3g at %d, worst diff/budget %.3g):%s",
+			s.b.Name(), dst, c.bad, c.checked, s.tol.Atol, s.tol.Rtol, c.maxAbs, c.worst, c.maxRatio, c.report)
+	default:
+		t.Logf("%d elements checked, max |diff| %.3g, worst diff/budget %.3g", c.checked, c.maxAbs, c.maxRatio)
+	}
+}
+
+// comparison summarises got against want.
+type comparison struct {
+	checked, bad int     // elements compared, elements outside the tolerance
+	maxAbs       float64 // largest |got-want| (NaN if a got was NaN)
+	worst        int     // index of maxAbs
+	maxRatio     float64 // largest |got-want| / (Atol + Rtol·|want|)
+	report       string  // the first maxReported mismatches
+}
+
+// compare checks |got-want| <= Atol + Rtol·|want| element-wise. Elements
+// whose want is NaN are skipped: a large case may compute its reference only
+// for a sample of rows. A NaN in got always fails.
+func compare(got []float32, want []float64, tol Tolerance) comparison {
+	c := comparison{worst: -1}
+	var report strings.Builder
 	for i, w := range want {
 		if math.IsNaN(w) {
 			continue
 		}
-		checked++
+		c.checked++
 		g := float64(got[i])
 		diff := math.Abs(g - w)
-		if !(diff <= tol.Atol+tol.Rtol*math.Abs(w)) { // also catches NaN
-			bad++
-			if bad <= maxReported {
+		budget := tol.Atol + tol.Rtol*math.Abs(w)
+		if !(diff <= budget) { // also catches NaN
+			c.bad++
+			if c.bad <= maxReported {
 				fmt.Fprintf(&report, "\n  [%d] got %.8g want %.8g (|diff| %.3g)", i, g, w, diff)
 			}
 		}
-		if diff > maxAbs || math.IsNaN(diff) {
-			maxAbs, worstI = diff, i
+		if diff > c.maxAbs || (math.IsNaN(diff) && !math.IsNaN(c.maxAbs)) {
+			c.maxAbs, c.worst = diff, i
 		}
-		if r := diff / (tol.Atol + tol.Rtol*math.Abs(w)); r > maxRel {
-			maxRel = r // the share of the tolerance budget used
+		if r := diff / budget; r > c.maxRatio {
+			c.maxRatio = r
 		}
 	}
-	if checked == 0 {
-		t.Fatalf("nothing compared: the reference produced no values")
-	}
-	if bad > 0 {
-		t.Errorf("%s %v: %d of %d elements outside atol %g + rtol %g·|want| (max |diff| %.3g at %d, worst diff/budget %.3g):%s",
-			s.b.Name(), dst, bad, checked, tol.Atol, tol.Rtol, maxAbs, worstI, maxRel, report.String())
-		return
-	}
-	t.Logf("%d elements checked, max |diff| %.3g, worst diff/budget %.3g", checked, maxAbs, maxRel)
+	c.report = report.String()
+	return c
 }
 
 // checkExact compares bit patterns of float32 values (so -0 and 0 differ);

@@ -32,7 +32,6 @@ package conformance
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
@@ -76,40 +75,40 @@ func (o Options) full() bool { return o.Full || os.Getenv("GOSDXL_CONFORMANCE_FU
 // uses for activations (F32 on the CPU, F16 on a GPU); tol bounds the
 // arithmetic operations.
 func Run(t *testing.T, b tensor.Backend, actDType tensor.DType, tol Tolerance, opts Options) {
-	s := &suite{b: b, act: actDType, tol: tol, opTol: opts.OpTolerance, full: opts.full()}
-	t.Run("Memory", s.memory)
-	t.Run("Cast", s.cast)
-	t.Run("Layout", s.layout)
-	t.Run("Gather", s.gather)
-	t.Run("Binary", s.binary)
-	t.Run("Unary", s.unary)
-	t.Run("GEGLU", s.geglu)
-	t.Run("GroupNorm", s.groupNorm)
-	t.Run("LayerNorm", s.layerNorm)
-	t.Run("Linear", s.linear)
-	t.Run("Conv2D", s.conv2D)
-	t.Run("Attention", s.attention)
+	s := &suite{b: b, act: actDType, tol: tol, full: opts.full()}
+	ops := []struct {
+		name string
+		run  func(*suite, *testing.T)
+	}{
+		{"Memory", (*suite).memory},
+		{"Cast", (*suite).cast},
+		{"Layout", (*suite).layout},
+		{"Gather", (*suite).gather},
+		{"Binary", (*suite).binary},
+		{"Unary", (*suite).unary},
+		{"GEGLU", (*suite).geglu},
+		{"GroupNorm", (*suite).groupNorm},
+		{"LayerNorm", (*suite).layerNorm},
+		{"Linear", (*suite).linear},
+		{"Conv2D", (*suite).conv2D},
+		{"Attention", (*suite).attention},
+	}
+	for _, op := range ops {
+		t.Run(op.name, func(t *testing.T) {
+			opSuite := *s
+			if override, ok := opts.OpTolerance[op.name]; ok {
+				opSuite.tol = override
+			}
+			op.run(&opSuite, t)
+		})
+	}
 }
 
 // suite carries the backend under test and the run's settings into the
 // case bodies.
 type suite struct {
-	b     tensor.Backend
-	act   tensor.DType
-	tol   Tolerance
-	opTol map[string]Tolerance
-	full  bool
-}
-
-// tolerance returns the tolerance for the operation a subtest belongs to:
-// the override for its op (the second element of the test name) or the
-// run's default.
-func (s *suite) tolerance(t *testing.T) Tolerance {
-	parts := strings.Split(t.Name(), "/")
-	if len(parts) > 1 {
-		if tol, ok := s.opTol[parts[1]]; ok {
-			return tol
-		}
-	}
-	return s.tol
+	b    tensor.Backend
+	act  tensor.DType
+	tol  Tolerance // for the operation being run (OpTolerance applied)
+	full bool
 }
