@@ -82,7 +82,10 @@ func (s *halfSimBackend) after(dst *tensor.Tensor, inputs ...*tensor.Tensor) {
 
 func (s *halfSimBackend) Name() string { return "cpu" }
 
-func (s *halfSimBackend) Free(t *tensor.Tensor) { delete(s.rounded, t) }
+func (s *halfSimBackend) Free(t *tensor.Tensor) {
+	delete(s.rounded, t)
+	s.Backend.Free(t)
+}
 
 func (s *halfSimBackend) Linear(dst, x, w, bias *tensor.Tensor) {
 	s.Backend.Linear(dst, x, w, bias)
