@@ -12,6 +12,15 @@
 # status: 0 when every step passed, 1 when one failed, 2 without a GPU.
 set -uo pipefail
 cd "$(dirname "$0")"
+# The bundle sits inside a checkout of the repository (gpu-bundle/ at its
+# root): the test binaries run in their package folders there, so the test
+# data and kernel sources they read are the checkout's own.
+bundle=$(pwd)
+root=$(cd .. && pwd)
+if [ ! -d "$root/testdata/reference" ]; then
+  echo "run.sh: $root is not a gosdxl checkout (no testdata/reference): put gpu-bundle/ in the repository root" >&2
+  exit 2
+fi
 TOTAL_TIMEOUT=${TOTAL_TIMEOUT:-480}
 BENCH_TIME=${BENCH_TIME:-20x}
 MODEL_BENCH_TIME=${MODEL_BENCH_TIME:-3x}
@@ -23,8 +32,8 @@ summary=()
 note() { echo "$*" | tee -a results.txt; }
 record() { summary+=("$(printf '%-16s %-36s %5s' "$1" "$2" "$3")"); }
 
-# The builder gzips binaries and the tiny checkpoint to stay under 64 MiB.
-find . -name '*.gz' -exec gunzip -f {} +
+# The builder gzips the binaries to keep what travels small.
+find . -name '*.test.gz' -exec gunzip -f {} +
 find . -name '*.test' -exec chmod +x {} +
 
 # step NAME LIMIT DIR CMD...: run CMD in DIR under min(LIMIT, time left),
@@ -60,7 +69,7 @@ nvidia-smi >logs/nvidia-smi.log 2>&1
 
 # Is there a GPU the CUDA driver can use? The test binaries answer best:
 # without one they stop at start-up (cuInit fails) instead of testing.
-probe=$(cd kernels && timeout 60 ./kernels.test -test.run '^$' 2>&1)
+probe=$(cd "$root/kernels" && timeout 60 "$bundle/kernels/kernels.test" -test.run '^$' 2>&1)
 if [ $? -ne 0 ]; then
   note "NO GPU FOUND: the CUDA driver did not start ($(echo "$probe" | tail -1 | cut -c1-160))."
   note "Every GPU step below is skipped; nothing was checked or timed."
@@ -78,26 +87,26 @@ gpu_step() { # like step, but only with a GPU
 }
 
 # 1. Kernel correctness: conformance (simple and fast), fast-vs-simple, runtime.
-gpu_step kernels-tests 150 kernels ./kernels.test -test.v -test.count=1
+gpu_step kernels-tests 150 "$root/kernels" "$bundle/kernels/kernels.test" -test.v -test.count=1
 
 # 2-3. The model: the tiny checkpoint against the goldens (text encoders,
 # UNet, VAE, a whole txt2img), then the full-size random-weight UNet.
 if [ -x sdxl/sdxl.test ]; then
-  gpu_step sdxl-tiny 90 sdxl ./sdxl.test -test.v -test.count=1 -test.run 'GPUTiny|HalfSimSpread$'
-  gpu_step sdxl-fullsize 150 sdxl ./sdxl.test -test.v -test.count=1 -test.run 'GPUFullSize'
+  gpu_step sdxl-tiny 90 "$root/sdxl" "$bundle/sdxl/sdxl.test" -test.v -test.count=1 -test.run 'GPUTiny|HalfSimSpread$'
+  gpu_step sdxl-fullsize 150 "$root/sdxl" "$bundle/sdxl/sdxl.test" -test.v -test.count=1 -test.run 'GPUFullSize'
 else
   record sdxl-tests "MISSING (sdxl.test not in bundle)" "0s"
 fi
 
 # Any other package's GPU tests.
 for t in $(find . -path ./kernels -prune -o -path ./sdxl -prune -o -name '*.test' -print | sort); do
-  gpu_step "$(basename "$t" .test)-tests" 60 "$(dirname "$t")" "./$(basename "$t")" -test.v -test.count=1
+  gpu_step "$(basename "$t" .test)-tests" 60 "$root/$(dirname "${t#./}")" "$bundle/${t#./}" -test.v -test.count=1
 done
 
 # 4-5. Benchmarks: kernels per op, then the model at 1024².
-gpu_step kernels-bench 90 kernels ./kernels.test -test.v -test.run '^$' -test.bench . -test.benchtime "$BENCH_TIME"
+gpu_step kernels-bench 90 "$root/kernels" "$bundle/kernels/kernels.test" -test.v -test.run '^$' -test.bench . -test.benchtime "$BENCH_TIME"
 [ -x sdxl/sdxl.test ] &&
-  gpu_step sdxl-bench 150 sdxl ./sdxl.test -test.v -test.run '^$' -test.bench GPU -test.benchtime "$MODEL_BENCH_TIME"
+  gpu_step sdxl-bench 150 "$root/sdxl" "$bundle/sdxl/sdxl.test" -test.v -test.run '^$' -test.bench GPU -test.benchtime "$MODEL_BENCH_TIME"
 
 # 6. PyTorch at the same shapes.
 if ! $gpu; then

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -62,7 +63,7 @@ func simTinyVAE(t testing.TB, dt tensor.DType) (decode, mean, logvar float64) {
 // rounded to F16 and returns the final latents' relative L2 and the PNG's PSNR.
 func simPipeline(t *testing.T) (latents, psnr float64) {
 	sim := newHalfSim(tensor.F16)
-	m, err := LoadModel(pipeRefDir+"tiny-sdxl-a.safetensors", sim)
+	m, err := LoadModel(refdata.TinyCheckpoint(t), sim)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
 
@@ -92,7 +93,7 @@ func pipeFixture(t testing.TB) (*Model, []pipeCase, map[string]pipeGolden) {
 			return
 		}
 		pipeCases = doc.Pipelines
-		pipeModel, pipeErr = LoadModel(pipeRefDir+"tiny-sdxl-a.safetensors", cpu.New())
+		pipeModel, pipeErr = LoadModel(refdata.TinyCheckpoint(t), cpu.New())
 		pipeGoldens = pipeReadGoldens(t, pipeRefDir+"tiny-sdxl-a-goldens.safetensors")
 	})
 	if pipeErr != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nlpodyssey/safetensors"
 
+	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 	"github.com/gosdxl/gosdxl/weights"
@@ -102,7 +103,7 @@ func checkText(t testing.TB, name string, got []float32, want textGoldenTensor) 
 // the CPU backend and checks that nothing under their prefixes is left over.
 func tinyTextEncoders(t testing.TB) (*TextEncoders, tensor.Backend) {
 	t.Helper()
-	src, err := weights.Open(referenceDir + "tiny-sdxl-a.safetensors")
+	src, err := weights.Open(refdata.TinyCheckpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -106,7 +107,7 @@ func TestGPUTinyVAE(t *testing.T) {
 // precision: text encoders, six CFG UNet calls in F16, VAE decode, PNG.
 func TestGPUTinyPipeline(t *testing.T) {
 	b := newGPU(t)
-	m, err := LoadModel(modelCheckpoint, b)
+	m, err := LoadModel(refdata.TinyCheckpoint(t), b)
 	if err != nil {
 		t.Fatal(err)
 	}

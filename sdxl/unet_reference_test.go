@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 	"github.com/gosdxl/gosdxl/weights"
@@ -17,7 +18,6 @@ import (
 
 const (
 	modelRefDir     = "../testdata/reference/"
-	modelCheckpoint = modelRefDir + "tiny-sdxl-a.safetensors"
 	modelGoldenFile = modelRefDir + "tiny-sdxl-a-goldens.safetensors"
 	// modelTolerance is the reference README's suggested relative L2 bound
 	// for float32 components; its measured float32-vs-float64 spread is
@@ -123,7 +123,7 @@ func nchwTensor(b tensor.Backend, g modelGolden) *tensor.Tensor {
 // openTinyCheckpoint opens the tiny checkpoint with the real loader.
 func openTinyCheckpoint(t testing.TB) weights.Source {
 	t.Helper()
-	src, err := weights.Open(modelCheckpoint)
+	src, err := weights.Open(refdata.TinyCheckpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,12 +100,12 @@ func TestF16Specials(t *testing.T) {
 		{65520, 0x7c00},    // the midpoint ties to even: Inf
 		{1e10, 0x7c00},
 		{-1e10, 0xfc00},
-		{5.9604645e-8, 0x0001},       // smallest subnormal
-		{2.9802322e-8, 0x0000},       // half of it: ties to even (zero)
-		{2.9802326e-8, 0x0001},       // just above half: rounds up
-		{6.097555e-5, 0x03ff},        // largest subnormal
-		{6.1035156e-5, 0x0400},       // smallest normal
-		{1e-10, 0},                   // underflow
+		{5.9604645e-8, 0x0001},        // smallest subnormal
+		{2.9802322e-8, 0x0000},        // half of it: ties to even (zero)
+		{2.9802326e-8, 0x0001},        // just above half: rounds up
+		{6.097555e-5, 0x03ff},         // largest subnormal
+		{6.1035156e-5, 0x0400},        // smallest normal
+		{1e-10, 0},                    // underflow
 		{float32(math.NaN()), 0x7e00}, // the default quiet NaN
 	}
 	for _, c := range cases {

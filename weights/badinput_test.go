@@ -99,7 +99,7 @@ func TestOpenRejectsBadPaths(t *testing.T) {
 // variants of it as sparse files.
 func tinyTensors(t *testing.T) []sparse.Tensor {
 	t.Helper()
-	mf, err := openMapped(tinyPath)
+	mf, err := openMapped(tinyPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,12 @@ import (
 	"os"
 	"reflect"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/internal/refdata"
 )
 
-const tinyPath = "../testdata/reference/tiny-sdxl-a.safetensors"
+// tinyPath is the unpacked tiny reference checkpoint.
+func tinyPath(t testing.TB) string { return refdata.TinyCheckpoint(t) }
 
 // expectedInspect returns the configuration the reference data says an
 // inspector should infer, under key ("tiny-sdxl-a" or "sdxl-base").
@@ -57,7 +60,7 @@ func head(s []string) []string {
 }
 
 func TestOpenTinySingleFile(t *testing.T) {
-	c, err := OpenCheckpoint(tinyPath)
+	c, err := OpenCheckpoint(tinyPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +73,7 @@ func TestOpenTinySingleFile(t *testing.T) {
 	if st.Tensors != 956 || st.DTypes["F16"] != 955 || st.DTypes["I64"] != 1 || len(st.DTypes) != 2 {
 		t.Errorf("stats %+v", st)
 	}
-	info, _ := os.Stat(tinyPath)
+	info, _ := os.Stat(tinyPath(t))
 	if st.Bytes <= 0 || st.Bytes >= info.Size() {
 		t.Errorf("data bytes %d for a %d-byte file", st.Bytes, info.Size())
 	}
@@ -87,7 +90,7 @@ func TestOpenTinySingleFile(t *testing.T) {
 
 // Entry.Bytes of a stored tensor must alias the mapping, not copy it.
 func TestStoredBytesAliasMapping(t *testing.T) {
-	c, err := OpenCheckpoint(tinyPath)
+	c, err := OpenCheckpoint(tinyPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}

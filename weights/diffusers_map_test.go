@@ -131,7 +131,7 @@ func invert(t *testing.T, m mapping, e Entry) map[diffusersKey]storedTensor {
 // The tiny single file, converted to a diffusers folder by inverting the
 // table, must read back with every canonical tensor byte for byte.
 func TestDiffusersFolderRoundTrip(t *testing.T) {
-	single, err := OpenCheckpoint(tinyPath)
+	single, err := OpenCheckpoint(tinyPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/internal/refdata"
 )
 
 const refDir = "../../testdata/reference/"
@@ -19,7 +21,7 @@ const refDir = "../../testdata/reference/"
 // model hash cache written beside it stays out of the reference data.
 func tinyModel(t *testing.T) string {
 	t.Helper()
-	abs, err := filepath.Abs(refDir + "tiny-sdxl-a.safetensors")
+	abs, err := filepath.Abs(refdata.TinyCheckpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}

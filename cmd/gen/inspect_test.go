@@ -9,11 +9,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/internal/refdata"
 )
 
 func TestInspectTinyCheckpoint(t *testing.T) {
 	var out bytes.Buffer
-	if err := inspectCheckpoint("../../testdata/reference/tiny-sdxl-a.safetensors", &out); err != nil {
+	if err := inspectCheckpoint(refdata.TinyCheckpoint(t), &out); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
