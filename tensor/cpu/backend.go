@@ -32,11 +32,16 @@ func (b *Backend) Name() string { return "cpu" }
 // misuse by panicking.
 func (b *Backend) Sync() error { return nil }
 
-// Free lets the garbage collector reclaim t's storage; the backend keeps
-// no pool of tensors, so calling it is optional.
-func (b *Backend) Free(t *tensor.Tensor) {}
+// Free hands t's storage back for reuse by Alloc (see pool.go). Calling it
+// is optional: unfreed storage is reclaimed by the garbage collector.
+func (b *Backend) Free(t *tensor.Tensor) {
+	if t != nil {
+		pool.release(t)
+	}
+}
 
-// Alloc returns a zero-filled tensor (Go memory is always initialised).
+// Alloc returns a zero-filled tensor, reusing freed storage of the same
+// dtype and size when there is some.
 func (b *Backend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 	s := tensor.Shape(shape)
 	for _, d := range s {
@@ -44,7 +49,7 @@ func (b *Backend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 			panic(fmt.Sprintf("cpu: Alloc with negative dimension %v", s))
 		}
 	}
-	return tensor.New(b, dt, s, makeStorage(dt, s.NumElements()))
+	return pool.alloc(b, dt, s)
 }
 
 func makeStorage(dt tensor.DType, n int) any {
