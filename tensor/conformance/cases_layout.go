@@ -31,7 +31,7 @@ func (s *suite) layout(t *testing.T) {
 					}
 				}
 			}
-			s.checkExact(t, s.b.ToFloat32(dst), want)
+			s.checkExact(t, s.read(t, dst), want)
 		})
 	}
 	for _, c := range []struct {
@@ -51,7 +51,7 @@ func (s *suite) layout(t *testing.T) {
 				want = append(want, av[r*c.ca:(r+1)*c.ca]...)
 				want = append(want, bv[r*c.cb:(r+1)*c.cb]...)
 			}
-			s.checkExact(t, s.b.ToFloat32(dst), want)
+			s.checkExact(t, s.read(t, dst), want)
 		})
 	}
 	for _, c := range []struct {
@@ -69,7 +69,7 @@ func (s *suite) layout(t *testing.T) {
 			for r := range len(xv) / c.cx {
 				want = append(want, xv[r*c.cx+c.off:r*c.cx+c.off+c.n]...)
 			}
-			s.checkExact(t, s.b.ToFloat32(dst), want)
+			s.checkExact(t, s.read(t, dst), want)
 		})
 	}
 }
@@ -103,7 +103,7 @@ func (s *suite) gather(t *testing.T) {
 					want = append(want, float32(v))
 				}
 			}
-			s.checkExact(t, s.b.ToFloat32(dst), roundTo(s.act, want))
+			s.checkExact(t, s.read(t, dst), roundTo(s.act, want))
 		})
 	}
 }

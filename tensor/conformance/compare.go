@@ -16,10 +16,7 @@ const maxReported = 8
 // the running operation.
 func (s *suite) check(t *testing.T, dst *tensor.Tensor, want []float64) {
 	t.Helper()
-	if err := s.b.Sync(); err != nil {
-		t.Fatalf("%s: Sync: %v", s.b.Name(), err)
-	}
-	got := s.b.ToFloat32(dst)
+	got := s.read(t, dst)
 	if len(got) != len(want) {
 		t.Fatalf("got %d values, want %d", len(got), len(want))
 	}
@@ -73,6 +70,16 @@ func compare(got []float32, want []float64, tol Tolerance) comparison {
 	}
 	c.report = report.String()
 	return c
+}
+
+// read waits for the backend, fails on a device error, and returns t's
+// values as float32.
+func (s *suite) read(t *testing.T, x *tensor.Tensor) []float32 {
+	t.Helper()
+	if err := s.b.Sync(); err != nil {
+		t.Fatalf("%s: Sync: %v", s.b.Name(), err)
+	}
+	return s.b.ToFloat32(x)
 }
 
 // checkExact compares bit patterns of float32 values (so -0 and 0 differ);
