@@ -56,8 +56,8 @@ var CPUTolerance = Tolerance{Atol: 1e-5, Rtol: 1e-5}
 // Options selects which cases run.
 type Options struct {
 	// Full adds the full-size SDXL shapes (4096-token attention, 640- and
-	// 1280-channel convolutions at 32×32 and 64×64, ...). They take about
-	// 35 s on two CPU cores (mostly the float64 references, which check a
+	// 1280-channel convolutions at 32×32 and 64×64, ...). They take 35 to
+	// 55 s on two CPU cores (mostly the float64 references, which check a
 	// sample of 512 rows of each large output); a GPU backend should always
 	// run them. The environment
 	// variable GOSDXL_CONFORMANCE_FULL=1 turns them on too.

@@ -7,6 +7,10 @@
 // norm scales, embedding tables) may be F16, BF16 or F32 and are widened
 // while an operation reads them, so a memory-mapped fp16 checkpoint is used
 // in place and never copied to float32 as a whole.
+//
+// On amd64 with AVX2 and FMA (checked at run time) the GEMM micro-kernel,
+// the fp16 weight packing (F16C) and the softmax exponentials run in
+// assembly; elsewhere the same algorithms run in plain Go.
 package cpu
 
 import (
@@ -15,9 +19,9 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// Backend computes on the host. It holds no state besides scratch pools,
-// so one Backend may be shared; its operations are not meant to be called
-// concurrently on the same destination tensors.
+// Backend computes on the host. It holds no state (scratch buffers and
+// freed storage are pooled package-wide, safe for concurrent use), so one
+// Backend may be shared; its operations spread their work over all cores.
 type Backend struct{}
 
 var _ tensor.Backend = (*Backend)(nil)
