@@ -7,13 +7,13 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// queryBlock is how many queries one attention task handles: as many as
-// keep the score block (queryBlock×Tk floats) within 1M floats (4 MB), up to
-// 256, so that the packed keys and values are reused over many queries while
-// memory stays bounded whatever the sequence length (64 queries for the
-// VAE's 16384 tokens).
+// queryBlock is how many queries one attention task handles: up to 256, as
+// many as keep its score block (queryBlock×Tk floats) within 16 MB, so that
+// keys and values, packed once per task, serve many queries while memory
+// stays bounded whatever the sequence length (the VAE's 16384 tokens at
+// 1024² get the full 256: 16 MB per core).
 func queryBlock(tk int) int {
-	return max(16, min(256, (1<<20)/tk))
+	return max(16, min(256, (1<<22)/tk))
 }
 
 // Attention computes softmax(q·kᵀ/sqrt(d))·v per batch item and head, one

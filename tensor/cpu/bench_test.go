@@ -93,3 +93,6 @@ func BenchmarkAttention_T4096_5heads_B1(bm *testing.B) { benchAttention(bm, 1, 4
 func BenchmarkLinear_M128_K1280_N1280(bm *testing.B)  { benchLinear(bm, 128, 1280, 1280) }
 func BenchmarkLinear_M128_K1280_N10240(bm *testing.B) { benchLinear(bm, 128, 1280, 10240) }
 func BenchmarkConv3x3_1280_B2_8x8(bm *testing.B)      { benchConv(bm, 2, 8, 8, 1280, 1280, 3, 1) }
+
+// The VAE mid-block attention at a 512² image: one head of 512 over 4096 tokens.
+func BenchmarkAttention_VAE_T4096_d512(bm *testing.B) { benchAttention(bm, 1, 4096, 4096, 512, 1) }
