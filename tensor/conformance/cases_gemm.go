@@ -30,6 +30,7 @@ func (s *suite) linear(t *testing.T) {
 		{[]int{1}, 1, 1, true, tensor.F16},           // degenerate
 		{[]int{3, 5, 7}, 17, 33, false, tensor.F16},  // rank 4 input
 		{[]int{1, 257}, 300, 130, true, tensor.F16},  // M/N/K past block edges
+		{[]int{1, 5}, 700, 37, true, tensor.F16},     // few rows, wider N, K past block edges
 	}
 	if s.full {
 		cases = append(cases,

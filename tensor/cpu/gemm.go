@@ -60,6 +60,17 @@ func gemm(m, n, k int, a aSource, b bSource, c []float32, ldc int, parallel bool
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
+	if m <= streamMaxRows && n > m {
+		gemmStreamB(m, n, k, a, b, c, ldc, parallel)
+		return
+	}
+	gemmPackedB(m, n, k, a, b, c, ldc, parallel)
+}
+
+// gemmPackedB packs all of B up front, then spreads (row block, column
+// range) tasks over the cores: the schedule for many rows, where each
+// packed B panel is reused by every row block.
+func gemmPackedB(m, n, k int, a aSource, b bSource, c []float32, ldc int, parallel bool) {
 	npad := roundUp(n, nr)
 	packedB := getScratch(npad * k)
 	defer scratch.Put(packedB)
