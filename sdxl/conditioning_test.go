@@ -20,7 +20,8 @@ func checkZeros(t *testing.T, name string, v []float32) {
 // enc/<i>/*: diffusers' encode_prompt, including the None negative (zeros)
 // and the "" negative (encoded), with SyntaxNone.
 func TestEncodeMatchesDiffusers(t *testing.T) {
-	enc, b := tinyTextEncoders(t)
+	b := newTestCPU()
+	enc := tinyTextEncoders(t, b)
 	cases := loadReferenceCases(t)
 	if len(cases.EncodePrompt) == 0 {
 		t.Fatal("no encode_prompt cases")
@@ -40,16 +41,16 @@ func TestEncodeMatchesDiffusers(t *testing.T) {
 				t.Fatalf("shapes: %d tokens × %d, pooled %d", cond.Tokens, cond.Width, cond.PooledWidth)
 			}
 			g := fmt.Sprintf("enc/%d/", c.Index)
-			checkText(t, g+"prompt_embeds", cond.PromptEmbeds, textGolden(t, g+"prompt_embeds"))
-			checkText(t, g+"pooled_prompt_embeds", cond.PooledEmbeds, textGolden(t, g+"pooled_prompt_embeds"))
+			checkText(t, g+"prompt_embeds", cond.PromptEmbeds, golden(t, g+"prompt_embeds"))
+			checkText(t, g+"pooled_prompt_embeds", cond.PooledEmbeds, golden(t, g+"pooled_prompt_embeds"))
 			if c.NegativePrompt == nil {
 				checkZeros(t, "NegativeEmbeds", cond.NegativeEmbeds)
 				checkZeros(t, "NegativePooled", cond.NegativePooled)
-				checkZeros(t, g+"negative_prompt_embeds (golden)", textGolden(t, g+"negative_prompt_embeds").data)
+				checkZeros(t, g+"negative_prompt_embeds (golden)", golden(t, g+"negative_prompt_embeds").data)
 				return
 			}
-			checkText(t, g+"negative_prompt_embeds", cond.NegativeEmbeds, textGolden(t, g+"negative_prompt_embeds"))
-			checkText(t, g+"negative_pooled_prompt_embeds", cond.NegativePooled, textGolden(t, g+"negative_pooled_prompt_embeds"))
+			checkText(t, g+"negative_prompt_embeds", cond.NegativeEmbeds, golden(t, g+"negative_prompt_embeds"))
+			checkText(t, g+"negative_pooled_prompt_embeds", cond.NegativePooled, golden(t, g+"negative_pooled_prompt_embeds"))
 		})
 	}
 }
@@ -58,7 +59,8 @@ func TestEncodeMatchesDiffusers(t *testing.T) {
 // bracket pair escaped, so every weight is 1) is 3 chunks encoded separately
 // and concatenated, pooled from the first; the negative prompt is padded.
 func TestEncodeChunksMatchGolden(t *testing.T) {
-	enc, b := tinyTextEncoders(t)
+	b := newTestCPU()
+	enc := tinyTextEncoders(t, b)
 	cases := loadReferenceCases(t)
 	text := strings.NewReplacer("(", `\(`, ")", `\)`).Replace(cases.Prompts["long"].Text)
 	neg := "lowres"
@@ -70,8 +72,8 @@ func TestEncodeChunksMatchGolden(t *testing.T) {
 		t.Fatalf("%d tokens, negative %d values for %d", cond.Tokens, len(cond.NegativeEmbeds), len(cond.PromptEmbeds))
 	}
 	const g = "chunk/long/eos_then_pad/"
-	checkText(t, g+"prompt_embeds", cond.PromptEmbeds, textGolden(t, g+"prompt_embeds"))
-	checkText(t, g+"pooled_prompt_embeds", cond.PooledEmbeds, textGolden(t, g+"pooled_prompt_embeds"))
+	checkText(t, g+"prompt_embeds", cond.PromptEmbeds, golden(t, g+"prompt_embeds"))
+	checkText(t, g+"pooled_prompt_embeds", cond.PooledEmbeds, golden(t, g+"pooled_prompt_embeds"))
 	// The padded negative chunks 1 and 2 are the empty prompt's encoding.
 	empty, err := enc.Encode(b, EncodeOptions{Prompt: "", Syntax: SyntaxNone, Width: 8, Height: 8})
 	if err != nil {
@@ -79,7 +81,7 @@ func TestEncodeChunksMatchGolden(t *testing.T) {
 	}
 	chunk := ContextLength * cond.Width
 	for k := 1; k < 3; k++ {
-		if rel := textRelL2(cond.NegativeEmbeds[k*chunk:(k+1)*chunk], empty.PromptEmbeds); rel > 1e-6 {
+		if rel := relL2(cond.NegativeEmbeds[k*chunk:(k+1)*chunk], empty.PromptEmbeds); rel > 1e-6 {
 			t.Errorf("negative padding chunk %d differs from the empty prompt by %g", k, rel)
 		}
 	}
@@ -89,7 +91,8 @@ func TestEncodeChunksMatchGolden(t *testing.T) {
 // unweighted encoding of the same tokens: per encoder, z·w rescaled to the
 // original mean.
 func TestEncodeEmphasis(t *testing.T) {
-	enc, b := tinyTextEncoders(t)
+	b := newTestCPU()
+	enc := tinyTextEncoders(t, b)
 	weighted, err := enc.Encode(b, EncodeOptions{Prompt: "a cat, (red hat:1.5), [[blue]] sky", Width: 64, Height: 64})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +133,7 @@ func TestEncodeEmphasis(t *testing.T) {
 		t.Errorf("weighted embeddings differ from the float64 recomputation by %g", rel)
 	}
 	// Pooled output is not weighted.
-	if rel := textRelL2(weighted.PooledEmbeds, plain.PooledEmbeds); rel > 1e-6 {
+	if rel := relL2(weighted.PooledEmbeds, plain.PooledEmbeds); rel > 1e-6 {
 		t.Errorf("pooled output changed by weighting: %g", rel)
 	}
 	checkZeros(t, "NegativeEmbeds", weighted.NegativeEmbeds)
@@ -146,7 +149,8 @@ func TestEncodeTimeIDsAndErrors(t *testing.T) {
 		t.Errorf("time ids %v", got)
 	}
 
-	enc, b := tinyTextEncoders(t)
+	b := newTestCPU()
+	enc := tinyTextEncoders(t, b)
 	if _, err := enc.Encode(b, EncodeOptions{Prompt: "x"}); err == nil || !strings.Contains(err.Error(), "size") {
 		t.Errorf("zero size: err = %v", err)
 	}

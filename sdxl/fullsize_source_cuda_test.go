@@ -3,11 +3,7 @@
 package sdxl
 
 import (
-	"encoding/json"
-	"os"
 	"runtime"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -15,11 +11,10 @@ import (
 	"github.com/gosdxl/gosdxl/weights"
 )
 
-// fullSizeSource serves the tensors of the real SDXL checkpoint's manifest
-// under one prefix with random F16 values (randomF16: variance 1/fan-in,
-// norm scales 1, small biases). Unlike randomSource it makes all of them
-// up front on every core and keeps the bytes, so that the GPU and the CPU
-// bind the same weights without generating 5 GB twice.
+// fullSizeSource serves the same tensors and values as a randomSource.
+// Unlike randomSource it makes all of them up front on every core and
+// keeps the bytes, so that the GPU and the CPU bind the same weights
+// without generating 5 GB twice.
 type fullSizeSource struct {
 	entries map[string]weights.Entry
 	names   []string
@@ -30,8 +25,7 @@ var (
 	fullSizeSources = map[string]*fullSizeSource{}
 )
 
-// randomFullSize returns the (shared) source for prefix, e.g.
-// weights.UNetPrefix (2.6 G parameters) or weights.VAEPrefix (84 M).
+// randomFullSize returns the (shared) source for prefix.
 func randomFullSize(t testing.TB, prefix string) *fullSizeSource {
 	t.Helper()
 	fullSizeMu.Lock()
@@ -39,36 +33,9 @@ func randomFullSize(t testing.TB, prefix string) *fullSizeSource {
 	if s, ok := fullSizeSources[prefix]; ok {
 		return s
 	}
-	raw, err := os.ReadFile(modelRefDir + "manifest-sdxl-sgm.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct {
-		Files map[string]struct {
-			Tensors map[string]struct {
-				Shape []int `json:"shape"`
-			} `json:"tensors"`
-		} `json:"files"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("manifest-sdxl-sgm.json: %v", err)
-	}
-	shapes := map[string]tensor.Shape{}
-	for _, f := range m.Files {
-		for name, e := range f.Tensors {
-			if strings.HasPrefix(name, prefix) {
-				shapes[name] = e.Shape
-			}
-		}
-	}
-	if len(shapes) == 0 {
-		t.Fatalf("manifest-sdxl-sgm.json has no tensors under %s", prefix)
-	}
-	s := &fullSizeSource{entries: map[string]weights.Entry{}}
-	for name := range shapes {
-		s.names = append(s.names, name)
-	}
-	sort.Strings(s.names)
+	listed := newRandomSource(t, prefix)
+	shapes := listed.shapes
+	s := &fullSizeSource{entries: map[string]weights.Entry{}, names: listed.names}
 
 	data := make([][]byte, len(s.names))
 	next := make(chan int)
@@ -113,12 +80,7 @@ func bindFullSize(t testing.TB, b tensor.Backend, prefix string, network any) {
 	t.Helper()
 	bd := weights.NewBinder(b, randomFullSize(t, prefix))
 	bd.Bind(prefix, network)
-	if err := bd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if unused := bd.Unused(); len(unused) > 0 {
-		t.Fatalf("%d manifest tensors unused, first %s", len(unused), unused[0])
-	}
+	requireAllBound(t, bd, prefix)
 	if err := b.Sync(); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@
 package sdxl
 
 import (
-	"math"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/kernels"
@@ -57,32 +56,10 @@ func unetInputAs(b tensor.Backend, in UNetInput, dt tensor.DType) UNetInput {
 	return in
 }
 
-// checkRel fails when rel is not within tol (NaN fails) and logs it
-// otherwise, so a verbose GPU run prints every measured value.
-func checkRel(t testing.TB, what string, rel, tol float64) {
-	t.Helper()
-	if !(rel <= tol) {
-		t.Errorf("%s: relative L2 %.3g > %g", what, rel, tol)
-	} else {
-		t.Logf("%s: relative L2 %.3g (bound %g)", what, rel, tol)
-	}
-}
-
 // syncOrFatal reports a sticky device error.
 func syncOrFatal(t testing.TB, b tensor.Backend) {
 	t.Helper()
 	if err := b.Sync(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// nonFinite returns how many values of v are NaN or ±Inf.
-func nonFinite(v []float32) int {
-	n := 0
-	for _, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			n++
-		}
-	}
-	return n
 }

@@ -6,9 +6,9 @@ package sdxl
 // L2 unless noted).
 //
 // float32 parts (text encoders, the VAE in F32) compute what the CPU does
-// in another summation order: they get the CPU's bounds, textTolerance and
-// modelTolerance (1e-5, from the reference README: float32-vs-float64
-// spread ≤ 4e-6, smallest plausible mistake 1.7e-4).
+// in another summation order: they get the CPU's bound, componentTol
+// (1e-5, from the reference README: float32-vs-float64 spread ≤ 4e-6,
+// smallest plausible mistake 1.7e-4).
 //
 // 16-bit parts were simulated on the CPU with halfSimBackend (every op's
 // output rounded to the 16-bit type; TestHalfSimSpread re-measures it and

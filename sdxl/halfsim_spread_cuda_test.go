@@ -31,18 +31,9 @@ func simTinyUNet(t testing.TB, dt tensor.DType) []float64 {
 		in.Sample, in.Context, in.TextEmbeds = sim.roundedInput(in.Sample), sim.roundedInput(in.Context), sim.roundedInput(in.TextEmbeds)
 		out := u.Forward(sim, in)
 		want := golden(t, prefix+"out")
-		rels = append(rels, relL2NCHW(sim, out, want))
+		rels = append(rels, relL2NCHW(t, sim, out, want))
 	}
 	return rels
-}
-
-// relL2NCHW is the relative L2 of a channels-last result against an NCHW golden.
-func relL2NCHW(b tensor.Backend, got *tensor.Tensor, want modelGolden) float64 {
-	n, c, h, w := want.shape[0], want.shape[1], want.shape[2], want.shape[3]
-	if !got.Shape().Equal(tensor.Shape{n, h, w, c}) {
-		panic(fmt.Sprintf("shape %v, want NHWC of %v", got.Shape(), want.shape))
-	}
-	return modelRelL2(NHWCToNCHW(b.ToFloat32(got), n, h, w, c), want.data)
 }
 
 // simTinyVAE returns the relative L2 of vae/decode/out, vae/encode/mean and
@@ -52,10 +43,10 @@ func simTinyVAE(t testing.TB, dt tensor.DType) (decode, mean, logvar float64) {
 	v := bindTinyVAE(t, sim)
 	sim.markWeights(v)
 	z := golden(t, "vae/decode/z")
-	decode = relL2NCHW(sim, v.Decode(sim, sim.roundedInput(nchwTensor(sim, z))), golden(t, "vae/decode/out"))
+	decode = relL2NCHW(t, sim, v.Decode(sim, sim.roundedInput(nchwTensor(sim, z))), golden(t, "vae/decode/out"))
 	m, lv := v.Encode(sim, sim.roundedInput(nchwTensor(sim, golden(t, "vae/encode/image"))))
-	mean = relL2NCHW(sim, m, golden(t, "vae/encode/mean"))
-	logvar = relL2NCHW(sim, lv, golden(t, "vae/encode/logvar"))
+	mean = relL2NCHW(t, sim, m, golden(t, "vae/encode/mean"))
+	logvar = relL2NCHW(t, sim, lv, golden(t, "vae/encode/logvar"))
 	return decode, mean, logvar
 }
 
@@ -93,9 +84,9 @@ func runPipelineCase(t *testing.T, m *Model, name string) (latents, psnr float64
 	if err != nil {
 		t.Fatal(err)
 	}
-	sampling := pipeReadGoldens(t, filepath.Join(r.DumpDir, "sampling.safetensors"))
-	got := pipeGoldenTensor(t, sampling, "latents_final")
-	want := pipeGoldenTensor(t, g, "pipe/"+name+"/latents_final")
+	sampling := readGoldens(t, filepath.Join(r.DumpDir, "sampling.safetensors"))
+	got := goldenIn(t, sampling, "latents_final")
+	want := goldenIn(t, g, "pipe/"+name+"/latents_final")
 	latents = relL2(got.data, want.data)
 	psnr, err = psnr8(rgbBytes(res.Images[0]), rgbBytes(loadRefPNG(t, c.PNG)))
 	if err != nil {
@@ -153,7 +144,7 @@ func TestHalfSimFullSizeSpread(t *testing.T) {
 	sim.markWeights(u)
 	in := unetRandomInput(sim, fullSizeShape)
 	in.Sample, in.Context, in.TextEmbeds = sim.roundedInput(in.Sample), sim.roundedInput(in.Context), sim.roundedInput(in.TextEmbeds)
-	rel := modelRelL2(sim.ToFloat32(u.Forward(sim, in)), want)
+	rel := relL2(sim.ToFloat32(u.Forward(sim, in)), want)
 	if !(rel <= gpuFullSizeF16Tol/2) {
 		t.Errorf("simulated F16 spread %.3g is more than half of gpuFullSizeF16Tol %g: re-derive it", rel, gpuFullSizeF16Tol)
 	} else {

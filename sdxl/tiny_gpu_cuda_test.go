@@ -8,7 +8,6 @@ import (
 
 	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor"
-	"github.com/gosdxl/gosdxl/weights"
 )
 
 // The tiny model end to end on the GPU against the diffusers goldens:
@@ -18,46 +17,7 @@ import (
 
 func TestGPUTinyTextEncoders(t *testing.T) {
 	b := newGPU(t)
-	src := openTinyCheckpoint(t)
-	cfg, err := weights.InferConfig(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := NewTextEncoders(cfg.TextEncoder1, cfg.TextEncoder2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd := weights.NewBinder(b, src)
-	enc.Bind(bd)
-	if err := bd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	cases := loadReferenceCases(t)
-	var names []string
-	var ids1, ids2 [][]int32
-	for name, p := range cases.Prompts {
-		names = append(names, name)
-		ids1 = append(ids1, p.Tokenizer.IDs77)
-		ids2 = append(ids2, p.Tokenizer2.IDs77)
-	}
-	out1 := enc.CLIPL.Forward(b, tensor.F32, ids1, true)
-	out2 := enc.BigG.Forward(b, tensor.F32, ids2, true)
-	syncOrFatal(t, b)
-	for _, c := range []struct {
-		golden string
-		t      *tensor.Tensor
-	}{
-		{"te1_penultimate", out1.Penultimate}, {"te1_last_hidden_state", out1.Last}, {"te1_pooler_output", out1.Pooled},
-		{"te2_penultimate", out2.Penultimate}, {"te2_last_hidden_state", out2.Last}, {"te2_text_embeds", out2.Pooled},
-	} {
-		all := b.ToFloat32(c.t)
-		per := len(all) / len(names)
-		for i, p := range names {
-			name := "te/" + p + "/" + c.golden
-			checkText(t, name, all[i*per:(i+1)*per], textGolden(t, name))
-		}
-	}
-	syncOrFatal(t, b)
+	checkTextEncoderGoldens(t, b, tinyTextEncoders(t, b))
 }
 
 func TestGPUTinyUNet(t *testing.T) {
@@ -66,7 +26,7 @@ func TestGPUTinyUNet(t *testing.T) {
 	for _, c := range []struct {
 		dt  tensor.DType
 		tol float64
-	}{{tensor.F16, gpuUNetF16Tol}, {tensor.F32, modelTolerance}} {
+	}{{tensor.F16, gpuUNetF16Tol}, {tensor.F32, componentTol}} {
 		for i := 0; i < 3; i++ {
 			prefix := fmt.Sprintf("unet/%d/", i)
 			in := unetInputAs(b, unetGoldenInput(t, b, prefix), c.dt)
@@ -74,7 +34,7 @@ func TestGPUTinyUNet(t *testing.T) {
 			if out.DType() != c.dt { // else the F16 bound would be checking F32 arithmetic
 				t.Fatalf("UNet output is %v for %v input", out.DType(), c.dt)
 			}
-			rel := relL2NCHW(b, out, golden(t, prefix+"out"))
+			rel := relL2NCHW(t, b, out, golden(t, prefix+"out"))
 			syncOrFatal(t, b)
 			checkRel(t, fmt.Sprintf("%v %sout", c.dt, prefix), rel, c.tol)
 		}
@@ -87,16 +47,16 @@ func TestGPUTinyVAE(t *testing.T) {
 	for _, c := range []struct {
 		dt                tensor.DType
 		decodeTol, encTol float64
-	}{{tensor.F32, modelTolerance, modelTolerance}, {tensor.BF16, gpuVAEBF16DecodeTol, gpuVAEBF16EncodeTol}} {
+	}{{tensor.F32, componentTol, componentTol}, {tensor.BF16, gpuVAEBF16DecodeTol, gpuVAEBF16EncodeTol}} {
 		z := toDType(b, nchwTensor(b, golden(t, "vae/decode/z")), c.dt)
-		rel := relL2NCHW(b, v.Decode(b, z), golden(t, "vae/decode/out"))
+		rel := relL2NCHW(t, b, v.Decode(b, z), golden(t, "vae/decode/out"))
 		syncOrFatal(t, b)
 		checkRel(t, fmt.Sprintf("%v vae/decode/out", c.dt), rel, c.decodeTol)
 
 		img := toDType(b, nchwTensor(b, golden(t, "vae/encode/image")), c.dt)
 		mean, logvar := v.Encode(b, img)
-		relMean := relL2NCHW(b, mean, golden(t, "vae/encode/mean"))
-		relLogvar := relL2NCHW(b, logvar, golden(t, "vae/encode/logvar"))
+		relMean := relL2NCHW(t, b, mean, golden(t, "vae/encode/mean"))
+		relLogvar := relL2NCHW(t, b, logvar, golden(t, "vae/encode/logvar"))
 		syncOrFatal(t, b)
 		checkRel(t, fmt.Sprintf("%v vae/encode/mean", c.dt), relMean, c.encTol)
 		checkRel(t, fmt.Sprintf("%v vae/encode/logvar", c.dt), relLogvar, c.encTol)

@@ -8,8 +8,6 @@ import (
 	"testing"
 )
 
-const referenceDir = "../testdata/reference/"
-
 // referenceCases is the part of tiny-sdxl-a-cases.json the text side reads.
 type referenceCases struct {
 	Prompts map[string]struct {
@@ -37,7 +35,7 @@ type referenceTokenized struct {
 
 func loadReferenceCases(t testing.TB) referenceCases {
 	t.Helper()
-	raw, err := os.ReadFile(referenceDir + "tiny-sdxl-a-cases.json")
+	raw, err := os.ReadFile(refDir + "tiny-sdxl-a-cases.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +100,7 @@ func TestTokenizerMatchesTransformers(t *testing.T) {
 // tokenizer-check.json holds explicit ids for the prompt where transformers
 // (no ftfy) and openai/CLIP disagree; we follow transformers.
 func TestTokenizerCheckCJK(t *testing.T) {
-	raw, err := os.ReadFile(referenceDir + "tokenizer-check.json")
+	raw, err := os.ReadFile(refDir + "tokenizer-check.json")
 	if err != nil {
 		t.Fatal(err)
 	}

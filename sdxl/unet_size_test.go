@@ -37,15 +37,6 @@ func unetRandomInput(b tensor.Backend, cfg unetInputShape) UNetInput {
 
 type unetInputShape struct{ batch, h, w, in, tokens, ctx, pooled int }
 
-func checkFinite(t testing.TB, what string, v []float32) {
-	t.Helper()
-	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			t.Fatalf("%s: non-finite value %v at %d", what, x, i)
-		}
-	}
-}
-
 // Latent sizes that are not multiples of 4 (the tiny UNet downsamples
 // twice) take diffusers' forward_upsample_size path: downsampling rounds
 // up and each upsample targets its skip connection's size.

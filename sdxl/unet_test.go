@@ -2,7 +2,6 @@ package sdxl
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
@@ -17,14 +16,7 @@ func bindTinyUNet(t testing.TB, b tensor.Backend) *UNet {
 	u := NewUNet(tinyUNetConfig)
 	bd := weights.NewBinder(b, src)
 	bd.Bind(weights.UNetPrefix, u)
-	if err := bd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range bd.Unused() {
-		if strings.HasPrefix(n, weights.UNetPrefix) {
-			t.Errorf("checkpoint tensor %s is not used by the UNet", n)
-		}
-	}
+	requireAllBound(t, bd, weights.UNetPrefix)
 	return u
 }
 

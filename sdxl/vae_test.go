@@ -2,7 +2,6 @@ package sdxl
 
 import (
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
@@ -17,14 +16,7 @@ func bindTinyVAE(t testing.TB, b tensor.Backend) *VAE {
 	v := NewVAE(tinyVAEConfig)
 	bd := weights.NewBinder(b, src)
 	bd.Bind(weights.VAEPrefix, v)
-	if err := bd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range bd.Unused() {
-		if strings.HasPrefix(n, weights.VAEPrefix) {
-			t.Errorf("checkpoint tensor %s is not used by the VAE", n)
-		}
-	}
+	requireAllBound(t, bd, weights.VAEPrefix)
 	return v
 }
 
