@@ -68,6 +68,21 @@ func runTextTransformer(b tensor.Backend, dt tensor.DType, tokenTable, positionT
 	return x, layers[len(layers)-1].forward(b, x, heads)
 }
 
+// residualAttention computes x + out(attention(q, k, v)) with a causal
+// mask, the first half of a layer once its q, k, v projections are made;
+// it frees q, k and v.
+func residualAttention(b tensor.Backend, x, q, k, v *tensor.Tensor, out *nn.Linear, heads int) *tensor.Tensor {
+	o := b.Alloc(x.DType(), x.Shape()...)
+	b.Attention(o, q, k, v, heads, true)
+	b.Free(q)
+	b.Free(k)
+	b.Free(v)
+	a := out.Forward(b, o)
+	b.Free(o)
+	b.Binary(a, a, x, tensor.Add)
+	return a
+}
+
 // residualMLP computes x + fc2(act(fc1(norm(x)))), the second half of a layer.
 func residualMLP(b tensor.Backend, x *tensor.Tensor, norm *nn.LayerNorm, fc1, fc2 *nn.Linear, act tensor.UnaryOp) *tensor.Tensor {
 	h := norm.Forward(b, x)
