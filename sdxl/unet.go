@@ -161,11 +161,7 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 	}
 	b.Free(emb)
 
-	out := u.OutNorm.Forward(b, h)
-	b.Free(h)
-	y := u.OutConv.Forward(b, out)
-	b.Free(out)
-	return y
+	return normConv(b, &u.OutNorm, &u.OutConv, h)
 }
 
 // attend runs the transformer (if any) on h, freeing h when replaced.

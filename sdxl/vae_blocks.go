@@ -38,10 +38,7 @@ func (r *vaeResBlock) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor
 	h := r.Norm1.Forward(b, x)
 	y := r.Conv1.Forward(b, h)
 	b.Free(h)
-	h = r.Norm2.Forward(b, y)
-	b.Free(y)
-	y = r.Conv2.Forward(b, h)
-	b.Free(h)
+	y = normConv(b, &r.Norm2, &r.Conv2, y)
 	if r.Shortcut == nil {
 		b.Binary(y, y, x, tensor.Add)
 		return y
@@ -107,6 +104,17 @@ func (m *vaeMid) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
 	b.Free(h)
 	y := m.Block2.Forward(b, a)
 	b.Free(a)
+	return y
+}
+
+// normConv computes conv(norm(x)) and frees x as soon as it is
+// normalised, so the largest activation is not held twice: the second
+// half of a VAE resnet block and the end of both VAE halves and the UNet.
+func normConv(b tensor.Backend, norm *nn.GroupNorm, conv *nn.Conv2D, x *tensor.Tensor) *tensor.Tensor {
+	h := norm.Forward(b, x)
+	b.Free(x)
+	y := conv.Forward(b, h)
+	b.Free(h)
 	return y
 }
 

@@ -68,9 +68,5 @@ func (d *vaeDecoder) Forward(b tensor.Backend, z *tensor.Tensor) *tensor.Tensor 
 			h = next
 		}
 	}
-	out := d.NormOut.Forward(b, h)
-	b.Free(h)
-	y := d.ConvOut.Forward(b, out)
-	b.Free(out)
-	return y
+	return normConv(b, &d.NormOut, &d.ConvOut, h)
 }

@@ -64,11 +64,7 @@ func (e *vaeEncoder) Forward(b tensor.Backend, img *tensor.Tensor) *tensor.Tenso
 	}
 	next := e.Mid.Forward(b, h)
 	b.Free(h)
-	out := e.NormOut.Forward(b, next)
-	b.Free(next)
-	y := e.ConvOut.Forward(b, out)
-	b.Free(out)
-	return y
+	return normConv(b, &e.NormOut, &e.ConvOut, next)
 }
 
 // vaeDownsample halves the resolution like diffusers' Downsample2D with
