@@ -33,6 +33,15 @@ func openTinyCheckpoint(t testing.TB) weights.Source {
 	return src
 }
 
+// bindPart binds network under prefix from src on b and fails unless every
+// tensor of src under prefix was used.
+func bindPart(t testing.TB, b tensor.Backend, src weights.Source, prefix string, network any) {
+	t.Helper()
+	bd := weights.NewBinder(b, src)
+	bd.Bind(prefix, network)
+	requireAllBound(t, bd, prefix)
+}
+
 // requireAllBound fails on a binding error, or when a tensor of the source
 // under one of prefixes was bound to nothing: a network that leaves
 // weights of its own part unread is declared wrong.

@@ -13,9 +13,7 @@ import (
 func bindRandomFullSizeUNet(t testing.TB, b tensor.Backend) *UNet {
 	t.Helper()
 	u := NewUNet(sdxlBaseUNetConfig)
-	bd := weights.NewBinder(b, newRandomSource(t, weights.UNetPrefix))
-	bd.Bind(weights.UNetPrefix, u)
-	requireAllBound(t, bd, weights.UNetPrefix)
+	bindPart(t, b, newRandomSource(t, weights.UNetPrefix), weights.UNetPrefix, u)
 	return u
 }
 

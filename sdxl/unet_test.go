@@ -12,11 +12,8 @@ import (
 // model.diffusion_model.* tensor was used.
 func bindTinyUNet(t testing.TB, b tensor.Backend) *UNet {
 	t.Helper()
-	src := openTinyCheckpoint(t)
 	u := NewUNet(tinyUNetConfig)
-	bd := weights.NewBinder(b, src)
-	bd.Bind(weights.UNetPrefix, u)
-	requireAllBound(t, bd, weights.UNetPrefix)
+	bindPart(t, b, openTinyCheckpoint(t), weights.UNetPrefix, u)
 	return u
 }
 

@@ -12,11 +12,8 @@ import (
 // first_stage_model.* tensor was used.
 func bindTinyVAE(t testing.TB, b tensor.Backend) *VAE {
 	t.Helper()
-	src := openTinyCheckpoint(t)
 	v := NewVAE(tinyVAEConfig)
-	bd := weights.NewBinder(b, src)
-	bd.Bind(weights.VAEPrefix, v)
-	requireAllBound(t, bd, weights.VAEPrefix)
+	bindPart(t, b, openTinyCheckpoint(t), weights.VAEPrefix, v)
 	return v
 }
 
