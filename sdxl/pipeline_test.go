@@ -1,9 +1,7 @@
 package sdxl
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -68,40 +66,25 @@ func (c *pipeCase) request(t testing.TB) Request {
 }
 
 var (
-	pipeOnce    sync.Once
-	pipeModel   *Model
-	pipeCases   []pipeCase
-	pipeGoldens map[string]goldenTensor
-	pipeErr     error
+	pipeOnce  sync.Once
+	pipeModel *Model
+	pipeErr   error
 )
 
-// pipeFixture loads the tiny model on the CPU, the cases and the goldens
-// once for all pipeline tests.
+// pipeFixture returns the tiny model on the CPU (loaded once for all
+// pipeline tests), the pipeline cases and the goldens.
 func pipeFixture(t testing.TB) (*Model, []pipeCase, map[string]goldenTensor) {
 	t.Helper()
-	pipeOnce.Do(func() {
-		raw, err := os.ReadFile(refDir + "tiny-sdxl-a-cases.json")
-		if err != nil {
-			pipeErr = err
-			return
-		}
-		var doc struct {
-			Pipelines []pipeCase `json:"pipelines"`
-		}
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			pipeErr = err
-			return
-		}
-		pipeCases = doc.Pipelines
-		pipeModel, pipeErr = LoadModel(refdata.TinyCheckpoint(t), cpu.New())
-		if pipeErr == nil {
-			pipeGoldens, pipeErr = referenceGoldens()
-		}
-	})
+	cases := loadReferenceCases(t).Pipelines
+	g, err := referenceGoldens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipeOnce.Do(func() { pipeModel, pipeErr = LoadModel(refdata.TinyCheckpoint(t), cpu.New()) })
 	if pipeErr != nil {
 		t.Fatal(pipeErr)
 	}
-	return pipeModel, pipeCases, pipeGoldens
+	return pipeModel, cases, g
 }
 
 func TestPipelineMatchesDiffusers(t *testing.T) {

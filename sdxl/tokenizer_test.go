@@ -8,8 +8,10 @@ import (
 	"testing"
 )
 
-// referenceCases is the part of tiny-sdxl-a-cases.json the text side reads.
+// referenceCases is the part of tiny-sdxl-a-cases.json the tests read.
 type referenceCases struct {
+	Pipelines []pipeCase `json:"pipelines"`
+
 	Prompts map[string]struct {
 		Text       string             `json:"text"`
 		Tokenizer  referenceTokenized `json:"tokenizer"`
