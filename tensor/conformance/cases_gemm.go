@@ -77,7 +77,7 @@ func crossCheck(t *testing.T, want, x []float64, m, k int, w []float64, n int, b
 			v += bias[i%n]
 		}
 		if math.Abs(v-want[i]) > 1e-9*(1+math.Abs(v)) {
-			t.Fatalf("reference GEMM disagrees with gonum at %d: %g vs %g", i, want[i], v)
+			t.Fatalf("reference GEMM disagrees with gorgonia.org/tensor at %d: %g vs %g", i, want[i], v)
 		}
 	}
 }

@@ -3,7 +3,7 @@
 // through the Backend interface, run each operation, read the result back
 // with ToFloat32 and compare it against naive float64 reference
 // implementations written in plain Go (the matrix product is additionally
-// cross-checked with gonum's float64 matrix product).
+// cross-checked with gorgonia.org/tensor's float64 matrix product).
 //
 // A backend's own test calls Run:
 //
