@@ -13,8 +13,10 @@ import (
 //	cpu   the pure-Go backend;
 //	cuda  the GPU backend, or an error saying why not (a binary built
 //	      without -tags cuda says how to build one);
-//	auto  the GPU when this binary has CUDA and a GPU is present, else the
-//	      CPU, saying so (it is much slower).
+//	auto  the GPU in a -tags cuda binary (which only starts where the CUDA
+//	      driver finds a GPU), unless that GPU cannot be used (too old, out
+//	      of memory); the CPU in a plain build. Falling back says so: the
+//	      CPU is much slower.
 //
 // The returned function releases the backend.
 func openBackend(device string, quiet bool) (tensor.Backend, func(), error) {
