@@ -14,6 +14,13 @@ template <> __device__ __forceinline__ float from_f32<float>(float x) { return x
 template <> __device__ __forceinline__ __half from_f32<__half>(float x) { return __float2half_rn(x); }
 template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
+// GRID_STRIDE(i, n) visits i = 0 .. n-1 across the whole grid. The counter
+// is unsigned: n < 2^31 and the grid's stride is below 2^31, so i + stride
+// stays below 2^32, where a signed int would overflow (undefined behaviour)
+// on the last step when n comes within one stride of 2^31.
+#define GRID_STRIDE(i, n) \
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)(n); i += gridDim.x * blockDim.x)
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;

@@ -1,10 +1,8 @@
 // Element-wise ops and data movement: unary activations, GEGLU, broadcast
 // add/mul, cast, nearest upsampling, concat/slice on the last axis, and the
-// embedding gather. One thread per output element, grid-stride loops.
+// embedding gather. One thread per output element, grid-stride loops
+// (GRID_STRIDE, common.cuh).
 #include "common.cuh"
-
-#define GRID_STRIDE(i, n) \
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 
 __device__ __forceinline__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }

@@ -74,7 +74,7 @@ template <typename T, typename P>
 __device__ void groupnorm_apply(T *dst, const T *x, const float *stats, const P *gamma, const P *beta,
                                 int positions, int C, int groups, int total, int silu) {
     int cpg = C / groups;
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    GRID_STRIDE(i, total) {
         int c = i % C;
         int b = i / C / positions;
         int bg = b * groups + c / cpg;
