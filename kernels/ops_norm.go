@@ -23,11 +23,13 @@ func (b *Backend) GroupNorm(dst, x, gamma, beta *tensor.Tensor, groups int, eps 
 	mustShape("GroupNorm", "gamma", gamma, C)
 	mustShape("GroupNorm", "beta", beta, C)
 	total := elems("GroupNorm", x)
+	if total == 0 {
+		return // no images or no positions: nothing to normalise
+	}
 	batch := xs[0]
 	positions := total / (batch * C)
 	cpg := C / groups
-	per := max(1, ceilDiv(8192, cpg)) // positions per statistics block: ~8k elements
-	chunks := max(1, ceilDiv(positions, per))
+	per, chunks := groupNormChunks(positions, cpg)
 	bgs := batch * groups
 
 	partial := b.scratch(bgs * chunks * 3 * 4)
