@@ -21,11 +21,16 @@ func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool)
 	}
 	mustShape("Attention", "v", v, ks...)
 	mustShape("Attention", "dst", dst, qs...)
-	if qs[0] > 65535 || heads > 65535 {
+	if qs[0] > maxGridY || heads > maxGridY {
 		panic(fmt.Sprintf("kernels: Attention: batch %d or heads %d beyond the grid limit 65535", qs[0], heads))
 	}
 	elems("Attention", q)
 	elems("Attention", k)
+	if qs[0] == 0 || qs[1] == 0 {
+		// No queries. Launch must not see the zero: Dim3 counts a zero Y or
+		// Z as 1, which would run batch 0 on empty buffers.
+		return
+	}
 	if b.useFast("attention") && fastAttention(b, dst, q, k, v, heads, causal) {
 		return
 	}

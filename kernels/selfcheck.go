@@ -16,12 +16,20 @@ import (
 // a device failure.
 func (b *Backend) selfCheck(op string) (problem string, err error) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	var inputs []*tensor.Tensor
+	defer func() {
+		for _, t := range inputs {
+			b.Free(t) // back to the pool for the model's own tensors
+		}
+	}()
 	rnd := func(shape ...int) *tensor.Tensor {
 		data := make([]float32, tensor.Shape(shape).NumElements())
 		for i := range data {
 			data[i] = float32(rng.NormFloat64())
 		}
-		return b.FromFloat32(tensor.F16, shape, data)
+		t := b.FromFloat32(tensor.F16, shape, data)
+		inputs = append(inputs, t)
+		return t
 	}
 	type run func(dst *tensor.Tensor, fast bool) bool
 	var cases []struct {
