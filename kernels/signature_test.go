@@ -213,6 +213,10 @@ func launchSites(t *testing.T) []launchSite {
 				return true
 			}
 			pos := fset.Position(call.Pos()).String()
+			if call.Ellipsis.IsValid() {
+				t.Errorf("%s: kernel arguments passed as a slice cannot be checked: list them", pos)
+				return true
+			}
 			site := launchSite{pos: pos, kernels: kernelsOf(t, pos, call.Args[0], info)}
 			for _, a := range call.Args[4:] {
 				typ := info.TypeOf(a)
