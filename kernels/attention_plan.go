@@ -61,7 +61,7 @@ func (p attentionProblem) plan() (attentionPlan, error) {
 	if err == nil && !fitsInt32(a.B*a.Tq*a.C, a.B*a.Tk*a.C) {
 		err = fmt.Errorf("q %v or k %v exceed the kernel's 32-bit sizes", p.q.shape, p.k.shape)
 	}
-	if err == nil && (p.heads > 65535 || a.B > 65535) {
+	if err == nil && (p.heads > maxGridY || a.B > maxGridY) {
 		err = fmt.Errorf("%d heads x batch %d exceed the grid", p.heads, a.B)
 	}
 	// Rows are copied in 16-byte pieces: C is a multiple of 64, so only the

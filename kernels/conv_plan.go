@@ -58,8 +58,11 @@ func (p convProblem) plan() (convPlan, error) {
 	if err == nil {
 		err = sameDType(p.x.dtype, p.y, p.w, p.bias, p.residual)
 	}
-	if err == nil && !fitsInt32(M, N, K, ceilDiv(M, gemmTileM), p.x.shape.NumElements()/max(c.Cin, 1)) {
+	if err == nil && !fitsInt32(M, N, K, p.x.shape.NumElements()/max(c.Cin, 1)) {
 		err = fmt.Errorf("M=%d N=%d K=%d exceed the kernel's 32-bit sizes", M, N, K)
+	}
+	if err == nil {
+		err = tileGridFits(M, N)
 	}
 	if err == nil && !aligned(4, p.y, p.residual, p.bias) {
 		err = fmt.Errorf("output, bias or residual not 4-byte aligned")

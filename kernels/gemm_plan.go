@@ -104,6 +104,21 @@ func fitsInt32(vals ...int) bool {
 	return true
 }
 
+// tileGridFits checks what the 128x128-tile kernels (gemm.cu, conv.cu) need
+// of an M x N output: every row index of the last block tile, padding
+// included (m0 + 127), fits the kernels' int, and the column blocks fit
+// gridDim.y. A launch beyond either would fail or index wrongly instead of
+// falling back to the simple kernel.
+func tileGridFits(M, N int) error {
+	if !fitsInt32(ceilDiv(M, gemmTileM) * gemmTileM) {
+		return fmt.Errorf("M=%d rows exceed the kernel's 32-bit row index", M)
+	}
+	if ceilDiv(N, gemmTileN) > maxGridY {
+		return fmt.Errorf("N=%d needs more than %d column blocks", N, maxGridY)
+	}
+	return nil
+}
+
 // gemmProblem is y[M,N] = act(x[M,K] · w[N,K]ᵀ + bias[N]) + residual[M,N].
 type gemmProblem struct {
 	y, x, w, bias, residual operand
@@ -159,8 +174,11 @@ func (p gemmProblem) plan() (gemmPlan, error) {
 	if err == nil && (p.act < ActNone || p.act > ActGELU) {
 		err = fmt.Errorf("unknown activation %d", p.act)
 	}
-	if err == nil && !fitsInt32(M, N, K, ceilDiv(M, gemmTileM)) {
+	if err == nil && !fitsInt32(M, N, K) {
 		err = fmt.Errorf("M=%d N=%d K=%d exceed the kernel's 32-bit sizes", M, N, K)
+	}
+	if err == nil {
+		err = tileGridFits(M, N)
 	}
 	// Pair stores in the epilogue need 4-byte aligned output and residual.
 	if err == nil && !aligned(4, p.y, p.residual, p.bias) {

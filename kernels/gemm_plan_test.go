@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -80,6 +81,9 @@ func TestGemmPlanRejects(t *testing.T) {
 		{"rows", gemmProblem{y: op("y", f16, 2, 4, 8), x: op("x", f16, 9, 16), w: op("w", f16, 8, 16)}, true, "do not match"},
 		{"bias", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), bias: op("b", f16, 9)}, true, "bias"},
 		{"residual", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), residual: op("r", f16, 8, 4)}, true, "residual"},
+		// Beyond the launch grid or the kernel's int row index: the simple kernel's case.
+		{"grid y", gemmProblem{y: op("y", f16, 1, 65535*128+1), x: op("x", f16, 1, 8), w: op("w", f16, 65535*128+1, 8)}, false, "column blocks"},
+		{"last tile rows", gemmProblem{y: op("y", f16, math.MaxInt32-100, 8), x: op("x", f16, math.MaxInt32-100, 8), w: op("w", f16, 8, 8)}, false, "row index"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
