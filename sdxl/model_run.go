@@ -55,8 +55,24 @@ func (m *Model) runUNet(x []float32, s latentShape, t float64, c *Conditioning) 
 }
 
 // decode maps pipeline latents [B,4,h,w] to images [B,3,8h,8w] before
-// clamping: the VAE decoder of latents / VAEScale.
+// clamping: the VAE decoder of latents / VAEScale. Images are decoded one at
+// a time: the VAE mixes nothing across a batch, and at 1024² one image's
+// activations already take gigabytes.
 func (m *Model) decode(latents []float32, s latentShape) ([]float32, error) {
+	one := latentShape{b: 1, c: s.c, h: s.h, w: s.w}
+	per := s.c * s.h * s.w
+	var images []float32
+	for i := 0; i < s.b; i++ {
+		img, err := m.decodeOne(latents[i*per:(i+1)*per], one)
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, img...)
+	}
+	return images, nil
+}
+
+func (m *Model) decodeOne(latents []float32, s latentShape) ([]float32, error) {
 	b := m.backend
 	z := NCHWToNHWC(latents, s.b, s.c, s.h, s.w)
 	for i := range z {
