@@ -94,7 +94,10 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void *p) {
                : "r"(smem_u32(p)));
 }
 
-// ldmatrix_x4_trans is ldmatrix_x4 delivering each matrix transposed.
+// ldmatrix_x4_trans is ldmatrix_x4 delivering each matrix transposed: lane l
+// receives in r[i] the elements at column l/4 of rows 2(l%4) and 2(l%4)+1 of
+// matrix i as stored, which for a key-major V tile is the mma B fragment
+// b0/b1 (two consecutive keys k, one output column n).
 __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void *p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
