@@ -1,7 +1,7 @@
 # gosdxl — everyday targets. `make test` is what CI runs; nothing here needs a GPU.
 GO ?= go
 
-.PHONY: build test lint ptx kernels-check cuda-compile gpu-bundle bench
+.PHONY: build test lint ptx kernels-check kernels-emulate cuda-compile gpu-bundle bench
 
 build:
 	$(GO) build ./...
@@ -21,6 +21,11 @@ ptx:
 # sm_80 and sm_90 with ptxas, failing on register spills or local memory.
 kernels-check:
 	bash scripts/ptx.sh check
+
+# Runs the fast kernels' real CUDA sources on the CPU against an emulation of
+# the tensor-core instructions (kernels/emulator/README.md): no GPU needed.
+kernels-emulate:
+	bash scripts/kernels-emulate.sh
 
 # Compiles (does not run: that needs a GPU) all -tags cuda code and tests.
 cuda-compile:

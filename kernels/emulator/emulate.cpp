@@ -1,0 +1,210 @@
+// Runs the real kernel sources (host-emulated) on awkward sizes against
+// float64 references.
+#include "runtime.h"
+#include <random>
+#include <string>
+
+#define DECL(T, s)                                                                                       \
+  extern "C" void gemm_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int);        \
+  extern "C" void gemm_unaligned_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int); \
+  extern "C" void conv2d_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, \
+                             int, int, int, int, int);                                                   \
+  extern "C" void conv2d_unaligned_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, \
+                                       int, int, int, int, int, int, int);                               \
+  extern "C" void flash_attention_d64_##s(T *, const T *, const T *, const T *, int, int, int, int, int, \
+                                          int, float, int);
+DECL(__half, f16)
+DECL(__nv_bfloat16, bf16)
+
+static std::mt19937_64 rng(7);
+static int failures = 0;
+
+template <typename T> struct Buf {
+  void *mem;
+  T *p;
+  size_t n;
+  // Exactly n elements (after offset_elems), so AddressSanitizer sees any read past the end.
+  Buf(size_t n_, size_t offset_elems = 0) : n(n_) {
+    if (posix_memalign(&mem, 128, (n + offset_elems) * 2 + (n + offset_elems == 0))) abort();
+    p = (T *)((char *)mem + offset_elems * 2);
+    for (size_t i = 0; i < n; i++) p[i].bits = 0xffff; // NaN poison
+    gregister(p, n * 2);
+  }
+  ~Buf() { free(mem); }
+  Buf(const Buf &) = delete;
+  void randn(double std) {
+    std::normal_distribution<double> d(0, std);
+    for (size_t i = 0; i < n; i++) p[i] = Elem<T>::from_float((float)d(rng));
+  }
+  double at(size_t i) const { return Elem<T>::to_float(p[i]); }
+};
+
+template <typename T> struct Tol;
+template <> struct Tol<__half> { static constexpr double atol = 2e-3, rtol = 2e-3; };
+template <> struct Tol<__nv_bfloat16> { static constexpr double atol = 1.6e-2, rtol = 1.6e-2; };
+
+template <typename T> void expect(const std::string &what, const Buf<T> &got, const std::vector<double> &want) {
+  int bad = 0; double worst = 0;
+  for (size_t i = 0; i < want.size(); i++) {
+    double g = got.at(i), d = std::fabs(g - want[i]);
+    if (!(d <= Tol<T>::atol + Tol<T>::rtol * std::fabs(want[i]))) {
+      if (bad < 3) fprintf(stderr, "  %s: [%zu] got %g want %g\n", what.c_str(), i, g, want[i]);
+      bad++;
+    }
+    if (!(d <= worst)) worst = d;
+  }
+  printf("%-60s %s (worst %.3g)\n", what.c_str(), bad ? "FAIL" : "ok", worst);
+  if (bad) failures++;
+}
+
+using GemmFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int);
+
+template <typename T>
+void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool res, int act, bool inplace,
+               int xoff = 0) {
+  greset();
+  Buf<T> x(size_t(M) * K, xoff), w(size_t(N) * K, xoff), b(N), r(size_t(M) * N), y(size_t(M) * N);
+  x.randn(1); w.randn(1 / std::sqrt((double)std::max(K, 1))); b.randn(0.5); r.randn(1);
+  std::vector<double> want(size_t(M) * N);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      double s = 0;
+      for (int k = 0; k < K; k++) s += x.at(size_t(m) * K + k) * w.at(size_t(n) * K + k);
+      if (bias) s += b.at(n);
+      if (act == 1) s = s / (1 + std::exp(-s));
+      if (act == 2) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+      if (res) s += r.at(size_t(m) * N + n);
+      want[size_t(m) * N + n] = s;
+    }
+  Buf<T> &out = inplace ? r : y;
+  launch({unsigned((M + 127) / 128), unsigned((N + 127) / 128), 1}, 256, 81920, [&] {
+    fn(out.p, x.p, w.p, bias ? b.p : nullptr, res ? r.p : nullptr, M, N, K, act);
+  });
+  char what[200];
+  snprintf(what, sizeof what, "%s M%d N%d K%d bias%d res%d act%d inplace%d xoff%d", name, M, N, K, bias, res, act,
+           inplace, xoff);
+  expect(what, out, want);
+}
+
+using ConvFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int, int,
+                        int, int, int, int, int, int);
+
+template <typename T>
+void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Cout, int k, int stride, int pad,
+               bool res, int kw = 0) {
+  if (!kw) kw = k;
+  int kh = k;
+  greset();
+  int Ho = (H + 2 * pad - kh) / stride + 1, Wo = (W + 2 * pad - kw) / stride + 1;
+  Buf<T> x(size_t(B) * H * W * Cin), w(size_t(Cout) * kh * kw * Cin), b(Cout), r(size_t(B) * Ho * Wo * Cout),
+      y(size_t(B) * Ho * Wo * Cout);
+  x.randn(1); w.randn(1 / std::sqrt((double)kh * kw * Cin)); b.randn(0.5); r.randn(1);
+  std::vector<double> want(y.n);
+  for (int bb = 0; bb < B; bb++)
+    for (int oy = 0; oy < Ho; oy++)
+      for (int ox = 0; ox < Wo; ox++)
+        for (int co = 0; co < Cout; co++) {
+          double s = b.at(co);
+          for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+              int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              for (int ci = 0; ci < Cin; ci++)
+                s += x.at(((size_t(bb) * H + iy) * W + ix) * Cin + ci) * w.at(((size_t(co) * kh + ky) * kw + kx) * Cin + ci);
+            }
+          size_t i = ((size_t(bb) * Ho + oy) * Wo + ox) * Cout + co;
+          if (res) s += r.at(i);
+          want[i] = s;
+        }
+  int M = B * Ho * Wo;
+  launch({unsigned((M + 127) / 128), unsigned((Cout + 127) / 128), 1}, 256, 81920, [&] {
+    fn(y.p, x.p, w.p, b.p, res ? r.p : nullptr, B, H, W, Cin, Ho, Wo, Cout, kh, kw, stride, pad);
+  });
+  char what[200];
+  snprintf(what, sizeof what, "%s B%d %dx%dx%d->%d k%dx%d s%d p%d res%d", name, B, H, W, Cin, Cout, kh, kw, stride, pad, res);
+  expect(what, y, want);
+}
+
+using AttnFn = void (*)(void *, const void *, const void *, const void *, int, int, int, int, int, int, float, int);
+
+template <typename T> void test_attn(const char *name, AttnFn fn, int B, int Tq, int Tk, int H, bool causal) {
+  greset();
+  int C = 64 * H;
+  Buf<T> q(size_t(B) * Tq * C), k(size_t(B) * Tk * C), v(size_t(B) * Tk * C), o(size_t(B) * Tq * C);
+  q.randn(2); k.randn(1); v.randn(1);
+  std::vector<double> want(o.n), s(Tk);
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++)
+      for (int i = 0; i < Tq; i++) {
+        double mx = -INFINITY;
+        for (int j = 0; j < Tk; j++) {
+          s[j] = -INFINITY;
+          if (causal && j > i) continue;
+          double d = 0;
+          for (int e = 0; e < 64; e++) d += q.at((size_t(b) * Tq + i) * C + h * 64 + e) * k.at((size_t(b) * Tk + j) * C + h * 64 + e);
+          s[j] = d / 8;
+          mx = std::max(mx, s[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < Tk; j++) sum += (s[j] = std::exp(s[j] - mx));
+        for (int e = 0; e < 64; e++) {
+          double a = 0;
+          for (int j = 0; j < Tk; j++) a += s[j] * v.at((size_t(b) * Tk + j) * C + h * 64 + e);
+          want[(size_t(b) * Tq + i) * C + h * 64 + e] = a / sum;
+        }
+      }
+  launch({unsigned((Tq + 63) / 64), unsigned(H), unsigned(B)}, 128, 46080,
+         [&] { fn(o.p, q.p, k.p, v.p, Tq, Tk, C, C, C, C, 0.125f, causal); });
+  char what[200];
+  snprintf(what, sizeof what, "%s B%d Tq%d Tk%d H%d causal%d", name, B, Tq, Tk, H, causal);
+  expect(what, o, want);
+}
+
+int main(int argc, char **argv) {
+  cp_late = argc > 1 && std::string(argv[1]) == "late";
+  printf("cp.async lands %s\n", cp_late ? "late (at wait_group)" : "early (at issue)");
+  std::string only = argc > 2 ? argv[2] : "";
+  if (only == "" || only == "gemm") {
+    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 130, 136, 200, true, false, 0, false);
+    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 77, 72, 8, true, true, 1, false);
+    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 200, 129, 104, true, true, 2, true);
+    test_gemm<__nv_bfloat16>("gemm_bf16", (GemmFn)gemm_bf16, 130, 136, 200, true, true, 2, false);
+    test_gemm<__half>("gemm_unaligned_f16", (GemmFn)gemm_unaligned_f16, 33, 70, 36, true, false, 0, false);
+    test_gemm<__half>("gemm_unaligned_f16", (GemmFn)gemm_unaligned_f16, 5, 7, 3, true, true, 1, false, 1);
+    test_gemm<__nv_bfloat16>("gemm_unaligned_bf16", (GemmFn)gemm_unaligned_bf16, 129, 130, 45, false, true, 0, true, 1);
+  }
+  if (only == "" || only == "conv") {
+    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 2, 9, 13, 16, 136, 3, 1, 1, false);
+    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 1, 17, 15, 8, 24, 3, 2, 1, true);
+    test_conv<__nv_bfloat16>("conv2d_bf16", (ConvFn)conv2d_bf16, 1, 8, 8, 24, 40, 1, 1, 0, true);
+    test_conv<__half>("conv2d_unaligned_f16", (ConvFn)conv2d_unaligned_f16, 1, 10, 7, 3, 20, 3, 1, 1, false);
+    test_conv<__nv_bfloat16>("conv2d_unaligned_bf16", (ConvFn)conv2d_unaligned_bf16, 2, 6, 5, 4, 12, 3, 2, 1, true);
+  }
+  if (only == "" || only == "attn") {
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 70, 77, 2, false);
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 77, 77, 1, true);
+    test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 1, 130, 150, 1, false);
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 140, 140, 1, true);
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 2, 5, 1, 1, false);
+  }
+  if (only == "extra" || only == "rect") {
+    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 1, 9, 11, 16, 24, 3, 2, 1, true, 5);
+    test_conv<__half>("conv2d_unaligned_f16", (ConvFn)conv2d_unaligned_f16, 1, 9, 11, 5, 24, 1, 1, 1, false, 3);
+  }
+  if (only == "extra") {
+    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 128, 128, 32, false, false, 0, false);
+    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 256, 256, 1280, true, true, 1, true);
+    test_gemm<__nv_bfloat16>("gemm_bf16", (GemmFn)gemm_bf16, 1, 300, 640, true, false, 2, false);
+    test_gemm<__half>("gemm_unaligned_f16", (GemmFn)gemm_unaligned_f16, 70, 33, 333, true, true, 2, false, 3);
+    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 2, 11, 9, 64, 72, 3, 1, 1, true);
+    test_conv<__nv_bfloat16>("conv2d_bf16", (ConvFn)conv2d_bf16, 1, 16, 16, 16, 16, 3, 2, 1, false);
+    test_conv<__half>("conv2d_unaligned_f16", (ConvFn)conv2d_unaligned_f16, 1, 5, 6, 12, 20, 1, 1, 0, true);
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 64, 64, 1, false);
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 2, 100, 77, 3, false);
+    test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 1, 300, 300, 2, false);
+    test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 2, 77, 77, 2, true);
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 64, 154, 2, false);
+  }
+  printf("%d failures\n", failures);
+  return failures != 0;
+}

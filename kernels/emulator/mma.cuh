@@ -1,0 +1,195 @@
+// Host emulation of kernels/cuda/mma.cuh plus the CUDA execution environment,
+// so the real gemm_tile.cuh / gemm.cu / conv.cu / attention.cu run on the CPU:
+// one std::thread per CUDA thread, block barrier for __syncthreads, warp
+// barriers for the warp-collective ldmatrix / mma / shfl (PTX ISA layouts).
+#pragma once
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <cstddef>
+#include <vector>
+#include <cassert>
+
+#define __device__
+#define __global__
+#define __shared__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+
+struct dim3u { unsigned x, y, z; };
+extern thread_local dim3u threadIdx, blockIdx;
+
+struct uint4 { uint32_t x, y, z, w; } __attribute__((aligned(16)));
+inline uint4 make_uint4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return {a, b, c, d}; }
+inline int min(int a, int b) { return a < b ? a : b; }
+
+// ---- storage types ----
+struct __half { uint16_t bits; };
+struct __nv_bfloat16 { uint16_t bits; };
+
+inline float f16_to_f32(uint16_t h) {
+  int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
+  float v;
+  if (e == 0) v = std::ldexp((float)m, -24);
+  else if (e == 31) v = m ? NAN : INFINITY;
+  else v = std::ldexp((float)(m | 1024), e - 25);
+  return s ? -v : v;
+}
+inline uint16_t f32_to_f16(float f) { // round to nearest even via double arithmetic
+  if (std::isnan(f)) return 0x7e00;
+  uint16_t s = std::signbit(f) ? 0x8000 : 0;
+  double a = std::fabs((double)f);
+  if (a >= 65520.0) return s | 0x7c00;
+  if (a < std::ldexp(1.0, -14)) { // subnormal: units of 2^-24
+    double q = std::nearbyint(a * std::ldexp(1.0, 24));
+    return s | (uint16_t)q;
+  }
+  int e; double fr = std::frexp(a, &e); // a = fr * 2^e, fr in [0.5,1)
+  double q = std::nearbyint(fr * 2048.0); // 11 significant bits
+  if (q == 2048.0) { q = 1024.0; e++; }
+  int E = e - 1 + 15;
+  if (E >= 31) return s | 0x7c00;
+  return s | (uint16_t)(E << 10) | (uint16_t)((int)q - 1024);
+}
+inline float bf16_to_f32(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+inline uint16_t f32_to_bf16(float f) {
+  uint32_t u; memcpy(&u, &f, 4);
+  if (std::isnan(f)) return 0x7fc0;
+  u += 0x7fff + ((u >> 16) & 1);
+  return (uint16_t)(u >> 16);
+}
+
+template <typename T> struct Elem;
+template <typename T> struct Conv;
+template <> struct Conv<__half> {
+  static float f(uint16_t b) { return f16_to_f32(b); }
+  static uint16_t t(float x) { return f32_to_f16(x); }
+};
+template <> struct Conv<__nv_bfloat16> {
+  static float f(uint16_t b) { return bf16_to_f32(b); }
+  static uint16_t t(float x) { return f32_to_bf16(x); }
+};
+
+// ---- warp collectives ----
+struct WarpCtx {
+  std::barrier<> *bar;
+  const void *addr[32];
+  uint32_t a[32][4], b[32][2];
+  float c[32][4], sh[32];
+};
+extern thread_local WarpCtx *warp_ctx;
+extern std::barrier<> *block_bar;
+inline void __syncthreads() { block_bar->arrive_and_wait(); }
+inline unsigned lane_id() { return threadIdx.x % 32; }
+
+inline float __shfl_xor_sync(unsigned, float v, int m) {
+  WarpCtx *w = warp_ctx; unsigned l = lane_id();
+  w->sh[l] = v; w->bar->arrive_and_wait();
+  float r = w->sh[l ^ m]; w->bar->arrive_and_wait();
+  return r;
+}
+
+template <typename T> inline void mma_emul(float c[4], const uint32_t a[4], const uint32_t b[2]) {
+  WarpCtx *w = warp_ctx; unsigned l = lane_id();
+  for (int i = 0; i < 4; i++) w->a[l][i] = a[i], w->c[l][i] = c[i];
+  for (int i = 0; i < 2; i++) w->b[l][i] = b[i];
+  w->bar->arrive_and_wait();
+  // PTX ISA "Matrix Fragments for mma.m16n8k16 with floating point type".
+  float A[16][16], B[16][8];
+  for (int ln = 0; ln < 32; ln++) {
+    int g = ln >> 2, t = ln % 4;
+    for (int i = 0; i < 8; i++) {
+      int row = (i < 2 || (i >= 4 && i < 6)) ? g : g + 8;
+      int col = t * 2 + (i & 1) + (i >= 4 ? 8 : 0);
+      uint16_t bits = (w->a[ln][i / 2] >> (16 * (i & 1))) & 0xffff;
+      A[row][col] = Conv<T>::f(bits);
+    }
+    for (int i = 0; i < 4; i++) {
+      int row = t * 2 + (i & 1) + (i >= 2 ? 8 : 0);
+      uint16_t bits = (w->b[ln][i / 2] >> (16 * (i & 1))) & 0xffff;
+      B[row][g] = Conv<T>::f(bits);
+    }
+  }
+  int g = l >> 2, t = l % 4;
+  float out[4];
+  for (int i = 0; i < 4; i++) {
+    int row = i < 2 ? g : g + 8, col = t * 2 + (i & 1);
+    double s = w->c[l][i];
+    for (int k = 0; k < 16; k++) s += (double)A[row][k] * B[k][col];
+    out[i] = (float)s;
+  }
+  w->bar->arrive_and_wait();
+  for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+
+template <> struct Elem<__half> {
+  static float to_float(__half x) { return f16_to_f32(x.bits); }
+  static __half from_float(float x) { return {f32_to_f16(x)}; }
+  static uint32_t pack(float lo, float hi) { return f32_to_f16(lo) | ((uint32_t)f32_to_f16(hi) << 16); }
+  static float sum2(uint32_t p) { return f16_to_f32(p & 0xffff) + f16_to_f32(p >> 16); }
+  static void mma(float c[4], const uint32_t a[4], const uint32_t b[2]) { mma_emul<__half>(c, a, b); }
+};
+template <> struct Elem<__nv_bfloat16> {
+  static float to_float(__nv_bfloat16 x) { return bf16_to_f32(x.bits); }
+  static __nv_bfloat16 from_float(float x) { return {f32_to_bf16(x)}; }
+  static uint32_t pack(float lo, float hi) { return f32_to_bf16(lo) | ((uint32_t)f32_to_bf16(hi) << 16); }
+  static float sum2(uint32_t p) { return bf16_to_f32(p & 0xffff) + bf16_to_f32(p >> 16); }
+  static void mma(float c[4], const uint32_t a[4], const uint32_t b[2]) { mma_emul<__nv_bfloat16>(c, a, b); }
+};
+
+// ---- cp.async: per-thread groups, landing early (at issue) or late (at wait) ----
+struct PendingCopy { void *dst; const void *src; bool valid; };
+struct CpState { std::vector<std::vector<PendingCopy>> groups; std::vector<PendingCopy> open; };
+extern thread_local CpState cp_state;
+extern bool cp_late; // true: copies land only when waited for
+extern unsigned char *smem_lo, *smem_hi; // the block's shared memory
+extern const unsigned char *gmem_lo, *gmem_hi; // any allocation may be a source: checked loosely
+void cp_check(void *dst, const void *src);
+
+inline void cp_land(const PendingCopy &p) {
+  if (p.valid) memcpy(p.dst, p.src, 16); else memset(p.dst, 0, 16);
+}
+inline void cp_async16(void *smem, const void *gmem, bool valid) {
+  assert(((uintptr_t)smem % 16) == 0 && "cp.async dst not 16-byte aligned");
+  assert(((uintptr_t)gmem % 16) == 0 && "cp.async src not 16-byte aligned");
+  cp_check(smem, valid ? gmem : nullptr);
+  PendingCopy p{smem, gmem, valid};
+  if (cp_late) cp_state.open.push_back(p); else cp_land(p);
+}
+inline void cp_async_commit() { cp_state.groups.push_back(cp_state.open); cp_state.open.clear(); }
+template <int n> inline void cp_async_wait() {
+  auto &gs = cp_state.groups;
+  while ((int)gs.size() > n) { for (auto &p : gs.front()) cp_land(p); gs.erase(gs.begin()); }
+}
+
+// ---- ldmatrix ----
+inline void ldmatrix_emul(uint32_t r[4], const void *p, bool trans) {
+  WarpCtx *w = warp_ctx; unsigned l = lane_id();
+  assert(((uintptr_t)p % 16) == 0 && "ldmatrix row address not 16-byte aligned");
+  assert((unsigned char *)p >= smem_lo && (unsigned char *)p + 16 <= smem_hi && "ldmatrix outside shared memory");
+  w->addr[l] = p; w->bar->arrive_and_wait();
+  uint32_t out[4];
+  for (int i = 0; i < 4; i++) {
+    uint16_t e[2];
+    for (int j = 0; j < 2; j++) {
+      int row, col;
+      if (!trans) { row = l / 4; col = 2 * (l % 4) + j; }
+      else { row = 2 * (l % 4) + j; col = l / 4; }
+      memcpy(&e[j], (const unsigned char *)w->addr[8 * i + row] + 2 * col, 2);
+    }
+    out[i] = e[0] | ((uint32_t)e[1] << 16);
+  }
+  w->bar->arrive_and_wait();
+  for (int i = 0; i < 4; i++) r[i] = out[i];
+}
+inline void ldmatrix_x4(uint32_t r[4], const void *p) { ldmatrix_emul(r, p, false); }
+inline void ldmatrix_x4_trans(uint32_t r[4], const void *p) { ldmatrix_emul(r, p, true); }
+
+enum Activation { ACT_NONE = 0, ACT_SILU = 1, ACT_GELU = 2 };
+inline float activate(float x, int act) {
+  if (act == ACT_SILU) return x / (1.0f + expf(-x));
+  if (act == ACT_GELU) return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+  return x;
+}
