@@ -1,8 +1,7 @@
 // Runs the real kernel sources (host-emulated) on awkward sizes against
-// float64 references.
-#include "runtime.h"
-#include <random>
-#include <string>
+// float64 references: the fast tensor-core kernels here, the simple kernels
+// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|conv|attn|extra|rect]
+#include "check.h"
 
 #define DECL(T, s)                                                                                       \
   extern "C" void gemm_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int);        \
@@ -16,46 +15,8 @@
 DECL(__half, f16)
 DECL(__nv_bfloat16, bf16)
 
-static std::mt19937_64 rng(7);
-static int failures = 0;
-
-template <typename T> struct Buf {
-  void *mem;
-  T *p;
-  size_t n;
-  // Exactly n elements (after offset_elems), so AddressSanitizer sees any read past the end.
-  Buf(size_t n_, size_t offset_elems = 0) : n(n_) {
-    if (posix_memalign(&mem, 128, (n + offset_elems) * 2 + (n + offset_elems == 0))) abort();
-    p = (T *)((char *)mem + offset_elems * 2);
-    for (size_t i = 0; i < n; i++) p[i].bits = 0xffff; // NaN poison
-    gregister(p, n * 2);
-  }
-  ~Buf() { free(mem); }
-  Buf(const Buf &) = delete;
-  void randn(double std) {
-    std::normal_distribution<double> d(0, std);
-    for (size_t i = 0; i < n; i++) p[i] = Elem<T>::from_float((float)d(rng));
-  }
-  double at(size_t i) const { return Elem<T>::to_float(p[i]); }
-};
-
-template <typename T> struct Tol;
-template <> struct Tol<__half> { static constexpr double atol = 2e-3, rtol = 2e-3; };
-template <> struct Tol<__nv_bfloat16> { static constexpr double atol = 1.6e-2, rtol = 1.6e-2; };
-
-template <typename T> void expect(const std::string &what, const Buf<T> &got, const std::vector<double> &want) {
-  int bad = 0; double worst = 0;
-  for (size_t i = 0; i < want.size(); i++) {
-    double g = got.at(i), d = std::fabs(g - want[i]);
-    if (!(d <= Tol<T>::atol + Tol<T>::rtol * std::fabs(want[i]))) {
-      if (bad < 3) fprintf(stderr, "  %s: [%zu] got %g want %g\n", what.c_str(), i, g, want[i]);
-      bad++;
-    }
-    if (!(d <= worst)) worst = d;
-  }
-  printf("%-60s %s (worst %.3g)\n", what.c_str(), bad ? "FAIL" : "ok", worst);
-  if (bad) failures++;
-}
+std::mt19937_64 rng(7);
+int failures = 0;
 
 using GemmFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int);
 
@@ -164,7 +125,8 @@ int main(int argc, char **argv) {
   cp_late = argc > 1 && std::string(argv[1]) == "late";
   printf("cp.async lands %s\n", cp_late ? "late (at wait_group)" : "early (at issue)");
   std::string only = argc > 2 ? argv[2] : "";
-  if (only == "" || only == "gemm") {
+  bool all = only == "", fast = all || only == "fast", simple = all || only == "simple";
+  if (fast || only == "gemm") {
     test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 130, 136, 200, true, false, 0, false);
     test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 77, 72, 8, true, true, 1, false);
     test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 200, 129, 104, true, true, 2, true);
@@ -173,14 +135,14 @@ int main(int argc, char **argv) {
     test_gemm<__half>("gemm_unaligned_f16", (GemmFn)gemm_unaligned_f16, 5, 7, 3, true, true, 1, false, 1);
     test_gemm<__nv_bfloat16>("gemm_unaligned_bf16", (GemmFn)gemm_unaligned_bf16, 129, 130, 45, false, true, 0, true, 1);
   }
-  if (only == "" || only == "conv") {
+  if (fast || only == "conv") {
     test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 2, 9, 13, 16, 136, 3, 1, 1, false);
     test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 1, 17, 15, 8, 24, 3, 2, 1, true);
     test_conv<__nv_bfloat16>("conv2d_bf16", (ConvFn)conv2d_bf16, 1, 8, 8, 24, 40, 1, 1, 0, true);
     test_conv<__half>("conv2d_unaligned_f16", (ConvFn)conv2d_unaligned_f16, 1, 10, 7, 3, 20, 3, 1, 1, false);
     test_conv<__nv_bfloat16>("conv2d_unaligned_bf16", (ConvFn)conv2d_unaligned_bf16, 2, 6, 5, 4, 12, 3, 2, 1, true);
   }
-  if (only == "" || only == "attn") {
+  if (fast || only == "attn") {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 70, 77, 2, false);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 77, 77, 1, true);
     test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 1, 130, 150, 1, false);
@@ -205,6 +167,11 @@ int main(int argc, char **argv) {
     test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 2, 77, 77, 2, true);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 64, 154, 2, false);
   }
+  if (simple || only == "elementwise") check_elementwise();
+  if (simple || only == "cast") check_casts();
+  if (simple || only == "norm") check_norm();
+  if (simple || only == "linear") check_simple_linear_conv();
+  if (simple || only == "attention_simple") check_simple_attention();
   printf("%d failures\n", failures);
   return failures != 0;
 }

@@ -1,65 +1,9 @@
-// Host emulation of kernels/cuda/mma.cuh plus the CUDA execution environment,
-// so the real gemm_tile.cuh / gemm.cu / conv.cu / attention.cu run on the CPU:
-// one std::thread per CUDA thread, block barrier for __syncthreads, warp
-// barriers for the warp-collective ldmatrix / mma / shfl (PTX ISA layouts).
+// Host emulation of kernels/cuda/mma.cuh, so the real gemm_tile.cuh /
+// gemm.cu / conv.cu / attention.cu run on the CPU: the warp-collective
+// ldmatrix and mma follow the PTX ISA layouts, cp.async lands early or late.
+// The CUDA built-ins underneath are in cuda_host.h.
 #pragma once
-#include <barrier>
-#include <cmath>
-#include <cstdint>
-#include <cstring>
-#include <cstddef>
-#include <vector>
-#include <cassert>
-
-#define __device__
-#define __global__
-#define __shared__
-#define __forceinline__ inline
-#define __launch_bounds__(...)
-#define __align__(n) __attribute__((aligned(n)))
-
-struct dim3u { unsigned x, y, z; };
-extern thread_local dim3u threadIdx, blockIdx;
-
-struct uint4 { uint32_t x, y, z, w; } __attribute__((aligned(16)));
-inline uint4 make_uint4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return {a, b, c, d}; }
-inline int min(int a, int b) { return a < b ? a : b; }
-
-// ---- storage types ----
-struct __half { uint16_t bits; };
-struct __nv_bfloat16 { uint16_t bits; };
-
-inline float f16_to_f32(uint16_t h) {
-  int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
-  float v;
-  if (e == 0) v = std::ldexp((float)m, -24);
-  else if (e == 31) v = m ? NAN : INFINITY;
-  else v = std::ldexp((float)(m | 1024), e - 25);
-  return s ? -v : v;
-}
-inline uint16_t f32_to_f16(float f) { // round to nearest even via double arithmetic
-  if (std::isnan(f)) return 0x7e00;
-  uint16_t s = std::signbit(f) ? 0x8000 : 0;
-  double a = std::fabs((double)f);
-  if (a >= 65520.0) return s | 0x7c00;
-  if (a < std::ldexp(1.0, -14)) { // subnormal: units of 2^-24
-    double q = std::nearbyint(a * std::ldexp(1.0, 24));
-    return s | (uint16_t)q;
-  }
-  int e; double fr = std::frexp(a, &e); // a = fr * 2^e, fr in [0.5,1)
-  double q = std::nearbyint(fr * 2048.0); // 11 significant bits
-  if (q == 2048.0) { q = 1024.0; e++; }
-  int E = e - 1 + 15;
-  if (E >= 31) return s | 0x7c00;
-  return s | (uint16_t)(E << 10) | (uint16_t)((int)q - 1024);
-}
-inline float bf16_to_f32(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
-inline uint16_t f32_to_bf16(float f) {
-  uint32_t u; memcpy(&u, &f, 4);
-  if (std::isnan(f)) return 0x7fc0;
-  u += 0x7fff + ((u >> 16) & 1);
-  return (uint16_t)(u >> 16);
-}
+#include "cuda_host.h"
 
 template <typename T> struct Elem;
 template <typename T> struct Conv;
@@ -72,25 +16,7 @@ template <> struct Conv<__nv_bfloat16> {
   static uint16_t t(float x) { return f32_to_bf16(x); }
 };
 
-// ---- warp collectives ----
-struct WarpCtx {
-  std::barrier<> *bar;
-  const void *addr[32];
-  uint32_t a[32][4], b[32][2];
-  float c[32][4], sh[32];
-};
-extern thread_local WarpCtx *warp_ctx;
-extern std::barrier<> *block_bar;
-inline void __syncthreads() { block_bar->arrive_and_wait(); }
-inline unsigned lane_id() { return threadIdx.x % 32; }
-
-inline float __shfl_xor_sync(unsigned, float v, int m) {
-  WarpCtx *w = warp_ctx; unsigned l = lane_id();
-  w->sh[l] = v; w->bar->arrive_and_wait();
-  float r = w->sh[l ^ m]; w->bar->arrive_and_wait();
-  return r;
-}
-
+// ---- warp-collective mma ----
 template <typename T> inline void mma_emul(float c[4], const uint32_t a[4], const uint32_t b[2]) {
   WarpCtx *w = warp_ctx; unsigned l = lane_id();
   for (int i = 0; i < 4; i++) w->a[l][i] = a[i], w->c[l][i] = c[i];

@@ -1,0 +1,3 @@
+// Stands in for CUDA's cuda_fp16.h: the types and conversions are in cuda_host.h.
+#pragma once
+#include "cuda_host.h"

@@ -1,0 +1,132 @@
+// Host emulation of the CUDA built-ins our kernels use, so their real sources
+// compile as C++ and run on the CPU: one std::thread per CUDA thread (see
+// runtime.cpp), a block barrier for __syncthreads, a warp barrier for the
+// warp collectives. cuda_fp16.h and cuda_bf16.h here include only this file.
+#pragma once
+#include <barrier>
+#include <cassert>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#define __device__
+#define __global__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+
+// __shared__: every thread of a block must see the same array. Static
+// `__shared__ float x[N]` becomes a function-level static (blocks run one at
+// a time) placed in the section emu_shared, which the runtime poisons with
+// NaN before each block. `extern __shared__` (dynamic shared memory) cannot
+// be static; it names runtime.cpp's smem_raw or smem. C++ cannot tell the two
+// forms apart, so scripts/kernels-emulate.sh builds each source with
+// EMU_DYNAMIC_SHARED when it uses the extern form (no source uses both).
+#ifdef EMU_DYNAMIC_SHARED
+#define __shared__
+#else
+#define __shared__ static __attribute__((section("emu_shared")))
+#endif
+
+// ---- launch geometry ----
+struct dim3u {
+  unsigned x, y, z;
+  dim3u(unsigned x = 1, unsigned y = 1, unsigned z = 1) : x(x), y(y), z(z) {}
+};
+extern thread_local dim3u threadIdx, blockIdx;
+extern dim3u blockDim, gridDim; // the same for every thread of a launch
+
+// ---- small vector and integer helpers ----
+struct uint4 {
+  uint32_t x, y, z, w;
+} __attribute__((aligned(16)));
+inline uint4 make_uint4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return {a, b, c, d}; }
+inline int min(int a, int b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a > b ? a : b; }
+inline float __uint_as_float(uint32_t u) {
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+// ---- math: the host's float functions (expf, erff, fmaxf from <cmath>)
+// stand in for the device's; the device's are within 2 ulp of them ----
+inline float __expf(float x) { return std::exp(x); }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+
+// ---- storage types and conversions (round to nearest even) ----
+struct __half {
+  uint16_t bits;
+};
+struct __nv_bfloat16 {
+  uint16_t bits;
+};
+
+inline float f16_to_f32(uint16_t h) {
+  int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
+  float v;
+  if (e == 0) v = std::ldexp((float)m, -24);
+  else if (e == 31) v = m ? NAN : INFINITY;
+  else v = std::ldexp((float)(m | 1024), e - 25);
+  return s ? -v : v;
+}
+inline uint16_t f32_to_f16(float f) { // round to nearest even via double arithmetic
+  if (std::isnan(f)) return 0x7e00;
+  uint16_t s = std::signbit(f) ? 0x8000 : 0;
+  double a = std::fabs((double)f);
+  if (a >= 65520.0) return s | 0x7c00;
+  if (a < std::ldexp(1.0, -14)) { // subnormal: units of 2^-24
+    double q = std::nearbyint(a * std::ldexp(1.0, 24));
+    return s | (uint16_t)q;
+  }
+  int e;
+  double fr = std::frexp(a, &e);          // a = fr * 2^e, fr in [0.5,1)
+  double q = std::nearbyint(fr * 2048.0); // 11 significant bits
+  if (q == 2048.0) {
+    q = 1024.0;
+    e++;
+  }
+  int E = e - 1 + 15;
+  if (E >= 31) return s | 0x7c00;
+  return s | (uint16_t)(E << 10) | (uint16_t)((int)q - 1024);
+}
+inline float bf16_to_f32(uint16_t h) { return __uint_as_float((uint32_t)h << 16); }
+inline uint16_t f32_to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if (std::isnan(f)) return 0x7fc0;
+  u += 0x7fff + ((u >> 16) & 1);
+  return (uint16_t)(u >> 16);
+}
+
+inline float __half2float(__half x) { return f16_to_f32(x.bits); }
+inline __half __float2half_rn(float x) { return {f32_to_f16(x)}; }
+inline float __bfloat162float(__nv_bfloat16 x) { return bf16_to_f32(x.bits); }
+inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {f32_to_bf16(x)}; }
+
+// ---- barriers and warp collectives ----
+// Each warp has a context with its own barrier (sized to the warp's live
+// threads) and exchange slots; lanes write, meet, read, meet again.
+struct WarpCtx {
+  std::barrier<> *bar;
+  const void *addr[32];
+  uint32_t a[32][4], b[32][2];
+  float c[32][4], sh[32];
+};
+extern thread_local WarpCtx *warp_ctx;
+extern thread_local unsigned thread_rank; // linear index of the thread in its block
+extern std::barrier<> *block_bar;
+inline void __syncthreads() { block_bar->arrive_and_wait(); }
+inline unsigned lane_id() { return thread_rank % 32; }
+
+inline float __shfl_xor_sync(unsigned, float v, int m) {
+  WarpCtx *w = warp_ctx;
+  unsigned l = lane_id();
+  w->sh[l] = v;
+  w->bar->arrive_and_wait();
+  float r = w->sh[l ^ m];
+  w->bar->arrive_and_wait();
+  return r;
+}

@@ -1,0 +1,96 @@
+// Checks of norm.cu: LayerNorm (one 256-thread block per row) and the three
+// GroupNorm launches, with the geometry and chunking of kernels/ops_norm.go
+// and kernels/norm_plan.go. Inputs have a large mean so that a one-pass
+// variance would show, and eps is large enough to matter.
+#include "check.h"
+#include "common.cuh"
+
+extern "C" void groupnorm_finalize(float *, const float *, int, int, float);
+#define ONE_TYPE(s, T) extern "C" void groupnorm_stats_##s(float *, const T *, int, int, int, int);
+FOR_EACH_FLOAT(ONE_TYPE)
+#define TYPE_PAIR(s, T, ps, P)                                                                      \
+  extern "C" void layernorm_##s##_##ps(T *, const T *, const P *, const P *, int, float);          \
+  extern "C" void groupnorm_apply_##s##_##ps(T *, const T *, const float *, const P *, const P *, int, \
+                                             int, int, int, int);
+FOR_EACH_FLOAT_PAIR(TYPE_PAIR)
+
+template <typename T, typename P>
+static void layernorm(void (*fn)(T *, const T *, const P *, const P *, int, float), int rows, int C, float eps) {
+  greset();
+  Buf<T> x(size_t(rows) * C), y(size_t(rows) * C);
+  Buf<P> gamma(C), beta(C);
+  x.randn(2, 3);
+  gamma.randn(1, 1);
+  beta.randn(0.5);
+  std::vector<double> want(y.n);
+  for (int r = 0; r < rows; r++) {
+    double mean = 0, var = 0;
+    for (int c = 0; c < C; c++) mean += x.at(size_t(r) * C + c) / C;
+    for (int c = 0; c < C; c++) var += std::pow(x.at(size_t(r) * C + c) - mean, 2) / C;
+    for (int c = 0; c < C; c++)
+      want[size_t(r) * C + c] = (x.at(size_t(r) * C + c) - mean) / std::sqrt(var + eps) * gamma.at(c) + beta.at(c);
+  }
+  launch(rows, 256, 0, [&] { fn(y.p, x.p, gamma.p, beta.p, C, eps); });
+  char what[200];
+  snprintf(what, sizeof what, "layernorm_%s_%s rows%d C%d eps%g", type_name<T>(), type_name<P>(), rows, C, eps);
+  expect(what, y, want);
+}
+
+// groupNormChunks of kernels/norm_plan.go.
+static void group_norm_chunks(int positions, int cpg, int &per, int &chunks) {
+  per = std::max({1, (8192 + cpg - 1) / cpg, (positions + 65534) / 65535});
+  chunks = std::max(1, (positions + per - 1) / per);
+}
+
+template <typename T, typename P>
+static void groupnorm(void (*stats_fn)(float *, const T *, int, int, int, int),
+                      void (*apply_fn)(T *, const T *, const float *, const P *, const P *, int, int, int, int, int),
+                      int B, int positions, int C, int groups, float eps, bool silu) {
+  greset();
+  int total = B * positions * C, cpg = C / groups, bgs = B * groups, per, chunks;
+  group_norm_chunks(positions, cpg, per, chunks);
+  Buf<T> x(total), y(total);
+  Buf<P> gamma(C), beta(C);
+  Buf<float> partial(size_t(bgs) * chunks * 3), stats(size_t(bgs) * 2);
+  x.randn(1.5, 4);
+  gamma.randn(1, 1);
+  beta.randn(0.5);
+  std::vector<double> want(total);
+  for (int b = 0; b < B; b++)
+    for (int g = 0; g < groups; g++) {
+      auto at = [&](int p, int c) { return x.at((size_t(b) * positions + p) * C + g * cpg + c); };
+      double mean = 0, var = 0, n = double(positions) * cpg;
+      for (int p = 0; p < positions; p++)
+        for (int c = 0; c < cpg; c++) mean += at(p, c) / n;
+      for (int p = 0; p < positions; p++)
+        for (int c = 0; c < cpg; c++) var += std::pow(at(p, c) - mean, 2) / n;
+      for (int p = 0; p < positions; p++)
+        for (int c = 0; c < cpg; c++) {
+          int ch = g * cpg + c;
+          double v = (at(p, c) - mean) / std::sqrt(var + eps) * gamma.at(ch) + beta.at(ch);
+          if (silu) v = v / (1 + std::exp(-v));
+          want[(size_t(b) * positions + p) * C + ch] = v;
+        }
+    }
+  launch({unsigned(bgs), unsigned(chunks)}, 256, 0, [&] { stats_fn(partial.p, x.p, positions, C, groups, per); });
+  launch((bgs + 127) / 128, 128, 0, [&] { groupnorm_finalize(stats.p, partial.p, bgs, chunks, eps); });
+  launch(std::max(1, std::min((total + 255) / 256, 1 << 20)), 256, 0,
+         [&] { apply_fn(y.p, x.p, stats.p, gamma.p, beta.p, positions, C, groups, total, silu); });
+  char what[200];
+  snprintf(what, sizeof what, "groupnorm_%s_%s B%d P%d C%d G%d chunks%d eps%g silu%d", type_name<T>(), type_name<P>(), B,
+           positions, C, groups, chunks, eps, silu);
+  expect(what, y, want);
+}
+
+void check_norm() {
+#define RUN_PAIR(s, T, ps, P)                                                                  \
+  layernorm<T, P>(layernorm_##s##_##ps, 5, 77, 0.1f);                                          \
+  layernorm<T, P>(layernorm_##s##_##ps, 2, 700, 1e-5f);                                        \
+  groupnorm<T, P>(groupnorm_stats_##s, groupnorm_apply_##s##_##ps, 2, 35, 24, 4, 0.25f, true); \
+  groupnorm<T, P>(groupnorm_stats_##s, groupnorm_apply_##s##_##ps, 1, 9, 10, 5, 1e-6f, false);
+  FOR_EACH_FLOAT_PAIR(RUN_PAIR)
+  // Several chunks per group (positions·cpg above 8192): the merge of partial statistics.
+  groupnorm<float, float>(groupnorm_stats_f32, groupnorm_apply_f32_f32, 1, 1500, 12, 2, 1e-5f, false);
+  groupnorm<__half, __half>(groupnorm_stats_f16, groupnorm_apply_f16_f16, 1, 1500, 12, 2, 1e-5f, true);
+  groupnorm<__nv_bfloat16, float>(groupnorm_stats_bf16, groupnorm_apply_bf16_f32, 1, 1500, 12, 2, 1e-5f, false);
+}
