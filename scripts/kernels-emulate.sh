@@ -43,6 +43,22 @@ for c in runtime "${checks[@]}"; do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
+
+# GCC ignores the section attribute on a template's static locals, so the
+# static __shared__ arrays are moved into section emu_shared here, found by
+# the names the source declares (`__shared__ float xs[...]` -> xs), which the
+# runtime then poisons before every block.
+for k in "${kernels[@]}"; do
+  names=$(sed -n 's/^[[:space:]]*__shared__[^;]*[[:space:]]\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*\[.*/\1/p' \
+    "$work/$k.cu" | sort -u | paste -sd'|')
+  [ -n "$names" ] || continue
+  renames=()
+  for sec in $(objdump -h "$work/$k.o" | awk '{print $2}' | grep -E "^\.bss\._ZZ[0-9].*E[0-9]+($names)(_[0-9]+)?\$"); do
+    renames+=(--rename-section "$sec=emu_shared")
+  done
+  if [ ${#renames[@]} -eq 0 ]; then echo "$k.cu: no static __shared__ arrays found for $names" >&2; exit 1; fi
+  objcopy "${renames[@]}" "$work/$k.o"
+done
 objs=()
 for f in "${kernels[@]}" runtime "${checks[@]}"; do objs+=("$work/$f.o"); done
 g++ -pthread -o "$work/emulate" "${objs[@]}"

@@ -19,8 +19,9 @@
 
 // __shared__: every thread of a block must see the same array. Static
 // `__shared__ float x[N]` becomes a function-level static (blocks run one at
-// a time) placed in the section emu_shared, which the runtime poisons with
-// NaN before each block. `extern __shared__` (dynamic shared memory) cannot
+// a time) in section emu_shared, which the runtime poisons with NaN before
+// each block (GCC drops the attribute in templates: the build script moves
+// those sections). `extern __shared__` (dynamic shared memory) cannot
 // be static; it names runtime.cpp's smem_raw or smem. C++ cannot tell the two
 // forms apart, so scripts/kernels-emulate.sh builds each source with
 // EMU_DYNAMIC_SHARED when it uses the extern form (no source uses both).
