@@ -53,6 +53,9 @@ static void groupnorm(void (*stats_fn)(float *, const T *, int, int, int, int),
   Buf<P> gamma(C), beta(C);
   Buf<float> partial(size_t(bgs) * chunks * 3), stats(size_t(bgs) * 2);
   x.randn(1.5, 4);
+  // A ramp over positions, so that chunks have different means and their
+  // merge needs the between-chunk term of the variance.
+  for (int i = 0; i < total; i++) x.p[i] = from_double<T>(x.at(i) + 6.0 * (i / C % positions) / positions);
   gamma.randn(1, 1);
   beta.randn(0.5);
   std::vector<double> want(total);
