@@ -54,19 +54,8 @@ func (p convProblem) plan() (convPlan, error) {
 		return convPlan{}, &shapeError{err}
 	}
 	M, N, K := c.B*c.Ho*c.Wo, c.Cout, c.KH*c.KW*c.Cin
-	suffix, err := tensorCoreSuffix(p.x.dtype)
-	if err == nil {
-		err = sameDType(p.x.dtype, p.y, p.w, p.bias, p.residual)
-	}
-	if err == nil && !fitsInt32(M, N, K, p.x.shape.NumElements()/max(c.Cin, 1)) {
-		err = fmt.Errorf("M=%d N=%d K=%d exceed the kernel's 32-bit sizes", M, N, K)
-	}
-	if err == nil {
-		err = tileGridFits(M, N)
-	}
-	if err == nil && !aligned(4, p.y, p.residual, p.bias) {
-		err = fmt.Errorf("output, bias or residual not 4-byte aligned")
-	}
+	ops := tileOperands{p.y, p.x, p.w, p.bias, p.residual}
+	suffix, err := ops.check(M, N, K, p.x.shape.NumElements()/max(c.Cin, 1))
 	if err != nil {
 		return convPlan{}, fmt.Errorf("fast conv2d: %w", err)
 	}
@@ -75,16 +64,6 @@ func (p convProblem) plan() (convPlan, error) {
 	}
 	// With Cin % 8 == 0 each 8-channel chunk of an input pixel is one 16-byte
 	// cp.async (and K = KH·KW·Cin is a multiple of 8 for the weights too).
-	name := "conv2d_" + suffix
-	if c.Cin%8 != 0 || !aligned(16, p.x, p.w) {
-		name = "conv2d_unaligned_" + suffix
-	}
-	c.launchPlan = launchPlan{
-		module: "conv",
-		name:   name,
-		grid:   D2(ceilDiv(M, gemmTileM), ceilDiv(N, gemmTileN)),
-		block:  D1(gemmThreads),
-		shared: gemmSharedSize,
-	}
+	c.launchPlan = ops.launch("conv", "conv2d", suffix, c.Cin, M, N)
 	return c, nil
 }

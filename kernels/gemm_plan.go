@@ -119,6 +119,49 @@ func tileGridFits(M, N int) error {
 	return nil
 }
 
+// tileOperands are the tensors of a 128x128-tile kernel (gemm.cu, conv.cu).
+type tileOperands struct {
+	y, x, w, bias, residual operand
+}
+
+// check tests what both tile kernels need beyond matching shapes, for an
+// M x N x K GEMM (sizes: further values the kernel keeps in an int), and
+// returns the kernel's type suffix.
+func (o tileOperands) check(M, N, K int, sizes ...int) (suffix string, err error) {
+	suffix, err = tensorCoreSuffix(o.x.dtype)
+	if err == nil {
+		err = sameDType(o.x.dtype, o.y, o.w, o.bias, o.residual)
+	}
+	if err == nil && !fitsInt32(append([]int{M, N, K}, sizes...)...) {
+		err = fmt.Errorf("M=%d N=%d K=%d exceed the kernel's 32-bit sizes", M, N, K)
+	}
+	if err == nil {
+		err = tileGridFits(M, N)
+	}
+	// Pair stores in the epilogue need 4-byte aligned output and residual.
+	if err == nil && !aligned(4, o.y, o.residual, o.bias) {
+		err = fmt.Errorf("output, bias or residual not 4-byte aligned")
+	}
+	return suffix, err
+}
+
+// launch plans an M x N output of kernel (in module). cp.async moves 16
+// bytes = 8 elements, so the fast variant needs every x and w row (rowLen
+// elements) to start on 16 bytes; otherwise the _unaligned_ variant runs.
+func (o tileOperands) launch(module, kernel, suffix string, rowLen, M, N int) launchPlan {
+	name := kernel + "_" + suffix
+	if rowLen%8 != 0 || !aligned(16, o.x, o.w) {
+		name = kernel + "_unaligned_" + suffix
+	}
+	return launchPlan{
+		module: module,
+		name:   name,
+		grid:   D2(ceilDiv(M, gemmTileM), ceilDiv(N, gemmTileN)),
+		block:  D1(gemmThreads),
+		shared: gemmSharedSize,
+	}
+}
+
 // gemmProblem is y[M,N] = act(x[M,K] · w[N,K]ᵀ + bias[N]) + residual[M,N].
 type gemmProblem struct {
 	y, x, w, bias, residual operand
@@ -167,23 +210,11 @@ func (p gemmProblem) plan() (gemmPlan, error) {
 	if err != nil {
 		return gemmPlan{}, &shapeError{err}
 	}
-	suffix, err := tensorCoreSuffix(p.x.dtype)
-	if err == nil {
-		err = sameDType(p.x.dtype, p.y, p.w, p.bias, p.residual)
+	if p.act < ActNone || p.act > ActGELU {
+		return gemmPlan{}, fmt.Errorf("fast linear: unknown activation %d", p.act)
 	}
-	if err == nil && (p.act < ActNone || p.act > ActGELU) {
-		err = fmt.Errorf("unknown activation %d", p.act)
-	}
-	if err == nil && !fitsInt32(M, N, K) {
-		err = fmt.Errorf("M=%d N=%d K=%d exceed the kernel's 32-bit sizes", M, N, K)
-	}
-	if err == nil {
-		err = tileGridFits(M, N)
-	}
-	// Pair stores in the epilogue need 4-byte aligned output and residual.
-	if err == nil && !aligned(4, p.y, p.residual, p.bias) {
-		err = fmt.Errorf("output, bias or residual not 4-byte aligned")
-	}
+	ops := tileOperands{p.y, p.x, p.w, p.bias, p.residual}
+	suffix, err := ops.check(M, N, K)
 	if err != nil {
 		return gemmPlan{}, fmt.Errorf("fast linear: %w", err)
 	}
@@ -191,18 +222,8 @@ func (p gemmProblem) plan() (gemmPlan, error) {
 	if M == 0 || N == 0 {
 		return out, nil
 	}
-	name := "gemm_" + suffix
-	// cp.async moves 16 bytes = 8 elements: rows must start on 16 bytes.
-	if K%8 != 0 || !aligned(16, p.x, p.w) {
-		name = "gemm_unaligned_" + suffix
-	}
-	out.launchPlan = launchPlan{
-		module: "gemm",
-		name:   name,
-		grid:   D2(ceilDiv(M, gemmTileM), ceilDiv(N, gemmTileN)),
-		block:  D1(gemmThreads),
-		shared: gemmSharedSize,
-	}
+	// K is the row length of both x and w.
+	out.launchPlan = ops.launch("gemm", "gemm", suffix, K, M, N)
 	return out, nil
 }
 
