@@ -94,11 +94,6 @@ func memAlloc(bytes int) (devicePtr, error) {
 
 func memFree(p devicePtr) error { return driverFailed("cuMemFree", cu.MemFree(cu.DevicePtr(p))) }
 
-func memInfo() (free, total int64, err error) {
-	free, total, err = cu.MemInfo()
-	return free, total, driverFailed("cuMemGetInfo", err)
-}
-
 // copyToDevice queues a host-to-device copy. For pageable host memory the
 // driver has staged the bytes when it returns, so src may be reused at once;
 // from pinned memory (upload.go) the copy really is asynchronous.
@@ -121,11 +116,6 @@ func copyToHost(dst []byte, src devicePtr, s cuStream) error {
 		return driverFailed("cuMemcpyDtoHAsync", err)
 	}
 	return streamSync(s)
-}
-
-func copyDevice(dst, src devicePtr, bytes int, s cuStream) error {
-	err := cu.MemcpyDtoDAsync(cu.DevicePtr(dst), cu.DevicePtr(src), int64(bytes), s)
-	return driverFailed("cuMemcpyDtoDAsync", err)
 }
 
 func memsetBytes(dst devicePtr, value byte, bytes int, s cuStream) error {

@@ -69,12 +69,3 @@ func (b *Backend) Failed() bool {
 	b.w.do(func() { failed = b.err != nil })
 	return failed
 }
-
-// fail records err as the sticky error unless one is already pending.
-func (b *Backend) fail(err error) {
-	b.w.do(func() {
-		if b.err == nil {
-			b.err = err
-		}
-	})
-}

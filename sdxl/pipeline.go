@@ -58,8 +58,7 @@ type Result struct {
 // latentShape is [B, 4, H/8, W/8].
 type latentShape struct{ b, c, h, w int }
 
-func (s latentShape) size() int     { return s.b * s.c * s.h * s.w }
-func (s latentShape) perImage() int { return s.c * s.h * s.w }
+func (s latentShape) size() int { return s.b * s.c * s.h * s.w }
 
 // checkRequest rejects what the pipeline cannot run; the CLI checks the
 // same things earlier with flag names in the message.
