@@ -49,18 +49,9 @@ type convGeom struct {
 }
 
 func (g convGeom) packA(dst []float32, i0, rows, k0, kcs int) {
-	for p := 0; p < rows; p += mr {
-		panel := dst[p*kcs : (p+mr)*kcs]
-		for r := range mr {
-			if p+r >= rows {
-				for k := range kcs {
-					panel[k*mr+r] = 0
-				}
-				continue
-			}
-			g.packRow(panel, r, i0+p+r, k0, kcs)
-		}
-	}
+	packPanels(dst, rows, kcs, func(panel []float32, r, row int) {
+		g.packRow(panel, r, i0+row, k0, kcs)
+	})
 }
 
 // packRow writes depth [k0, k0+kcs) of output pixel i into panel column r,

@@ -9,6 +9,19 @@ type denseA struct {
 }
 
 func (s denseA) packA(dst []float32, i0, rows, k0, kcs int) {
+	packPanels(dst, rows, kcs, func(panel []float32, r, row int) {
+		src := s.data[(i0+row)*s.stride+k0 : (i0+row)*s.stride+k0+kcs]
+		for k, v := range src {
+			panel[k*mr+r] = v
+		}
+	})
+}
+
+// packPanels lays a block of rows out as mr-row panels, depth-major as the
+// micro-kernel reads them; packRow writes block row row into panel column r.
+// Panel columns past the last row are zeroed so the kernel may compute a
+// full mr rows.
+func packPanels(dst []float32, rows, kcs int, packRow func(panel []float32, r, row int)) {
 	for p := 0; p < rows; p += mr {
 		panel := dst[p*kcs : (p+mr)*kcs]
 		for r := range mr {
@@ -18,10 +31,7 @@ func (s denseA) packA(dst []float32, i0, rows, k0, kcs int) {
 				}
 				continue
 			}
-			row := s.data[(i0+p+r)*s.stride+k0 : (i0+p+r)*s.stride+k0+kcs]
-			for k, v := range row {
-				panel[k*mr+r] = v
-			}
+			packRow(panel, r, p+r)
 		}
 	}
 }
