@@ -11,9 +11,6 @@ const (
 	betaEnd    = 0.012
 )
 
-// torchLinspace32 is torch.linspace(start, end, n, dtype=float32): the
-// step is computed in float32, the first half counts up from start and the
-// second half down from end.
 // torchLinspace32 is torch.linspace(start, end, n, dtype=float32) on an
 // x86-64 CPU with AVX2, bit for bit: the step is computed in float32; the
 // kernel fills pairs of 8-wide vectors as base + k·step, where base counts
