@@ -20,6 +20,7 @@ func queryBlock(tk int) int {
 // block of queries at a time, with both products on the SGEMM. Tasks (batch,
 // head, query block) are spread over the cores.
 func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool) {
+	b.launch("Attention", dst, q, k, v)
 	qs, ks, vs, ds := q.Shape(), k.Shape(), v.Shape(), dst.Shape()
 	if len(qs) != 3 || len(ks) != 3 || !ks.Equal(vs) || !qs.Equal(ds) || qs[0] != ks[0] || qs[2] != ks[2] ||
 		heads < 1 || qs[2]%heads != 0 || ks[1] < 1 {

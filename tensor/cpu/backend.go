@@ -19,33 +19,56 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// Backend computes on the host. It holds no state (scratch buffers and
-// freed storage are pooled package-wide, safe for concurrent use), so one
+// Backend computes on the host. Its scratch buffers and freed storage are
+// pooled package-wide (safe for concurrent use); a Backend itself holds only
+// its Counters and, in strict mode, the record of its allocations. One
 // Backend may be shared; its operations spread their work over all cores.
-type Backend struct{}
+type Backend struct {
+	counts counters
+	strict *tracker // nil in Fast mode
+}
 
 var _ tensor.Backend = (*Backend)(nil)
 
-// New returns the CPU backend.
-func New() *Backend { return &Backend{} }
+// New returns the CPU backend in DefaultMode: strict under go test (or
+// with GOSDXL_CPU_STRICT=1), fast otherwise.
+func New() *Backend { return NewMode(DefaultMode()) }
+
+// NewMode returns the CPU backend in mode m.
+func NewMode(m Mode) *Backend {
+	b := &Backend{}
+	if m == Strict {
+		b.strict = newTracker()
+	}
+	return b
+}
 
 // Name is "cpu".
 func (b *Backend) Name() string { return "cpu" }
 
 // Sync returns nil: CPU operations finish before they return and report
 // misuse by panicking.
-func (b *Backend) Sync() error { return nil }
-
-// Free hands t's storage back for reuse by Alloc (see pool.go). Calling it
-// is optional: unfreed storage is reclaimed by the garbage collector.
-func (b *Backend) Free(t *tensor.Tensor) {
-	if t != nil {
-		pool.release(t)
-	}
+func (b *Backend) Sync() error {
+	b.counts.syncs.Add(1)
+	return nil
 }
 
-// Alloc returns a zero-filled tensor, reusing freed storage of the same
-// dtype and size when there is some.
+// Free hands t's storage back for reuse by Alloc (see pool.go). In fast
+// mode calling it is optional: unfreed storage is reclaimed by the garbage
+// collector. In strict mode freeing a view or freeing twice panics, and the
+// freed storage is poisoned.
+func (b *Backend) Free(t *tensor.Tensor) {
+	if t == nil {
+		return
+	}
+	if b.strict != nil && b.strict.free(t) {
+		poisonTensor(t)
+	}
+	pool.release(t)
+}
+
+// Alloc returns a tensor, reusing freed storage of the same dtype and size
+// when there is some: zero-filled in fast mode, NaN-filled in strict mode.
 func (b *Backend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 	s := tensor.Shape(shape)
 	for _, d := range s {
@@ -53,8 +76,42 @@ func (b *Backend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 			panic(fmt.Sprintf("cpu: Alloc with negative dimension %v", s))
 		}
 	}
-	return pool.alloc(b, dt, s)
+	t, missed := pool.alloc(b, dt, s)
+	b.counts.allocs.Add(1)
+	if missed {
+		b.counts.driverAllocs.Add(1)
+		b.counts.allocBytes.Add(int64(s.NumElements() * dt.Size()))
+	}
+	if b.strict != nil {
+		b.strict.add(t, false)
+	}
+	return t
 }
+
+// Mark returns a position in the allocation order: LiveSince(Mark()) later
+// lists only what was allocated in between. 0 in fast mode.
+func (b *Backend) Mark() uint64 {
+	if b.strict == nil {
+		return 0
+	}
+	b.strict.mu.Lock()
+	defer b.strict.mu.Unlock()
+	return b.strict.seq
+}
+
+// LiveSince lists the tensors allocated after mark (0: since the start)
+// that are not freed yet, each with its allocation site: the leaks when a
+// test expects everything it allocated back. Only a strict backend keeps
+// this record; a fast one returns nil.
+func (b *Backend) LiveSince(mark uint64) []Allocation {
+	if b.strict == nil {
+		return nil
+	}
+	return b.strict.live(mark)
+}
+
+// IsStrict reports whether b runs in Strict mode.
+func (b *Backend) IsStrict() bool { return b.strict != nil }
 
 func makeStorage(dt tensor.DType, n int) any {
 	switch dt {
@@ -76,6 +133,7 @@ func (b *Backend) FromFloat32(dt tensor.DType, shape tensor.Shape, data []float3
 		panic(fmt.Sprintf("cpu: FromFloat32 got %d values for shape %v", len(data), shape))
 	}
 	t := b.Alloc(dt, shape...)
+	b.counts.upload(t)
 	switch s := t.Storage().(type) {
 	case []float32:
 		copy(s, data)
@@ -98,6 +156,9 @@ func (b *Backend) ToFloat32(t *tensor.Tensor) []float32 {
 	if !t.DType().IsFloat() {
 		panic(fmt.Sprintf("cpu: ToFloat32 of non-float tensor %v", t))
 	}
+	b.use("ToFloat32", t)
+	b.counts.downloads.Add(1)
+	b.counts.downloadBytes.Add(int64(t.NumElements() * t.DType().Size()))
 	out := make([]float32, t.NumElements())
 	widen(out, t, 0)
 	return out

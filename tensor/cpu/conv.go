@@ -11,6 +11,7 @@ import (
 // the repacked weight [Cout, KH, KW, Cin] — and A panels are gathered from x
 // while packing, so no im2col matrix is ever materialised.
 func (b *Backend) Conv2D(dst, x, w, bias *tensor.Tensor, stride, pad int) {
+	b.launch("Conv2D", dst, x, w, bias)
 	xs, ws, ds := x.Shape(), w.Shape(), dst.Shape()
 	bad := len(xs) != 4 || len(ws) != 4 || len(ds) != 4 || stride < 1 || pad < 0
 	var g convGeom

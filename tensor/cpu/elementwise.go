@@ -9,6 +9,7 @@ import (
 
 // Unary applies op element-wise; dst may alias x.
 func (b *Backend) Unary(dst, x *tensor.Tensor, op tensor.UnaryOp) {
+	b.launch("Unary", dst, x)
 	if !x.Shape().Equal(dst.Shape()) {
 		panic(fmt.Sprintf("cpu: Unary %v: x %v and dst %v differ", op, x.Shape(), dst.Shape()))
 	}
@@ -87,6 +88,7 @@ func quickGELURow(y, x []float32) {
 
 // GEGLU splits x [..., 2N] into value and gate halves: dst = value·gelu(gate).
 func (b *Backend) GEGLU(dst, x *tensor.Tensor) {
+	b.launch("GEGLU", dst, x)
 	xs, ds := x.Shape(), dst.Shape()
 	if len(xs) < 1 || !sameLeading(xs, ds) || xs.Last() != 2*ds.Last() {
 		panic(fmt.Sprintf("cpu: GEGLU: x %v and dst %v do not fit (x [..., 2N], dst [..., N])", xs, ds))
@@ -109,6 +111,7 @@ func (b *Backend) GEGLU(dst, x *tensor.Tensor) {
 // Binary computes dst = a op b, broadcasting b over the dimensions where it
 // has size 1. dst may alias a.
 func (b *Backend) Binary(dst, a, bb *tensor.Tensor, op tensor.BinaryOp) {
+	b.launch("Binary", dst, a, bb)
 	as, bs, ds := a.Shape(), bb.Shape(), dst.Shape()
 	ok := as.Equal(ds) && len(bs) == len(as) && len(as) > 0
 	for i := 0; ok && i < len(as); i++ {

@@ -35,6 +35,7 @@ func copyElems(dst, src *tensor.Tensor, do, so, n int) {
 
 // Upsample2x repeats every pixel of x [B,H,W,C] into a 2×2 block.
 func (b *Backend) Upsample2x(dst, x *tensor.Tensor) {
+	b.launch("Upsample2x", dst, x)
 	xs, ds := x.Shape(), dst.Shape()
 	if len(xs) != 4 || len(ds) != 4 || ds[0] != xs[0] || ds[1] != 2*xs[1] || ds[2] != 2*xs[2] || ds[3] != xs[3] {
 		panic(fmt.Sprintf("cpu: Upsample2x: x %v, dst %v do not fit (dst [B,2H,2W,C])", xs, ds))
@@ -58,6 +59,7 @@ func (b *Backend) Upsample2x(dst, x *tensor.Tensor) {
 
 // Concat joins a [..., Ca] and b [..., Cb] into dst [..., Ca+Cb].
 func (b *Backend) Concat(dst, a, bb *tensor.Tensor) {
+	b.launch("Concat", dst, a, bb)
 	as, bs, ds := a.Shape(), bb.Shape(), dst.Shape()
 	if len(as) < 1 || !sameLeading(as, bs) || !sameLeading(as, ds) || ds.Last() != as.Last()+bs.Last() {
 		panic(fmt.Sprintf("cpu: Concat: a %v, b %v, dst %v do not fit (dst [..., Ca+Cb])", as, bs, ds))
@@ -74,6 +76,7 @@ func (b *Backend) Concat(dst, a, bb *tensor.Tensor) {
 
 // Slice copies x[..., offset:offset+dst.Last] into dst.
 func (b *Backend) Slice(dst, x *tensor.Tensor, offset int) {
+	b.launch("Slice", dst, x)
 	xs, ds := x.Shape(), dst.Shape()
 	if len(xs) < 1 || !sameLeading(xs, ds) || offset < 0 || offset+ds.Last() > xs.Last() {
 		panic(fmt.Sprintf("cpu: Slice: x %v, dst %v, offset %d do not fit", xs, ds, offset))
@@ -89,6 +92,7 @@ func (b *Backend) Slice(dst, x *tensor.Tensor, offset int) {
 
 // Cast converts between F32, F16 and BF16 (round to nearest even).
 func (b *Backend) Cast(dst, x *tensor.Tensor) {
+	b.launch("Cast", dst, x)
 	if !x.Shape().Equal(dst.Shape()) || !x.DType().IsFloat() || !dst.DType().IsFloat() {
 		panic(fmt.Sprintf("cpu: Cast: x %v and dst %v must be floating point of the same shape", x, dst))
 	}
@@ -112,6 +116,7 @@ func (b *Backend) Cast(dst, x *tensor.Tensor) {
 // Gather copies table rows: dst[i] = table[ids[i]]. dst is F32 (widening
 // the table) or the table's own dtype.
 func (b *Backend) Gather(dst, table, ids *tensor.Tensor) {
+	b.launch("Gather", dst, table, ids)
 	ts, is, ds := table.Shape(), ids.Shape(), dst.Shape()
 	if len(ts) != 2 || len(ds) != len(is)+1 || !ds[:len(is)].Equal(is) || ds.Last() != ts[1] {
 		panic(fmt.Sprintf("cpu: Gather: table %v, ids %v, dst %v do not fit (table [V,C], dst [ids..., C])", ts, is, ds))

@@ -8,6 +8,7 @@ import (
 
 // Linear computes dst[..., N] = x[..., K]·wᵀ + bias with w [N, K].
 func (b *Backend) Linear(dst, x, w, bias *tensor.Tensor) {
+	b.launch("Linear", dst, x, w, bias)
 	xs, ws, ds := x.Shape(), w.Shape(), dst.Shape()
 	if len(ws) != 2 || len(xs) < 1 || xs.Last() != ws[1] || !sameLeading(xs, ds) || ds.Last() != ws[0] {
 		panic(fmt.Sprintf("cpu: Linear: x %v, w %v, dst %v do not fit (x [..., K], w [N, K], dst [..., N])", xs, ws, ds))

@@ -11,6 +11,7 @@ import (
 // positions of one batch item. Statistics are accumulated in float64 over
 // fixed position chunks, so results do not depend on scheduling.
 func (b *Backend) GroupNorm(dst, x, gamma, beta *tensor.Tensor, groups int, eps float32, silu bool) {
+	b.launch("GroupNorm", dst, x, gamma, beta)
 	xs, ds := x.Shape(), dst.Shape()
 	if len(xs) < 2 || !xs.Equal(ds) || groups < 1 || xs.Last()%groups != 0 {
 		panic(fmt.Sprintf("cpu: GroupNorm: x %v, dst %v, %d groups do not fit (x [B, ..., C], C divisible by groups)", xs, ds, groups))
@@ -104,6 +105,7 @@ func normalize(y, x []float32, positions int, scale, shift []float32, silu bool)
 
 // LayerNorm normalises each row over its last dimension.
 func (b *Backend) LayerNorm(dst, x, gamma, beta *tensor.Tensor, eps float32) {
+	b.launch("LayerNorm", dst, x, gamma, beta)
 	xs, ds := x.Shape(), dst.Shape()
 	if len(xs) < 1 || !xs.Equal(ds) {
 		panic(fmt.Sprintf("cpu: LayerNorm: x %v and dst %v differ", xs, ds))

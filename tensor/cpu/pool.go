@@ -13,9 +13,10 @@ import (
 // memory for each costs page faults and garbage collection (about a fifth
 // of a step on two cores). Only storage this backend allocated is ever
 // pooled: Free on a tensor that aliases a memory-mapped checkpoint
-// (FromRaw), on a view made by Reshape, or a second time does nothing. Nothing
-// depends on Free being called; without it the garbage collector reclaims
-// storage as before.
+// (FromRaw), on a view made by Reshape, or a second time does nothing (a
+// strict backend panics on the last two before they get here, see
+// strict.go). Nothing depends on Free being called; without it the garbage
+// collector reclaims storage as before.
 
 // maxPooledBytes bounds the memory kept for reuse.
 const maxPooledBytes = 1 << 30
@@ -39,8 +40,11 @@ type bufferPool struct {
 
 var pool = bufferPool{owned: map[weak.Pointer[tensor.Tensor]]struct{}{}, free: map[poolKey][]any{}}
 
-// alloc returns a new tensor with zeroed storage, reused when possible.
-func (p *bufferPool) alloc(b *Backend, dt tensor.DType, shape tensor.Shape) *tensor.Tensor {
+// alloc returns a new tensor, reusing freed storage when possible, and
+// whether it had to make new storage (a pool miss). Fast mode zero-fills
+// the storage; strict mode makes fresh storage even on a hit (so that no
+// stale handle can reach the new tensor's data) and fills it with NaN.
+func (p *bufferPool) alloc(b *Backend, dt tensor.DType, shape tensor.Shape) (*tensor.Tensor, bool) {
 	n := shape.NumElements()
 	key := poolKey{dt, n}
 	var storage any
@@ -51,12 +55,19 @@ func (p *bufferPool) alloc(b *Backend, dt tensor.DType, shape tensor.Shape) *ten
 		p.bytes -= n * dt.Size()
 	}
 	p.mu.Unlock()
-	if storage != nil {
-		clearStorage(storage)
-	} else {
+	missed := storage == nil
+	switch {
+	case b.strict != nil:
 		storage = makeStorage(dt, n)
+	case missed:
+		storage = makeStorage(dt, n)
+	default:
+		clearStorage(storage)
 	}
 	t := tensor.New(b, dt, shape, storage)
+	if b.strict != nil {
+		poisonTensor(t)
+	}
 	w := weak.Make(t)
 	p.mu.Lock()
 	p.owned[w] = struct{}{}
@@ -66,7 +77,7 @@ func (p *bufferPool) alloc(b *Backend, dt tensor.DType, shape tensor.Shape) *ten
 		delete(p.owned, w)
 		p.mu.Unlock()
 	}, w)
-	return t
+	return t, missed
 }
 
 // release takes back the storage of a tensor alloc returned; any other

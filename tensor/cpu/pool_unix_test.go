@@ -20,7 +20,7 @@ func TestFreeNeverPoolsMappedMemory(t *testing.T) {
 		t.Skipf("mmap: %v", err)
 	}
 	defer syscall.Munmap(mem)
-	b := New()
+	b := NewMode(Fast)
 	w := b.FromRaw(tensor.F32, tensor.Shape{n}, mem)
 	if firstByte(w) != unsafe.Pointer(&mem[0]) {
 		t.Fatal("FromRaw did not alias aligned bytes")

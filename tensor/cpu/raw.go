@@ -29,7 +29,9 @@ func (b *Backend) FromRaw(dt tensor.DType, shape tensor.Shape, raw []byte) *tens
 		panic(fmt.Sprintf("cpu: FromRaw got %d bytes for %v%v, want %d", len(raw), dt, shape, n*size))
 	}
 	if n == 0 {
-		return b.Alloc(dt, shape...)
+		t := b.Alloc(dt, shape...)
+		b.counts.upload(t)
+		return t
 	}
 	p := unsafe.Pointer(&raw[0])
 	if littleEndian && uintptr(p)%uintptr(size) == 0 {
@@ -44,9 +46,16 @@ func (b *Backend) FromRaw(dt tensor.DType, shape tensor.Shape, raw []byte) *tens
 		case tensor.I64:
 			s = unsafe.Slice((*int64)(p), n)
 		}
-		return tensor.New(b, dt, shape, s)
+		t := tensor.New(b, dt, shape, s)
+		b.counts.allocs.Add(1)
+		b.counts.upload(t)
+		if b.strict != nil {
+			b.strict.add(t, true)
+		}
+		return t
 	}
 	t := b.Alloc(dt, shape...)
+	b.counts.upload(t)
 	le := binary.LittleEndian
 	switch s := t.Storage().(type) {
 	case []float32:
