@@ -45,6 +45,13 @@ func (l *Linear) ForwardFused(b tensor.Backend, x *tensor.Tensor, act tensor.Una
 	shape := x.Shape().Clone()
 	shape[len(shape)-1] = l.Out()
 	y := b.Alloc(x.DType(), shape...)
-	linearInto(b, y, x, l.Weight, l.Bias, residual, act)
+	l.ForwardInto(b, y, x, act, residual)
 	return y
+}
+
+// ForwardInto is ForwardFused writing into dst [..., out], which the caller
+// allocated (possibly as a view of a tensor of another shape, so that the
+// tensor handed on is the one Alloc returned and can be freed).
+func (l *Linear) ForwardInto(b tensor.Backend, dst, x *tensor.Tensor, act tensor.UnaryOp, residual *tensor.Tensor) {
+	linearInto(b, dst, x, l.Weight, l.Bias, residual, act)
 }

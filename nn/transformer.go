@@ -90,8 +90,11 @@ func (s *SpatialTransformer) Forward(b tensor.Backend, x, context *tensor.Tensor
 		b.Free(seq)
 		seq = next
 	}
+	// The output is allocated in its image shape and written through a
+	// token view: callers free what they get, and freeing a view is an error.
 	tokens := x.Reshape(shape[0], shape[1]*shape[2], shape[3])
-	y := s.ProjOut.ForwardFused(b, seq, tensor.NoActivation, tokens)
+	y := b.Alloc(x.DType(), shape...)
+	s.ProjOut.ForwardInto(b, y.Reshape(tokens.Shape()...), seq, tensor.NoActivation, tokens)
 	b.Free(seq)
-	return y.Reshape(shape...)
+	return y
 }

@@ -80,9 +80,9 @@ func (a *vaeAttention) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tenso
 	b.Free(q)
 	b.Free(k)
 	b.Free(v)
-	y := a.Out.Forward(b, o)
+	y := b.Alloc(x.DType(), s...) // not a view: the caller frees it
+	a.Out.ForwardInto(b, y.Reshape(o.Shape()...), o, tensor.NoActivation, nil)
 	b.Free(o)
-	y = y.Reshape(s...)
 	b.Binary(y, y, x, tensor.Add)
 	return y
 }

@@ -97,9 +97,9 @@ func padBottomRight(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
 	b.Free(zeroCol)
 
 	zeroRow := b.FromFloat32(dt, tensor.Shape{n, (w + 1) * c}, make([]float32, n*(w+1)*c))
-	out := b.Alloc(dt, n, (h+1)*(w+1)*c)
-	b.Concat(out, wide.Reshape(n, h*(w+1)*c), zeroRow)
+	out := b.Alloc(dt, n, h+1, w+1, c) // not a view: the caller frees it
+	b.Concat(out.Reshape(n, (h+1)*(w+1)*c), wide.Reshape(n, h*(w+1)*c), zeroRow)
 	b.Free(zeroRow)
 	b.Free(wide)
-	return out.Reshape(n, h+1, w+1, c)
+	return out
 }
