@@ -20,7 +20,7 @@ func checkZeros(t *testing.T, name string, v []float32) {
 // enc/<i>/*: diffusers' encode_prompt, including the None negative (zeros)
 // and the "" negative (encoded), with SyntaxNone.
 func TestEncodeMatchesDiffusers(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	enc := tinyTextEncoders(t, b)
 	cases := loadReferenceCases(t)
 	if len(cases.EncodePrompt) == 0 {
@@ -59,7 +59,7 @@ func TestEncodeMatchesDiffusers(t *testing.T) {
 // bracket pair escaped, so every weight is 1) is 3 chunks encoded separately
 // and concatenated, pooled from the first; the negative prompt is padded.
 func TestEncodeChunksMatchGolden(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	enc := tinyTextEncoders(t, b)
 	cases := loadReferenceCases(t)
 	text := strings.NewReplacer("(", `\(`, ")", `\)`).Replace(cases.Prompts["long"].Text)
@@ -91,7 +91,7 @@ func TestEncodeChunksMatchGolden(t *testing.T) {
 // unweighted encoding of the same tokens: per encoder, z·w rescaled to the
 // original mean.
 func TestEncodeEmphasis(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	enc := tinyTextEncoders(t, b)
 	weighted, err := enc.Encode(b, EncodeOptions{Prompt: "a cat, (red hat:1.5), [[blue]] sky", Width: 64, Height: 64})
 	if err != nil {
@@ -149,7 +149,7 @@ func TestEncodeTimeIDsAndErrors(t *testing.T) {
 		t.Errorf("time ids %v", got)
 	}
 
-	b := newTestCPU()
+	b := newTestCPU(t)
 	enc := tinyTextEncoders(t, b)
 	if _, err := enc.Encode(b, EncodeOptions{Prompt: "x"}); err == nil || !strings.Contains(err.Error(), "size") {
 		t.Errorf("zero size: err = %v", err)

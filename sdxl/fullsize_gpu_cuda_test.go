@@ -44,7 +44,7 @@ func TestGPUFullSizeUNet(t *testing.T) {
 	})
 
 	t.Run("32x32_matches_cpu", func(t *testing.T) {
-		cpu := newTestCPU()
+		cpu := newTestCPU(t)
 		ref := NewUNet(sdxlBaseUNetConfig)
 		bindFullSize(t, cpu, weights.UNetPrefix, ref)
 		want := cpu.ToFloat32(ref.Forward(cpu, unetRandomInput(cpu, fullSizeShape)))

@@ -133,7 +133,7 @@ func TestHalfSimFullSizeSpread(t *testing.T) {
 	if os.Getenv("GOSDXL_FULLSIZE") != "1" {
 		t.Skip("set GOSDXL_FULLSIZE=1 to simulate the full-size UNet in F16 on the CPU")
 	}
-	cpu := newTestCPU()
+	cpu := newTestCPU(t)
 	ref := NewUNet(sdxlBaseUNetConfig)
 	bindFullSize(t, cpu, weights.UNetPrefix, ref)
 	want := cpu.ToFloat32(ref.Forward(cpu, unetRandomInput(cpu, fullSizeShape)))

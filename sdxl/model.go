@@ -16,6 +16,7 @@ type Model struct {
 	unet    *UNet
 	vae     *VAE
 	text    *TextEncoders
+	weights []*tensor.Tensor // every bound tensor, freed by Close
 	// Precision is the activation type of each part, chosen by LoadModel
 	// for the backend; callers may change it between generations.
 	Precision Precision
@@ -70,18 +71,35 @@ func bindModel(src weights.Source, b tensor.Backend) (*Model, error) {
 	bd.Bind(weights.UNetPrefix, m.unet)
 	bd.Bind(weights.VAEPrefix, m.vae)
 	text.Bind(bd)
+	m.weights = bd.Tensors()
 	if err := bd.Err(); err != nil {
+		m.freeWeights()
 		return nil, err
 	}
 	if unused := bd.Unused(); len(unused) > 0 {
+		m.freeWeights()
 		return nil, fmt.Errorf("%s: %d tensors that no layer uses (an unsupported variant?): %s",
 			src.Path(), len(unused), strings.Join(unused, ", "))
 	}
 	return m, b.Sync()
 }
 
-// Close releases the checkpoint mapping; the model is unusable afterwards.
-func (m *Model) Close() error { return m.src.Close() }
+// Close frees the weights on the backend and releases the checkpoint
+// mapping; the model is unusable afterwards. Closing twice is harmless.
+func (m *Model) Close() error {
+	if m.weights == nil {
+		return nil
+	}
+	m.freeWeights()
+	return m.src.Close()
+}
+
+func (m *Model) freeWeights() {
+	for _, t := range m.weights {
+		m.backend.Free(t)
+	}
+	m.weights = nil
+}
 
 // Config is the configuration inferred from the checkpoint.
 func (m *Model) Config() weights.Config { return m.cfg }

@@ -15,9 +15,9 @@ type OpenCLIPTextEncoder struct {
 	PositionEmbedding *tensor.Tensor  `weight:"positional_embedding"`
 	Layers            []openCLIPLayer `weight:"transformer.resblocks"`
 	FinalNorm         nn.LayerNorm    `weight:"ln_final"`
-	// Projection is stored [width, proj] and applied as x·P; PrepareWeights
-	// transposes it once into a Linear weight [proj, width].
-	Projection *tensor.Tensor `weight:"text_projection"`
+	// Projection is stored [width, proj] and applied as x·P; the Binder
+	// transposes it into a Linear weight [proj, width] while loading.
+	Projection *tensor.Tensor `weight:"text_projection,transpose"`
 	Heads      int
 }
 
@@ -62,22 +62,6 @@ func NewOpenCLIPTextEncoder(cfg weights.TextEncoderConfig) (*OpenCLIPTextEncoder
 		}
 	}
 	return e, nil
-}
-
-// PrepareWeights transposes the text projection from the file's [width,
-// proj] to a Linear weight [proj, width], through the host (once, small).
-func (e *OpenCLIPTextEncoder) PrepareWeights(b tensor.Backend) {
-	s := e.Projection.Shape()
-	rows, cols := s[0], s[1]
-	src := b.ToFloat32(e.Projection)
-	t := make([]float32, len(src))
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			t[c*rows+r] = src[r*cols+c]
-		}
-	}
-	// Values round-trip exactly: they were read from this dtype.
-	e.Projection = b.FromFloat32(e.Projection.DType(), tensor.Shape{cols, rows}, t)
 }
 
 // Forward encodes rows of 77 ids with activations of type dt: the

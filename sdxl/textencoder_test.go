@@ -33,6 +33,7 @@ func tinyTextEncoders(t testing.TB, b tensor.Backend) *TextEncoders {
 	}
 	bd := weights.NewBinder(b, src)
 	enc.Bind(bd)
+	freeAtEnd(t, b, bd.Tensors()...)
 	requireAllBound(t, bd, weights.TextEncoder1Prefix, weights.TextEncoder2Prefix)
 	return enc
 }
@@ -69,13 +70,16 @@ func checkTextEncoderGoldens(t testing.TB, b tensor.Backend, enc *TextEncoders) 
 			checkText(t, name, all[i*per:(i+1)*per], golden(t, name))
 		}
 	}
+	for _, x := range []*tensor.Tensor{out1.Penultimate, out1.Last, out1.Pooled, out2.Penultimate, out2.Last, out2.Pooled} {
+		b.Free(x)
+	}
 	if err := b.Sync(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestTextEncodersMatchTransformers(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	checkTextEncoderGoldens(t, b, tinyTextEncoders(t, b))
 }
 

@@ -39,7 +39,32 @@ func bindPart(t testing.TB, b tensor.Backend, src weights.Source, prefix string,
 	t.Helper()
 	bd := weights.NewBinder(b, src)
 	bd.Bind(prefix, network)
+	freeAtEnd(t, b, bd.Tensors()...)
 	requireAllBound(t, bd, prefix)
+}
+
+// freeInputs frees the tensors of UNet calls, each once (calls may share
+// tensors).
+func freeInputs(b tensor.Backend, ins ...UNetInput) {
+	seen := map[*tensor.Tensor]bool{nil: true}
+	for _, in := range ins {
+		for _, x := range []*tensor.Tensor{in.Sample, in.Context, in.TextEmbeds} {
+			if !seen[x] {
+				seen[x] = true
+				b.Free(x)
+			}
+		}
+	}
+}
+
+// freeAtEnd frees ts when t ends (before its leak check, which was
+// registered earlier).
+func freeAtEnd(t testing.TB, b tensor.Backend, ts ...*tensor.Tensor) {
+	t.Cleanup(func() {
+		for _, x := range ts {
+			b.Free(x)
+		}
+	})
 }
 
 // requireAllBound fails on a binding error, or when a tensor of the source
@@ -64,4 +89,32 @@ func requireAllBound(t testing.TB, bd *weights.Binder, prefixes ...string) {
 	}
 }
 
-func newTestCPU() tensor.Backend { return cpu.New() }
+// newTestCPU is a fresh CPU backend (strict under go test) whose every
+// allocation must be freed by the end of t.
+func newTestCPU(t testing.TB) tensor.Backend {
+	b := cpu.New()
+	requireNoLeaks(t, b)
+	return b
+}
+
+// requireNoLeaks fails t if a tensor allocated on b from now on is still
+// live when t ends, listing each with its allocation site. Only a strict
+// CPU backend keeps the record; on others it checks nothing.
+func requireNoLeaks(t testing.TB, b tensor.Backend) {
+	t.Helper()
+	cb, ok := b.(*cpu.Backend)
+	if !ok {
+		return
+	}
+	mark := cb.Mark()
+	t.Cleanup(func() {
+		live := cb.LiveSince(mark)
+		for i, a := range live {
+			if i == 5 {
+				t.Errorf("... and %d more", len(live)-i)
+				break
+			}
+			t.Errorf("leak: %v", a)
+		}
+	})
+}

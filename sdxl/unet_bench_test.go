@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/tensor/cpu"
 	"github.com/gosdxl/gosdxl/weights"
 )
 
@@ -26,17 +27,20 @@ func TestUNetFullSizeFinite(t *testing.T) {
 	if os.Getenv("GOSDXL_FULLSIZE") != "1" {
 		t.Skip("set GOSDXL_FULLSIZE=1 to run the full-size UNet (~5 GB of random weights)")
 	}
-	b := newTestCPU()
+	b := newTestCPU(t)
 	u := bindRandomFullSizeUNet(t, b)
-	out := u.Forward(b, unetRandomInput(b, fullSizeShape))
+	in := unetRandomInput(b, fullSizeShape)
+	out := u.Forward(b, in)
 	if want := (tensor.Shape{2, 32, 32, 4}); !out.Shape().Equal(want) {
 		t.Fatalf("output %v, want %v", out.Shape(), want)
 	}
 	checkFinite(t, "full-size UNet output", b.ToFloat32(out))
+	b.Free(out)
+	freeInputs(b, in)
 }
 
 func BenchmarkUNetTiny(bm *testing.B) {
-	b := newTestCPU()
+	b := cpu.New()
 	u := bindTinyUNet(bm, b)
 	in := unetRandomInput(b, unetInputShape{batch: 2, h: 16, w: 24, in: 4, tokens: 77, ctx: 192, pooled: 96})
 	bm.ResetTimer()
@@ -48,7 +52,7 @@ func BenchmarkUNetTiny(bm *testing.B) {
 // BenchmarkUNetFullSize32 is one full-size SDXL UNet forward (random F16
 // weights), batch 2, 32×32 latent, 77 context tokens.
 func BenchmarkUNetFullSize32(bm *testing.B) {
-	b := newTestCPU()
+	b := cpu.New()
 	u := bindRandomFullSizeUNet(bm, b)
 	in := unetRandomInput(b, fullSizeShape)
 	bm.ResetTimer()

@@ -41,7 +41,7 @@ type unetInputShape struct{ batch, h, w, in, tokens, ctx, pooled int }
 // twice) take diffusers' forward_upsample_size path: downsampling rounds
 // up and each upsample targets its skip connection's size.
 func TestUNetOddLatentSizes(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	u := bindTinyUNet(t, b)
 	for _, hw := range [][2]int{{13, 10}, {9, 7}, {1, 1}} {
 		in := unetRandomInput(b, unetInputShape{batch: 1, h: hw[0], w: hw[1], in: 4, tokens: 154, ctx: 192, pooled: 96})
@@ -50,16 +50,20 @@ func TestUNetOddLatentSizes(t *testing.T) {
 			t.Fatalf("output %v, want %v", out.Shape(), want)
 		}
 		checkFinite(t, "odd-size UNet output", b.ToFloat32(out))
+		b.Free(out)
+		freeInputs(b, in)
 	}
 }
 
 func TestUNetValidateRejectsBadInput(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	u := NewUNet(tinyUNetConfig)
 	good := unetInputShape{batch: 2, h: 8, w: 8, in: 4, tokens: 77, ctx: 192, pooled: 96}
-	if err := u.Validate(unetRandomInput(b, good)); err != nil {
+	valid := unetRandomInput(b, good)
+	if err := u.Validate(valid); err != nil {
 		t.Fatalf("valid input rejected: %v", err)
 	}
+	freeInputs(b, valid)
 	bad := []struct {
 		name string
 		edit func(*UNetInput)
@@ -76,9 +80,11 @@ func TestUNetValidateRejectsBadInput(t *testing.T) {
 	}
 	for _, c := range bad {
 		in := unetRandomInput(b, good)
+		orig := in
 		c.edit(&in)
 		if err := u.Validate(in); err == nil {
 			t.Errorf("%s: accepted", c.name)
 		}
+		freeInputs(b, orig, in)
 	}
 }

@@ -44,21 +44,27 @@ func unetGoldenInput(t testing.TB, b tensor.Backend, prefix string) UNetInput {
 }
 
 func TestUNetMatchesDiffusers(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	u := bindTinyUNet(t, b)
 	for i := 0; i < 3; i++ {
 		prefix := fmt.Sprintf("unet/%d/", i)
-		out := u.Forward(b, unetGoldenInput(t, b, prefix))
+		in := unetGoldenInput(t, b, prefix)
+		out := u.Forward(b, in)
 		compareNCHW(t, prefix+"out", b, out, golden(t, prefix+"out"))
+		b.Free(out)
+		freeInputs(b, in)
 	}
 }
 
 func TestUNetMatchesPipelineFirstCall(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	u := bindTinyUNet(t, b)
 	for _, c := range []string{"t2i_euler_a_6", "t2i_euler_a_28", "t2i_euler_a_6_noneg", "t2i_euler_6", "t2i_dpmpp_2m_karras_6", "i2i_euler_a_10_s0.6"} {
 		prefix := "pipe/" + c + "/unet_call0/"
-		out := u.Forward(b, unetGoldenInput(t, b, prefix))
+		in := unetGoldenInput(t, b, prefix)
+		out := u.Forward(b, in)
 		compareNCHW(t, prefix+"out", b, out, golden(t, prefix+"out"))
+		b.Free(out)
+		freeInputs(b, in)
 	}
 }

@@ -18,7 +18,7 @@ func bindTinyVAE(t testing.TB, b tensor.Backend) *VAE {
 }
 
 func TestVAEDecodeMatchesDiffusers(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	v := bindTinyVAE(t, b)
 	latents := golden(t, "vae/decode/latents")
 	z := golden(t, "vae/decode/z")
@@ -28,14 +28,18 @@ func TestVAEDecodeMatchesDiffusers(t *testing.T) {
 			t.Fatalf("z[%d] = %v, latents/VAEScale = %v", i, z.data[i], want)
 		}
 	}
-	out := v.Decode(b, nchwTensor(b, z))
+	zt := nchwTensor(b, z)
+	out := v.Decode(b, zt)
 	compareNCHW(t, "vae/decode/out", b, out, golden(t, "vae/decode/out"))
+	b.Free(zt)
+	b.Free(out)
 }
 
 func TestVAEEncodeMatchesDiffusers(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	v := bindTinyVAE(t, b)
-	mean, logvar := v.Encode(b, nchwTensor(b, golden(t, "vae/encode/image")))
+	img := nchwTensor(b, golden(t, "vae/encode/image"))
+	mean, logvar := v.Encode(b, img)
 	compareNCHW(t, "vae/encode/mean", b, mean, golden(t, "vae/encode/mean"))
 	compareNCHW(t, "vae/encode/logvar", b, logvar, golden(t, "vae/encode/logvar"))
 
@@ -45,16 +49,21 @@ func TestVAEEncodeMatchesDiffusers(t *testing.T) {
 		std[i] = float32(math.Exp(float64(x) / 2))
 	}
 	s := logvar.Shape()
-	compareNCHW(t, "vae/encode/std", b, b.FromFloat32(tensor.F32, s, std), golden(t, "vae/encode/std"))
+	st := b.FromFloat32(tensor.F32, s, std)
+	compareNCHW(t, "vae/encode/std", b, st, golden(t, "vae/encode/std"))
+	for _, x := range []*tensor.Tensor{img, mean, logvar, st} {
+		b.Free(x)
+	}
 }
 
 func TestVAEEncodeRejectsBadImage(t *testing.T) {
-	b := newTestCPU()
+	b := newTestCPU(t)
 	v := NewVAE(tinyVAEConfig)
 	for _, shape := range []tensor.Shape{{1, 12, 16, 3}, {1, 16, 16, 4}, {16, 16, 3}} {
 		img := b.Alloc(tensor.F32, shape...)
 		if err := v.CheckEncodeInput(img); err == nil {
 			t.Errorf("image %v accepted", shape)
 		}
+		b.Free(img)
 	}
 }

@@ -20,15 +20,22 @@ type Preparer interface {
 //
 //	Weight *tensor.Tensor `weight:"weight"`          // required tensor
 //	Bias   *tensor.Tensor `weight:"bias,optional"`   // nil when absent
+//	Conv   *tensor.Tensor `weight:"weight,channels_last"` // [O,I,KH,KW] stored, [O,KH,KW,I] bound
+//	Proj   *tensor.Tensor `weight:"proj,transpose"`  // [R,C] stored, [C,R] bound
 //	Norm   nn.GroupNorm   `weight:"in_layers.0"`     // nested layer: prefix "in_layers.0."
 //	Blocks []Block        `weight:"transformer_blocks"` // element i: "transformer_blocks.i."
 //
 // A tensor field holding a tensor.Spec declares the expected shape. Binding
 // goes on past problems so that one error can list every missing tensor and
 // every shape mismatch; Unused then lists what nothing asked for.
+//
+// The layouts (channels_last, transpose) are applied to the bytes on the
+// host before the upload, so a weight never travels to the device and back
+// to be rearranged. A Spec declares the shape as stored in the file.
 type Binder struct {
 	backend    tensor.Backend
 	src        Source
+	bound      []*tensor.Tensor
 	used       map[string]bool
 	missing    []string
 	mismatched []string
@@ -69,6 +76,10 @@ func (bd *Binder) Err() error {
 	return fmt.Errorf("%s: %s", bd.src.Path(), strings.Join(parts, "; "))
 }
 
+// Tensors lists every tensor the Binder uploaded, in binding order: what
+// the owner of the bound layers frees when it is done with them.
+func (bd *Binder) Tensors() []*tensor.Tensor { return append([]*tensor.Tensor{}, bd.bound...) }
+
 // Missing lists required tensors the source lacks.
 func (bd *Binder) Missing() []string { return append([]string{}, bd.missing...) }
 
@@ -99,7 +110,7 @@ func (bd *Binder) bindStruct(prefix string, v reflect.Value) {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		bd.bindField(prefix+name, opts == "optional", v.Field(i))
+		bd.bindField(prefix+name, parseTagOptions(name, opts), v.Field(i))
 	}
 	// Only a fully bound layer is prepared: its tensors are all real.
 	if len(bd.missing)+len(bd.mismatched)+len(bd.unreadable) == before && v.CanAddr() {
@@ -109,14 +120,39 @@ func (bd *Binder) bindStruct(prefix string, v reflect.Value) {
 	}
 }
 
-func (bd *Binder) bindField(name string, optional bool, f reflect.Value) {
+// tagOptions are the options after a weight tag's name.
+type tagOptions struct {
+	optional bool
+	layout   layout
+}
+
+func parseTagOptions(name, opts string) tagOptions {
+	var o tagOptions
+	for opts != "" {
+		var opt string
+		opt, opts, _ = strings.Cut(opts, ",")
+		switch opt {
+		case "optional":
+			o.optional = true
+		case "channels_last":
+			o.layout = channelsLast
+		case "transpose":
+			o.layout = transposed
+		default:
+			panic(fmt.Sprintf("weights: tag of %s has unknown option %q", name, opt))
+		}
+	}
+	return o
+}
+
+func (bd *Binder) bindField(name string, opts tagOptions, f reflect.Value) {
 	switch {
 	case f.Type() == tensorType:
 		var want *tensor.Tensor
 		if !f.IsNil() {
 			want = f.Interface().(*tensor.Tensor)
 		}
-		got := bd.load(name, want, optional)
+		got := bd.load(name, want, opts)
 		f.Set(reflect.ValueOf(got))
 	case f.Kind() == reflect.Struct:
 		bd.bindStruct(name+".", f)
@@ -126,7 +162,7 @@ func (bd *Binder) bindField(name string, optional bool, f reflect.Value) {
 		}
 	case f.Kind() == reflect.Slice:
 		for i := 0; i < f.Len(); i++ {
-			bd.bindField(name+"."+strconv.Itoa(i), optional, f.Index(i))
+			bd.bindField(name+"."+strconv.Itoa(i), opts, f.Index(i))
 		}
 	default:
 		panic(fmt.Sprintf("weights: field %s has unsupported type %s", name, f.Type()))
@@ -134,10 +170,10 @@ func (bd *Binder) bindField(name string, optional bool, f reflect.Value) {
 }
 
 // load fetches one tensor, checks it against the expected spec and uploads it.
-func (bd *Binder) load(name string, want *tensor.Tensor, optional bool) *tensor.Tensor {
+func (bd *Binder) load(name string, want *tensor.Tensor, opts tagOptions) *tensor.Tensor {
 	e, ok := bd.src.Lookup(name)
 	if !ok {
-		if !optional {
+		if !opts.optional {
 			bd.missing = append(bd.missing, name)
 		}
 		return nil
@@ -156,7 +192,14 @@ func (bd *Binder) load(name string, want *tensor.Tensor, optional bool) *tensor.
 		bd.unreadable = append(bd.unreadable, fmt.Sprintf("%s: %v", name, err))
 		return nil
 	}
-	return bd.backend.FromRaw(e.DType, e.Shape, raw)
+	shape, raw, err := opts.layout.apply(e.Shape, raw, e.DType.Size())
+	if err != nil {
+		bd.mismatched = append(bd.mismatched, fmt.Sprintf("%s: %v", name, err))
+		return nil
+	}
+	t := bd.backend.FromRaw(e.DType, shape, raw)
+	bd.bound = append(bd.bound, t)
+	return t
 }
 
 // Ignorable reports training-only or bookkeeping tensors that real SDXL
