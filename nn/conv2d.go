@@ -52,3 +52,9 @@ func (c *Conv2D) ForwardAdd(b tensor.Backend, x, residual *tensor.Tensor) *tenso
 	conv2DInto(b, y, x, c, residual)
 	return y
 }
+
+// ForwardInto convolves x [B,H,W,in] into dst [B,Ho,Wo,out], which the
+// caller allocated (a buffer kept across calls).
+func (c *Conv2D) ForwardInto(b tensor.Backend, dst, x *tensor.Tensor) {
+	conv2DInto(b, dst, x, c, nil)
+}

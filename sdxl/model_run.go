@@ -1,6 +1,9 @@
 package sdxl
 
 import (
+	"fmt"
+
+	"github.com/gosdxl/gosdxl/nn"
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
@@ -9,9 +12,40 @@ import (
 // network in its Precision dtype on the backend.
 
 // runUNet predicts ε for x [2B, 4, h, w] (already divided by √(σ²+1)) at
-// timestep t. The batch is [negative…, positive…]: each half repeats the
-// conditioning B times.
+// timestep t: one call planned on its own. A generation plans once
+// (newUNetPlan) and runs every step on the plan.
 func (m *Model) runUNet(x []float32, s latentShape, t float64, c *Conditioning) ([]float32, error) {
+	p, err := m.newUNetPlan(s, c)
+	if err != nil {
+		return nil, err
+	}
+	defer p.free()
+	return p.run(x, s, t, c)
+}
+
+// unetPlan is one generation's UNet inputs and outputs on the device. The
+// conditioning (context, and the label embedding computed from the pooled
+// embedding and time ids) is uploaded and computed once; each call then
+// writes the latents and the timestep's sinusoid into one fixed staging
+// buffer (one upload), spreads it into fixed sample and sinusoid buffers,
+// and runs the network into a fixed output buffer (one download). Every
+// buffer a call reads or writes keeps its address for the whole
+// generation, as replaying a captured step requires.
+type unetPlan struct {
+	m       *Model
+	shape   latentShape    // [2B, 4, h, w]: batch [negative…, positive…]
+	context *tensor.Tensor // [2B, T, ContextDim]
+	label   *tensor.Tensor // label_emb output [2B, TimeEmbedDim]
+	staging *tensor.Tensor // [1, n + 2B·C0]: NHWC latents ‖ timestep sinusoids
+	sample  *tensor.Tensor // [2B, h, w, 4]
+	tsin    *tensor.Tensor // [2B, C0], C0 = the first level's width
+	out     *tensor.Tensor // [2B, h, w, 4]
+	host    []float32      // the staging buffer's host side
+}
+
+// newUNetPlan uploads the conditioning c for calls on latents of shape s
+// (the doubled batch) and allocates the step buffers.
+func (m *Model) newUNetPlan(s latentShape, c *Conditioning) (*unetPlan, error) {
 	b := m.backend
 	dt := m.Precision.UNet
 	half := s.b / 2
@@ -25,33 +59,70 @@ func (m *Model) runUNet(x []float32, s latentShape, t float64, c *Conditioning) 
 		ctx = append(ctx, c.PromptEmbeds...)
 		pooled = append(pooled, c.PooledEmbeds...)
 	}
-	in := UNetInput{
-		Sample:     b.FromFloat32(dt, tensor.Shape{s.b, s.h, s.w, s.c}, NCHWToNHWC(x, s.b, s.c, s.h, s.w)),
-		Context:    b.FromFloat32(dt, tensor.Shape{s.b, c.Tokens, c.Width}, ctx),
-		TextEmbeds: b.FromFloat32(dt, tensor.Shape{s.b, c.PooledWidth}, pooled),
-		Timesteps:  make([]float32, s.b),
-		TimeIDs:    make([][6]float32, s.b),
+	timeIDs := make([][6]float32, s.b)
+	for i := range timeIDs {
+		timeIDs[i] = c.TimeIDs
 	}
-	free := func(ts ...*tensor.Tensor) {
-		for _, t := range ts {
-			b.Free(t)
-		}
+	c0 := m.unet.cfg.Channels[0]
+	n := s.b * s.h * s.w * s.c
+	p := &unetPlan{
+		m:       m,
+		shape:   s,
+		context: b.FromFloat32(dt, tensor.Shape{s.b, c.Tokens, c.Width}, ctx),
+		staging: b.Alloc(dt, 1, n+s.b*c0),
+		sample:  b.Alloc(dt, s.b, s.h, s.w, s.c),
+		tsin:    b.Alloc(dt, s.b, c0),
+		out:     b.Alloc(dt, s.b, s.h, s.w, m.unet.cfg.OutChannels),
+		host:    make([]float32, n+s.b*c0),
 	}
-	for i := range in.Timesteps {
-		in.Timesteps[i] = float32(t)
-		in.TimeIDs[i] = c.TimeIDs
-	}
+	textEmbeds := b.FromFloat32(dt, tensor.Shape{s.b, c.PooledWidth}, pooled)
+	defer b.Free(textEmbeds)
+	in := UNetInput{Sample: p.sample, Context: p.context, TextEmbeds: textEmbeds,
+		Timesteps: make([]float32, s.b), TimeIDs: timeIDs}
 	if err := m.unet.Validate(in); err != nil {
-		free(in.Sample, in.Context, in.TextEmbeds)
+		p.free()
 		return nil, err
 	}
-	out := m.unet.Forward(b, in)
-	eps := b.ToFloat32(out)
-	free(in.Sample, in.Context, in.TextEmbeds, out)
+	p.label = m.unet.labelEmbedding(b, textEmbeds, timeIDs, dt)
+	return p, nil
+}
+
+// run is the plan's unetFunc: ε for x [2B, 4, h, w] at timestep t. c must
+// be the conditioning the plan was made with.
+func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) ([]float32, error) {
+	if s != p.shape {
+		return nil, fmt.Errorf("sdxl: UNet planned for latents %v, called with %v", p.shape.dims(), s.dims())
+	}
+	b, u := p.m.backend, p.m.unet
+	n := s.size()
+	copy(p.host, NCHWToNHWC(x, s.b, s.c, s.h, s.w))
+	steps := make([]float32, s.b)
+	for i := range steps {
+		steps[i] = float32(t)
+	}
+	copy(p.host[n:], nn.TimestepEmbedding(steps, u.cfg.Channels[0]))
+	tensor.WriteFloat32(b, p.staging, p.host)
+	b.Slice(p.sample.Reshape(1, n), p.staging, 0)
+	b.Slice(p.tsin.Reshape(1, p.tsin.NumElements()), p.staging, n)
+
+	emb := u.stepEmbedding(b, p.tsin, p.label)
+	u.forwardInto(b, p.out, p.sample, emb, p.context)
+	b.Free(emb)
+	eps := b.ToFloat32(p.out)
 	if err := b.Sync(); err != nil {
 		return nil, err
 	}
 	return NHWCToNCHW(eps, s.b, s.h, s.w, s.c), nil
+}
+
+// free releases the plan's device buffers; a second call does nothing.
+func (p *unetPlan) free() {
+	for _, t := range []**tensor.Tensor{&p.context, &p.label, &p.staging, &p.sample, &p.tsin, &p.out} {
+		if *t != nil {
+			p.m.backend.Free(*t)
+			*t = nil
+		}
+	}
 }
 
 // decode maps pipeline latents [B,4,h,w] to images [B,3,8h,8w] before

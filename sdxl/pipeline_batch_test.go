@@ -12,6 +12,7 @@ import (
 // half moves the latents by O(1) relative L2.
 func TestPipelineBatchImageReproducesAlone(t *testing.T) {
 	m, cases, _ := pipeFixture(t)
+	requireNoLeaks(t, m.Backend())
 	r := cases[0].request(t)
 	r.Compat, r.Syntax, r.Steps = CompatGosdxl, SyntaxA1111, 2
 	batchDir, aloneDir := t.TempDir(), t.TempDir()

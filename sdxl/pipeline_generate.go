@@ -51,7 +51,14 @@ func (m *Model) Generate(r Request) (*Result, error) {
 		}
 	}
 
-	den := cfgDenoiser(m.runUNet, cond, shape, r.CFGScale, func(in, out []float32, t float64) {
+	double := shape
+	double.b *= 2
+	plan, err := m.newUNetPlan(double, cond)
+	if err != nil {
+		return nil, err
+	}
+	defer plan.free()
+	den := cfgDenoiser(plan.run, cond, shape, r.CFGScale, func(in, out []float32, t float64) {
 		d.unetCall(in, out, t, shape, cond)
 	})
 	total := sched.Steps()
@@ -65,6 +72,7 @@ func (m *Model) Generate(r Request) (*Result, error) {
 			return nil
 		},
 	})
+	plan.free() // the VAE needs the memory more
 	if err != nil {
 		return nil, err
 	}

@@ -94,6 +94,7 @@ func TestPipelineMatchesDiffusers(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
+			requireNoLeaks(t, m.Backend())
 			dir := t.TempDir()
 			r := c.request(t)
 			r.DumpDir = dir

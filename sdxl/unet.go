@@ -113,7 +113,18 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 	}
 	dt := in.Sample.DType()
 	emb := u.timeEmbedding(b, in, dt)
-	ctx := in.Context
+	s := in.Sample.Shape()
+	out := b.Alloc(dt, s[0], s[1], s[2], u.cfg.OutChannels)
+	u.forwardInto(b, out, in.Sample, emb, in.Context)
+	b.Free(emb)
+	return out
+}
+
+// forwardInto runs the network on sample [B,H,W,Cin] with the time
+// embedding emb [B,TimeEmbedDim] and the context [B,T,ContextDim], writing
+// the prediction into dst [B,H,W,Cout]. It frees everything it allocates.
+func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb, ctx *tensor.Tensor) {
+	dt := sample.DType()
 
 	// Down path: every block's output is kept for the skip connections.
 	var skips []*tensor.Tensor
@@ -122,7 +133,7 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 		blk := &u.Input[i]
 		switch {
 		case blk.ConvIn != nil:
-			h = blk.ConvIn.Forward(b, in.Sample)
+			h = blk.ConvIn.Forward(b, sample)
 		case blk.Down != nil:
 			h = blk.Down.Forward(b, h)
 		default:
@@ -159,9 +170,10 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 			h = next
 		}
 	}
-	b.Free(emb)
-
-	return normConv(b, &u.OutNorm, &u.OutConv, h)
+	n := u.OutNorm.Forward(b, h)
+	b.Free(h)
+	u.OutConv.ForwardInto(b, dst, n)
+	b.Free(n)
 }
 
 // attend runs the transformer (if any) on h, freeing h when replaced.

@@ -10,26 +10,38 @@ import (
 // conditioning [pooled text ‖ sinusoids of the six size/crop numbers]
 // through label_emb (Linear, SiLU, Linear).
 func (u *UNet) timeEmbedding(b tensor.Backend, in UNetInput, dt tensor.DType) *tensor.Tensor {
-	batch := len(in.TimeIDs)
-	t := b.FromFloat32(dt, tensor.Shape{batch, u.cfg.Channels[0]}, nn.TimestepEmbedding(in.Timesteps, u.cfg.Channels[0]))
-	emb := mlp(b, &u.TimeEmbed1, &u.TimeEmbed2, t)
+	t := b.FromFloat32(dt, tensor.Shape{len(in.Timesteps), u.cfg.Channels[0]}, nn.TimestepEmbedding(in.Timesteps, u.cfg.Channels[0]))
+	label := u.labelEmbedding(b, in.TextEmbeds, in.TimeIDs, dt)
+	emb := u.stepEmbedding(b, t, label)
 	b.Free(t)
+	b.Free(label)
+	return emb
+}
 
+// stepEmbedding is time_embed(sinusoid) + label, from the timesteps'
+// sinusoids [B, Channels[0]] and the label embedding of labelEmbedding.
+func (u *UNet) stepEmbedding(b tensor.Backend, sinusoid, label *tensor.Tensor) *tensor.Tensor {
+	emb := mlp(b, &u.TimeEmbed1, &u.TimeEmbed2, sinusoid)
+	b.Binary(emb, emb, label, tensor.Add)
+	return emb
+}
+
+// labelEmbedding is label_emb([pooled ‖ sinusoids of the time ids]): the
+// part of the time embedding that stays the same for a whole generation.
+func (u *UNet) labelEmbedding(b tensor.Backend, textEmbeds *tensor.Tensor, timeIDs [][6]float32, dt tensor.DType) *tensor.Tensor {
+	batch := len(timeIDs)
 	width := (u.cfg.ADMInChannels - u.cfg.PooledDim) / 6
 	ids := make([]float32, 0, 6*batch)
-	for _, row := range in.TimeIDs {
+	for _, row := range timeIDs {
 		ids = append(ids, row[:]...)
 	}
 	sizes := b.FromFloat32(dt, tensor.Shape{batch, 6 * width}, nn.TimestepEmbedding(ids, width))
 	added := b.Alloc(dt, batch, u.cfg.ADMInChannels)
-	b.Concat(added, in.TextEmbeds, sizes)
+	b.Concat(added, textEmbeds, sizes)
 	b.Free(sizes)
 	label := mlp(b, &u.LabelEmbed1, &u.LabelEmbed2, added)
 	b.Free(added)
-
-	b.Binary(emb, emb, label, tensor.Add)
-	b.Free(label)
-	return emb
+	return label
 }
 
 // mlp is second(SiLU(first(x))).

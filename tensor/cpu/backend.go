@@ -134,11 +134,29 @@ func (b *Backend) FromFloat32(dt tensor.DType, shape tensor.Shape, data []float3
 	}
 	t := b.Alloc(dt, shape...)
 	b.counts.upload(t)
+	fill(t, data)
+	return t
+}
+
+var _ tensor.HostWriter = (*Backend)(nil)
+
+// WriteFloat32 overwrites dst with data, rounded as FromFloat32 rounds.
+func (b *Backend) WriteFloat32(dst *tensor.Tensor, data []float32) {
+	if len(data) != dst.NumElements() {
+		panic(fmt.Sprintf("cpu: WriteFloat32 got %d values for %v", len(data), dst))
+	}
+	b.use("WriteFloat32", dst)
+	b.counts.upload(dst)
+	fill(dst, data)
+}
+
+// fill stores data in t's dtype (integers are truncated toward zero).
+func fill(t *tensor.Tensor, data []float32) {
 	switch s := t.Storage().(type) {
 	case []float32:
 		copy(s, data)
 	case []uint16:
-		narrow(s, data, dt)
+		narrow(s, data, t.DType())
 	case []int32:
 		for i, v := range data {
 			s[i] = int32(v)
@@ -148,7 +166,6 @@ func (b *Backend) FromFloat32(dt tensor.DType, shape tensor.Shape, data []float3
 			s[i] = int64(v)
 		}
 	}
-	return t
 }
 
 // ToFloat32 returns a fresh float32 copy of a floating-point tensor.

@@ -188,3 +188,19 @@ func TestCountersCountWork(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteFloat32OverwritesInPlace(t *testing.T) {
+	for _, b := range []tensor.Backend{NewMode(Strict), struct{ tensor.Backend }{NewMode(Strict)}} {
+		dst := b.Alloc(tensor.F16, 2, 2)
+		tensor.WriteFloat32(b, dst, []float32{1, 2.5, -3, 0.1})
+		got := b.ToFloat32(dst)
+		want := []float32{1, 2.5, -3, tensor.F16ToF32(tensor.F32ToF16(0.1))}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%T: %v, want %v", b, got, want)
+			}
+		}
+		b.Free(dst)
+		mustPanic(t, "write after free", func() { tensor.WriteFloat32(b, dst, make([]float32, 4)) })
+	}
+}
