@@ -55,14 +55,14 @@ func (b *Backend) Sync() error {
 
 // Free hands t's storage back for reuse by Alloc (see pool.go). In fast
 // mode calling it is optional: unfreed storage is reclaimed by the garbage
-// collector. In strict mode freeing a view or freeing twice panics, and the
-// freed storage is poisoned.
+// collector. In strict mode freeing a view or freeing twice panics (and any
+// later operation on t, see strict.go).
 func (b *Backend) Free(t *tensor.Tensor) {
 	if t == nil {
 		return
 	}
-	if b.strict != nil && b.strict.free(t) {
-		poisonTensor(t)
+	if b.strict != nil {
+		b.strict.free(t)
 	}
 	pool.release(t)
 }

@@ -79,7 +79,6 @@ type allocation struct {
 	owner   weak.Pointer[tensor.Tensor] // the tensor Alloc returned (not a view)
 	pcs     []uintptr                   // allocation stack, formatted on demand
 	freePCs []uintptr                   // set once freed
-	mapped  bool                        // aliases caller memory (FromRaw): never poisoned
 }
 
 // tracker is a strict backend's record of its allocations, keyed by the
@@ -142,13 +141,14 @@ func formatSite(pcs []uintptr) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// add registers t, which alloc (or FromRaw, mapped) just made.
+// add registers t, which Alloc made, or FromRaw made aliasing the
+// caller's memory (mapped).
 func (tr *tracker) add(t *tensor.Tensor, mapped bool) {
 	addr := storageAddr(t)
 	if addr == 0 {
 		return // empty tensors hold no memory
 	}
-	rec := &allocation{owner: weak.Make(t), pcs: callers(), mapped: mapped}
+	rec := &allocation{owner: weak.Make(t), pcs: callers()}
 	rec.DType, rec.Shape = t.DType(), t.Shape()
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
@@ -170,11 +170,11 @@ func (tr *tracker) add(t *tensor.Tensor, mapped bool) {
 }
 
 // free marks t freed, panicking on a view, a second free or a foreign
-// tensor. It reports whether the storage may be poisoned.
-func (tr *tracker) free(t *tensor.Tensor) (poison bool) {
+// tensor.
+func (tr *tracker) free(t *tensor.Tensor) {
 	addr := storageAddr(t)
 	if addr == 0 {
-		return false
+		return
 	}
 	w := weak.Make(t)
 	tr.mu.Lock()
@@ -189,7 +189,7 @@ func (tr *tracker) free(t *tensor.Tensor) (poison bool) {
 				t, formatSite(r.pcs), formatSite(r.freePCs)))
 		}
 		r.freePCs = callers()
-		return !r.mapped
+		return
 	}
 	if len(recs) > 0 {
 		r := recs[len(recs)-1]
@@ -266,25 +266,28 @@ func sortAllocations(as []Allocation) {
 func poisonTensor(t *tensor.Tensor) {
 	switch s := t.Storage().(type) {
 	case []float32:
-		nan := float32(math.NaN())
-		for i := range s {
-			s[i] = nan
-		}
+		fillRepeat(s, float32(math.NaN()))
 	case []uint16:
 		nan := uint16(0x7E00) // float16 quiet NaN
 		if t.DType() == tensor.BF16 {
 			nan = 0x7FC0
 		}
-		for i := range s {
-			s[i] = nan
-		}
+		fillRepeat(s, nan)
 	case []int32:
-		for i := range s {
-			s[i] = math.MinInt32
-		}
+		fillRepeat(s, math.MinInt32)
 	case []int64:
-		for i := range s {
-			s[i] = math.MinInt64
-		}
+		fillRepeat(s, math.MinInt64)
+	}
+}
+
+// fillRepeat sets every element of s to v, by doubling copies (memmove
+// speed: strict mode fills every allocation).
+func fillRepeat[T any](s []T, v T) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
 	}
 }
