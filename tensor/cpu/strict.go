@@ -24,7 +24,7 @@ import (
 //     or writes a freed tensor panic, naming where the tensor was allocated
 //     and freed. (On a GPU the first two release a buffer still in use and
 //     the third reads a buffer the pool may have handed to someone else.)
-//   - Live lists every allocation not yet freed with its site: a model test
+//   - LiveSince lists every allocation not yet freed with its site: a model test
 //     ends by requiring it empty (a leak on a GPU is device memory lost).
 //
 // Strict mode never reuses memory (a stale handle could not be told from
