@@ -10,8 +10,9 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// Preparer is implemented by layers that transform their weights once after
-// binding (nn.Conv2D repacks [O,I,KH,KW] to channels-last [O,KH,KW,I]).
+// Preparer is implemented by layers that adjust their bound weights once
+// (nn.Linear views a 1×1 convolution weight as [O,I]). Rearranging bytes is
+// the Binder's job (the layout tag options), before the upload.
 type Preparer interface {
 	PrepareWeights(b tensor.Backend)
 }
