@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/lora"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -16,6 +17,9 @@ type Model struct {
 	unet    *UNet
 	vae     *VAE
 	text    *TextEncoders
+	// slots are the bound weights by canonical name (see model_lora.go).
+	slots  map[string]**tensor.Tensor
+	merger *lora.Merger
 	// Precision is the activation type of each part, chosen by LoadModel
 	// for the backend; callers may change it between generations.
 	Precision Precision
@@ -73,6 +77,7 @@ func bindModel(src weights.Source, b tensor.Backend) (*Model, error) {
 	if err := bd.Err(); err != nil {
 		return nil, err
 	}
+	m.slots = bd.Slots()
 	if unused := bd.Unused(); len(unused) > 0 {
 		return nil, fmt.Errorf("%s: %d tensors that no layer uses (an unsupported variant?): %s",
 			src.Path(), len(unused), strings.Join(unused, ", "))

@@ -33,11 +33,12 @@ type Binder struct {
 	missing    []string
 	mismatched []string
 	unreadable []string
+	slots      map[string]**tensor.Tensor
 }
 
 // NewBinder prepares to bind tensors of src, uploaded to backend b.
 func NewBinder(b tensor.Backend, src Source) *Binder {
-	return &Binder{backend: b, src: src, used: map[string]bool{}}
+	return &Binder{backend: b, src: src, used: map[string]bool{}, slots: map[string]**tensor.Tensor{}}
 }
 
 // Bind fills the struct that dst points to, with every tag name prefixed by
@@ -68,6 +69,13 @@ func (bd *Binder) Err() error {
 	}
 	return fmt.Errorf("%s: %s", bd.src.Path(), strings.Join(parts, "; "))
 }
+
+// Slots maps every bound tensor's canonical name to the layer field that
+// holds it. Reading a slot after binding gives the tensor as the layer uses
+// it (after PrepareWeights: a conv weight repacked to [O,KH,KW,I]);
+// replacing it swaps the weight the layer computes with (adapters merged
+// into the model, see package lora).
+func (bd *Binder) Slots() map[string]**tensor.Tensor { return bd.slots }
 
 // Missing lists required tensors the source lacks.
 func (bd *Binder) Missing() []string { return append([]string{}, bd.missing...) }
@@ -118,6 +126,9 @@ func (bd *Binder) bindField(name string, optional bool, f reflect.Value) {
 		}
 		got := bd.load(name, want, optional)
 		f.Set(reflect.ValueOf(got))
+		if got != nil && f.CanAddr() {
+			bd.slots[name] = f.Addr().Interface().(**tensor.Tensor)
+		}
 	case f.Kind() == reflect.Struct:
 		bd.bindStruct(name+".", f)
 	case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
