@@ -66,15 +66,15 @@ var roles = map[string]string{
 // compute; a file that has them is refused by name rather than applied in
 // part.
 var refused = map[string]string{
-	"dora_scale":       "DoRA (weight-decomposed LoRA, .dora_scale)",
-	"lora_mid.weight":  "LoCon with a Tucker-decomposed conv (.lora_mid)",
-	"hada_t1":          "LoHa with Tucker-decomposed convs (.hada_t1)",
-	"hada_t2":          "LoHa with Tucker-decomposed convs (.hada_t2)",
-	"lokr_t2":          "LoKr with a Tucker-decomposed conv (.lokr_t2)",
-	"diff":             "a full-weight difference (.diff, LyCORIS 'full')",
-	"w_norm":           "a norm-layer adapter (.w_norm)",
-	"oft_blocks":       "OFT (.oft_blocks)",
-	"oft_diag":         "OFT (.oft_diag)",
+	"dora_scale":            "DoRA (weight-decomposed LoRA, .dora_scale)",
+	"lora_mid.weight":       "LoCon with a Tucker-decomposed conv (.lora_mid)",
+	"hada_t1":               "LoHa with Tucker-decomposed convs (.hada_t1)",
+	"hada_t2":               "LoHa with Tucker-decomposed convs (.hada_t2)",
+	"lokr_t2":               "LoKr with a Tucker-decomposed conv (.lokr_t2)",
+	"diff":                  "a full-weight difference (.diff, LyCORIS 'full')",
+	"w_norm":                "a norm-layer adapter (.w_norm)",
+	"oft_blocks":            "OFT (.oft_blocks)",
+	"oft_diag":              "OFT (.oft_diag)",
 	"lora_magnitude_vector": "DoRA (.lora_magnitude_vector)",
 }
 
@@ -92,6 +92,10 @@ func Open(path string) (*File, error) {
 	}
 	f := &File{Path: path, Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)),
 		Metadata: c.Metadata(), ckpt: c}
+	if err := checkBase(f.Metadata); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
 	if err := f.index(); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%s: %v", path, err)
@@ -274,4 +278,17 @@ func (f *File) read(name string) ([]float32, tensor.Shape, error) {
 func (f *File) Shape(name string) tensor.Shape {
 	e, _ := f.ckpt.Lookup(name)
 	return e.Shape
+}
+
+// checkBase refuses adapters whose kohya or ModelSpec metadata names
+// another base model (the names alone may not tell an SD 1.x LoRA in
+// diffusers naming from an SDXL one).
+func checkBase(meta map[string]string) error {
+	if v, ok := meta["ss_base_model_version"]; ok && v != "" && !strings.HasPrefix(v, "sdxl") {
+		return fmt.Errorf("a LoRA trained for %s (ss_base_model_version), not SDXL", v)
+	}
+	if v, ok := meta["modelspec.architecture"]; ok && v != "" && !strings.HasPrefix(v, "stable-diffusion-xl") {
+		return fmt.Errorf("a LoRA for %s (modelspec.architecture), not SDXL", v)
+	}
+	return nil
 }
