@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"math"
 	"math/rand"
 	"os"
@@ -163,5 +164,79 @@ func TestLoRABadInput(t *testing.T) {
 				t.Error("an image was written")
 			}
 		})
+	}
+}
+
+func TestInspectAdapterAndEmbedding(t *testing.T) {
+	dir := t.TempDir()
+	path := writeTestLoRA(t, dir, "mystyle", func(f *loratest.File) {
+		f.Tensors["lora_unet_something_else.weight"] = &loratest.Tensor{DType: "F32", Shape: []int{1}, V: []float64{1}}
+	})
+	code, out, errOut := runCapture(t, "inspect", path)
+	if code != 0 {
+		t.Fatalf("inspect: exit %d: %s", code, errOut)
+	}
+	var d struct {
+		Format, Naming string
+		Base           string `json:"base_model_guess"`
+		Hash           string `json:"lora_hash"`
+		Modules        int
+		Families       []struct {
+			Name   string
+			Ranks  []int
+			Alphas []float64
+		}
+		Unused []string
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if d.Format != "LoCon+LoRA" || d.Naming != "kohya" || d.Modules != 3 || d.Hash != addnetHash(t, path) ||
+		!strings.HasPrefix(d.Base, "sdxl_base_v1-0") || len(d.Unused) != 1 || d.Unused[0] != "lora_unet_something_else.weight" {
+		t.Errorf("inspect: %s", out)
+	}
+	for _, f := range d.Families {
+		if len(f.Ranks) != 1 || f.Ranks[0] != 4 || len(f.Alphas) != 1 || f.Alphas[0] != 4 {
+			t.Errorf("family %+v: want rank 4, alpha 4", f)
+		}
+	}
+
+	emb := filepath.Join(dir, "badhands.safetensors")
+	r := rand.New(rand.NewSource(1))
+	if err := loratest.Write(emb, &loratest.File{Tensors: map[string]*loratest.Tensor{
+		"clip_l": loratest.Random(r, "F16", 0.1, 2, 768), "clip_g": loratest.Random(r, "F16", 0.1, 2, 1280),
+	}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCapture(t, "inspect", emb)
+	if code != 0 || !strings.Contains(out, `"vectors": 2`) || !strings.Contains(out, `"clip_g_width": 1280`) {
+		t.Errorf("inspect embedding: exit %d, %s %s", code, out, errOut)
+	}
+}
+
+// An embedding used in a prompt is listed as A1111 does ("TI hashes").
+func TestEmbeddingHashInPNG(t *testing.T) {
+	model := tinyModel(t)
+	dir, out := t.TempDir(), filepath.Join(t.TempDir(), "e.png")
+	emb := filepath.Join(dir, "badhands.safetensors")
+	r := rand.New(rand.NewSource(1))
+	if err := loratest.Write(emb, &loratest.File{Tensors: map[string]*loratest.Tensor{
+		"clip_l": loratest.Random(r, "F16", 0.1, 2, 64), "clip_g": loratest.Random(r, "F16", 0.1, 2, 128),
+	}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCapture(t, "--model", model, "--width", "64", "--height", "64", "--steps", "1",
+		"--device", "cpu", "-q", "-p", "1girl", "-n", "badhands, lowres", "--embedding-dir", dir, "--out", out)
+	if code != 0 {
+		t.Fatalf("gen: exit %d: %s", code, errOut)
+	}
+	p, _, err := readParameters(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(emb)
+	sum := sha256.Sum256(raw)
+	if v, _ := p.Get("TI hashes"); v != "badhands: "+hex.EncodeToString(sum[:])[:12] {
+		t.Errorf("TI hashes %q", v)
 	}
 }

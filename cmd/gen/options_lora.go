@@ -123,6 +123,10 @@ func prepareAdapters(o *options) (*adapters, error) {
 			return nil, usagef("LoRA %s: %v", t.Name, err)
 		}
 		a.uses = append(a.uses, lora.Use{File: f, Name: t.Name, UNet: t.UNet, Text: t.Text})
+		if len(f.Unknown) > 0 {
+			fmt.Fprintf(stderr, "gen: warning: LoRA %s: %d tensors are not part of any LoRA/LoHa/LoKr module and are ignored: %s\n",
+				t.Name, len(f.Unknown), strings.Join(f.Unknown, ", "))
+		}
 		h, err := lora.ShortHash(path)
 		if err != nil {
 			a.close()
