@@ -45,9 +45,9 @@ func mul(a, b matrix) matrix {
 	dst := host.Alloc(tensor.F32, a.rows, b.cols)
 	host.Linear(dst, x, w, nil)
 	out := matrix{rows: a.rows, cols: b.cols, v: host.ToFloat32(dst)}
-	host.Free(x)
-	host.Free(w)
-	host.Free(dst)
+	// Not freed into the backend's buffer pool: these sizes recur only
+	// during a merge, and the garbage collector reclaims them (Apply
+	// collects every few hundred MB).
 	return out
 }
 

@@ -3,6 +3,7 @@ package lora
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -13,6 +14,10 @@ import (
 // MaxStrength bounds a strength's magnitude, as A1111's UI slider does;
 // anything larger is a typo, not a style.
 const MaxStrength = 10
+
+// gcEvery is how many bytes of float32 temporaries a merge leaves before
+// it asks for a garbage collection.
+const gcEvery = 256 << 20
 
 // Use is one adapter to merge with its strengths: UNet for the UNet's
 // modules, Text for both text encoders' (A1111's <lora:name:te:unet>).
@@ -79,7 +84,18 @@ func (mg *Merger) Apply(uses []Use) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	var garbage int
 	for _, n := range names {
+		// Each tensor leaves float32 copies of itself behind; collecting
+		// them every gcEvery bytes keeps a merge's temporary memory to a
+		// few layers even while the heap grows by the merged weights.
+		if garbage > gcEvery {
+			runtime.GC()
+			garbage = 0
+		}
+		if e, ok := mg.w.Source.Lookup(n); ok {
+			garbage += 12 * e.Shape.NumElements() // weight, ΔW and product in float32
+		}
 		if err := mg.mergeOne(n, p[n]); err != nil {
 			uerr := mg.Unmerge()
 			return fmt.Errorf("merging %s: %w (model restored: %v)", n, err, uerr == nil)
