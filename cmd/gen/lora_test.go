@@ -104,6 +104,15 @@ func TestLoRAFlagTagAndFrom(t *testing.T) {
 	if string(readRGB(t, again)) != string(readRGB(t, flagPNG)) {
 		t.Error("gen --from gave different pixels")
 	}
+	// Or --lora says where the tag's file is.
+	again2 := filepath.Join(out, "again2.png")
+	code, _, errOut = runCapture(t, "--from", flagPNG, "--model", model, "--device", "cpu", "--lora", path, "--lora-dir", t.TempDir(), "--out", again2, "-q")
+	if code != 0 {
+		t.Fatalf("gen --from --lora: exit %d: %s", code, errOut)
+	}
+	if string(readRGB(t, again2)) != string(readRGB(t, flagPNG)) {
+		t.Error("gen --from --lora gave different pixels")
+	}
 }
 
 // Every bad adapter input is one clear error before anything is generated.

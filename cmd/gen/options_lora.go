@@ -80,7 +80,10 @@ func (a *adapters) close() {
 func prepareAdapters(o *options) (*adapters, error) {
 	a := &adapters{}
 	explicit := map[string]string{} // name → path given by --lora
-	var tags []lora.Tag
+	_, inPrompt, err := lora.ParseTags(o.prompt)
+	if err != nil {
+		return nil, usagef("-p: %v", err)
+	}
 	for _, v := range o.adapters.loras {
 		path, strength, err := splitLoRAFlag(v)
 		if err != nil {
@@ -90,17 +93,26 @@ func prepareAdapters(o *options) (*adapters, error) {
 		if err := lora.CheckName(name); err != nil {
 			return nil, usagef("--lora %s: %v", v, err)
 		}
-		if prev, ok := explicit[name]; ok && prev != path {
-			return nil, usagef("--lora %s: another --lora file is also named %s (%s)", v, name, prev)
+		if prev, ok := explicit[name]; ok {
+			return nil, usagef("--lora %s: %s is already given by --lora %s", v, name, prev)
 		}
 		explicit[name] = path
 		tag := lora.Tag{Name: name, Text: strength, UNet: strength}
+		if t, ok := findTag(inPrompt, name); ok {
+			// The prompt (say, read by --from) already has the tag: the
+			// flag only says where the file is, and must not disagree.
+			if strength != 1 && (t.Text != strength || t.UNet != strength) {
+				return nil, usagef("--lora %s: the prompt's %s sets another strength", v, t)
+			}
+			continue
+		}
 		o.prompt += tag.String()
 	}
 	clean, tags, err := lora.ParseTags(o.prompt)
 	if err != nil {
 		return nil, usagef("-p: %v", err)
 	}
+	recorded := recordedHashes(o)
 	a.prompt = clean
 	seen := map[string]bool{}
 	var hashes []string
@@ -133,6 +145,9 @@ func prepareAdapters(o *options) (*adapters, error) {
 			return nil, usagef("LoRA %s: %v", t.Name, err)
 		}
 		hashes = append(hashes, infotextName(t.Name)+": "+h)
+		if want, ok := recorded[infotextName(t.Name)]; ok && want != h {
+			fmt.Fprintf(stderr, "gen: warning: LoRA %s has hash %s, the image was made with %s: the result will differ\n", t.Name, h, want)
+		}
 	}
 	if len(hashes) > 0 {
 		o.adapters.fields = append(o.adapters.fields, sdxl.Field{Key: fieldLoraHashes, Value: strings.Join(hashes, ", ")})
@@ -142,6 +157,35 @@ func prepareAdapters(o *options) (*adapters, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// findTag returns the tag naming name.
+func findTag(tags []lora.Tag, name string) (lora.Tag, bool) {
+	for _, t := range tags {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return lora.Tag{}, false
+}
+
+// recordedHashes reads "Lora hashes" of the --from image, by name.
+func recordedHashes(o *options) map[string]string {
+	out := map[string]string{}
+	if o.from == "" {
+		return out
+	}
+	p, _, err := readParameters(o.from)
+	if err != nil {
+		return out
+	}
+	v, _ := p.Get(fieldLoraHashes)
+	for _, item := range strings.Split(v, ",") {
+		if name, h, ok := strings.Cut(strings.TrimSpace(item), ": "); ok {
+			out[name] = h
+		}
+	}
+	return out
 }
 
 // infotextName is A1111's alias cleaning: no colons or commas.
