@@ -45,13 +45,14 @@ type Weights struct {
 type Merger struct {
 	w      Weights
 	keys   map[string]Target
+	torch  map[string]tensor.Shape // every weight's checkpoint shape ([O,I,KH,KW] for convs)
 	active []Use
 	merged []string // canonical names whose slots hold merged tensors
 }
 
 // NewMerger prepares to merge into w.
 func NewMerger(w Weights) *Merger {
-	return &Merger{w: w, keys: KeyTable(w.Config)}
+	return &Merger{w: w, keys: KeyTable(w.Config), torch: weights.ExpectedTensors(w.Config)}
 }
 
 // Active lists the adapters merged now.
@@ -93,9 +94,7 @@ func (mg *Merger) Apply(uses []Use) error {
 			runtime.GC()
 			garbage = 0
 		}
-		if e, ok := mg.w.Source.Lookup(n); ok {
-			garbage += 12 * e.Shape.NumElements() // weight, ΔW and product in float32
-		}
+		garbage += 12 * mg.torch[n].NumElements() // weight, ΔW and product in float32
 		if err := mg.mergeOne(n, p[n]); err != nil {
 			uerr := mg.Unmerge()
 			return fmt.Errorf("merging %s: %w (model restored: %v)", n, err, uerr == nil)
@@ -158,51 +157,60 @@ func (mg *Merger) plan(uses []Use) (plan, error) {
 // check compares a module's ΔW size with its target weight and makes sure
 // the weight is bound in a layout the merge understands.
 func (mg *Merger) check(f *File, m *Module, t Target) error {
-	e, ok := mg.w.Source.Lookup(t.Canonical)
+	_, ok := mg.w.Source.Lookup(t.Canonical)
+	shape, known := mg.torch[t.Canonical]
 	slot := mg.w.Slots[t.Canonical]
-	if !ok || slot == nil {
+	if !ok || !known || slot == nil {
 		return fmt.Errorf("module %q: the checkpoint has no bound %s", m.Key, t.Canonical)
 	}
 	rows, cols, err := f.outShape(m)
 	if err != nil {
 		return err
 	}
-	wantRows, wantCols := e.Shape[0]/t.Blocks, e.Shape.NumElements()/e.Shape[0]
+	wantRows, wantCols := shape[0]/t.Blocks, shape.NumElements()/shape[0]
 	if rows != wantRows || cols != wantCols {
 		return fmt.Errorf("module %q: ΔW %d×%d does not fit %s %v (%d×%d): a LoRA for another model?",
-			m.Key, rows, cols, t.Canonical, e.Shape, wantRows, wantCols)
+			m.Key, rows, cols, t.Canonical, shape, wantRows, wantCols)
 	}
-	if !boundShape(e.Shape).Equal((*slot).Shape()) {
-		return fmt.Errorf("module %q: %s is bound as %v, expected %v", m.Key, t.Canonical, (*slot).Shape(), boundShape(e.Shape))
+	if b := (*slot).Shape(); !b.Equal(shape) && !b.Equal(channelsLastShape(shape)) {
+		return fmt.Errorf("module %q: %s is bound as %v, expected %v or %v", m.Key, t.Canonical, b, shape, channelsLastShape(shape))
 	}
 	return nil
 }
 
-// boundShape is the shape a checkpoint weight has on the backend: conv
-// weights [O,I,KH,KW] are held channels-last [O,KH,KW,I] (nn.Conv2D).
-func boundShape(s tensor.Shape) tensor.Shape {
+// channelsLastShape is a conv weight's shape as the backends hold it:
+// [O,I,KH,KW] repacked to [O,KH,KW,I] (see nn.Conv2D).
+func channelsLastShape(s tensor.Shape) tensor.Shape {
 	if len(s) == 4 {
 		return tensor.Shape{s[0], s[2], s[3], s[1]}
 	}
 	return s
 }
 
+// isChannelsLast tells whether a weight of checkpoint shape torch, bound
+// with shape bound, has its elements permuted to channels-last (a 1×1
+// kernel has the same element order either way).
+func isChannelsLast(torch, bound tensor.Shape) bool {
+	return len(torch) == 4 && torch[2]*torch[3] > 1 && !bound.Equal(torch)
+}
+
 // mergeOne widens one weight to float32, adds every contribution in float32
 // and rounds the sum once to the weight's dtype on its backend.
 func (mg *Merger) mergeOne(name string, cs []contribution) error {
 	b := mg.w.Backend
-	e, _ := mg.w.Source.Lookup(name)
+	shape := mg.torch[name]
 	slot := mg.w.Slots[name]
 	cur := *slot
 	w := b.ToFloat32(cur)
-	rows := e.Shape[0] / cs[0].blocks
-	cols := e.Shape.NumElements() / e.Shape[0]
+	rows := shape[0] / cs[0].blocks
+	cols := shape.NumElements() / shape[0]
+	permuted := isChannelsLast(shape, cur.Shape())
 	for _, c := range cs {
 		d, err := c.file.Delta(c.mod, rows, cols)
 		if err != nil {
 			return err
 		}
-		addDelta(w, d, float32(c.strength), c.block*rows, e.Shape)
+		addDelta(w, d, float32(c.strength), c.block*rows, shape, permuted)
 	}
 	merged := b.FromFloat32(cur.DType(), cur.Shape(), w)
 	*slot = merged
@@ -217,9 +225,9 @@ func (mg *Merger) mergeOne(name string, cs []contribution) error {
 
 // addDelta adds s·d to the bound weight w, d's row r landing on the
 // weight's row row0+r. A conv's d is in the checkpoint's (in, kh, kw)
-// column order and w channels-last (kh, kw, in).
-func addDelta(w []float32, d matrix, s float32, row0 int, canonical tensor.Shape) {
-	if len(canonical) != 4 || canonical[2]*canonical[3] == 1 {
+// column order; with permuted set w is channels-last (kh, kw, in).
+func addDelta(w []float32, d matrix, s float32, row0 int, canonical tensor.Shape, permuted bool) {
+	if !permuted {
 		base := w[row0*d.cols:]
 		for i, x := range d.v {
 			base[i] += s * x
@@ -252,11 +260,13 @@ func (mg *Merger) Unmerge() error {
 		if err != nil {
 			return fmt.Errorf("restoring %s: %w", name, err)
 		}
-		if len(e.Shape) == 4 && e.Shape[2]*e.Shape[3] > 1 {
-			raw = channelsLast(raw, e.Shape, e.DType.Size())
-		}
 		slot := mg.w.Slots[name]
 		cur := *slot
+		// The source may give the checkpoint's layout or already the
+		// backend's: permute only when they differ.
+		if isChannelsLast(e.Shape, cur.Shape()) {
+			raw = channelsLast(raw, e.Shape, e.DType.Size())
+		}
 		*slot = b.FromRaw(e.DType, cur.Shape(), raw)
 		b.Free(cur)
 		mg.merged = mg.merged[:len(mg.merged)-1]
