@@ -233,4 +233,3 @@ func TestLoRAMergeMatchesFloat64Merge(t *testing.T) {
 		t.Errorf("after unmerging, latents differ from the plain checkpoint's by %.3g", d)
 	}
 }
-
