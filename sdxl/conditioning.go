@@ -62,14 +62,14 @@ func (e *TextEncoders) Encode(b tensor.Backend, opt EncodeOptions) (*Conditionin
 	if dt == 0 {
 		dt = tensor.F32
 	}
-	pos, err := e.Tokenizer.TokenizePrompt(opt.Prompt, opt.Syntax)
+	pos, err := e.Tokenizer.TokenizePromptWith(opt.Prompt, opt.Syntax, e.Embeddings)
 	if err != nil {
 		return nil, fmt.Errorf("prompt: %w", err)
 	}
 	prompts := []*TokenizedPrompt{pos}
 	var neg *TokenizedPrompt
 	if opt.Negative != nil {
-		if neg, err = e.Tokenizer.TokenizePrompt(*opt.Negative, opt.Syntax); err != nil {
+		if neg, err = e.Tokenizer.TokenizePromptWith(*opt.Negative, opt.Syntax, e.Embeddings); err != nil {
 			return nil, fmt.Errorf("negative prompt: %w", err)
 		}
 		chunks := max(pos.Chunks(), neg.Chunks())

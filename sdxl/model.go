@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/lora"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -16,7 +17,10 @@ type Model struct {
 	unet    *UNet
 	vae     *VAE
 	text    *TextEncoders
-	weights []*tensor.Tensor // every bound tensor, freed by Close
+	weights []*tensor.Tensor // every tensor the Binder uploaded, freed by Close
+	// slots are the bound weights by canonical name (see model_lora.go).
+	slots  map[string]**tensor.Tensor
+	merger *lora.Merger
 	// Precision is the activation type of each part, chosen by LoadModel
 	// for the backend; callers may change it between generations.
 	Precision Precision
@@ -76,6 +80,7 @@ func bindModel(src weights.Source, b tensor.Backend) (*Model, error) {
 		m.freeWeights()
 		return nil, err
 	}
+	m.slots = bd.Slots()
 	if unused := bd.Unused(); len(unused) > 0 {
 		m.freeWeights()
 		return nil, fmt.Errorf("%s: %d tensors that no layer uses (an unsupported variant?): %s",
@@ -94,11 +99,23 @@ func (m *Model) Close() error {
 	return m.src.Close()
 }
 
+// freeWeights frees what the Binder uploaded and, once adapters were
+// merged, the merger's tensors instead of the originals it replaced.
 func (m *Model) freeWeights() {
-	for _, t := range m.weights {
-		m.backend.Free(t)
+	released := func(*tensor.Tensor) bool { return false }
+	if m.merger != nil {
+		var made []*tensor.Tensor
+		made, released = m.merger.Owned()
+		for _, t := range made {
+			m.backend.Free(t)
+		}
 	}
-	m.weights = nil
+	for _, t := range m.weights {
+		if !released(t) {
+			m.backend.Free(t)
+		}
+	}
+	m.weights, m.merger = nil, nil
 }
 
 // Config is the configuration inferred from the checkpoint.

@@ -74,6 +74,14 @@ func (p *TokenizedPrompt) PadTo(n int) {
 // is closed when the next token arrives, BREAK closes the current chunk
 // (even an empty one), and an empty prompt is one empty chunk.
 func (t *Tokenizer) TokenizePrompt(text string, syntax Syntax) (*TokenizedPrompt, error) {
+	return t.TokenizePromptWith(text, syntax, nil)
+}
+
+// TokenizePromptWith is TokenizePrompt with textual-inversion embeddings
+// (A1111 syntax only): where a piece's tokens spell an embedding's name,
+// the embedding's vector ids take their place, and, as in A1111, an
+// embedding that does not fit in the current chunk starts the next one.
+func (t *Tokenizer) TokenizePromptWith(text string, syntax Syntax, emb *EmbeddingSet) (*TokenizedPrompt, error) {
 	if err := checkUTF8(text); err != nil {
 		return nil, err
 	}
@@ -104,12 +112,24 @@ func (t *Tokenizer) TokenizePrompt(text string, syntax Syntax) (*TokenizedPrompt
 			continue
 		}
 		ids, _ := t.Encode(piece.Text)
-		for _, id := range ids {
+		for i := 0; i < len(ids); {
+			if e := emb.match(ids, i); e != nil {
+				if len(tokens)+e.n > ChunkTokens {
+					closeChunk()
+				}
+				for k := 0; k < e.n; k++ {
+					tokens = append(tokens, e.first+int32(k))
+					weights = append(weights, float32(piece.Weight))
+				}
+				i += len(e.ids)
+				continue
+			}
 			if len(tokens) == ChunkTokens {
 				closeChunk()
 			}
-			tokens = append(tokens, id)
+			tokens = append(tokens, ids[i])
 			weights = append(weights, float32(piece.Weight))
+			i++
 		}
 	}
 	if len(tokens) > 0 || p.Chunks() == 0 {

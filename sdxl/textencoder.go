@@ -33,13 +33,17 @@ type textLayer interface {
 // position_ids are never read) and runs the layers, keeping the output of
 // the second-to-last one. With full unset the last layer is skipped and only
 // the penultimate state is returned.
-func runTextTransformer(b tensor.Backend, dt tensor.DType, tokenTable, positionTable *tensor.Tensor,
+//
+// Ids from the table's size on are textual-inversion vectors: row id-V of
+// extra replaces the token embedding at that position (see EmbeddingSet).
+func runTextTransformer(b tensor.Backend, dt tensor.DType, tokenTable, positionTable *tensor.Tensor, extra [][]float32,
 	layers []textLayer, heads int, ids [][]int32, full bool) (penultimate, last *tensor.Tensor) {
 	batch, seq := len(ids), len(ids[0])
 	flat := make([]int32, 0, batch*seq)
 	for _, row := range ids {
 		flat = append(flat, row...)
 	}
+	keep, vectors := splitExtra(flat, tokenTable.Shape()[0], tokenTable.Shape().Last(), extra)
 	positions := make([]int32, seq)
 	for i := range positions {
 		positions[i] = int32(i)
@@ -50,6 +54,15 @@ func runTextTransformer(b tensor.Backend, dt tensor.DType, tokenTable, positionT
 	x := b.Alloc(dt, batch, seq, width)
 	b.Gather(x, tokenTable, idT)
 	b.Free(idT)
+	if keep != nil {
+		// x·keep + vectors: the gathered row is zeroed where a vector goes.
+		k := b.FromFloat32(dt, tensor.Shape{batch, seq, 1}, keep)
+		v := b.FromFloat32(dt, tensor.Shape{batch, seq, width}, vectors)
+		b.Binary(x, x, k, tensor.Mul)
+		b.Binary(x, x, v, tensor.Add)
+		b.Free(k)
+		b.Free(v)
+	}
 	posT := int32Tensor(b, positions, 1, seq)
 	pos := b.Alloc(dt, 1, seq, width)
 	b.Gather(pos, positionTable, posT)
@@ -66,6 +79,28 @@ func runTextTransformer(b tensor.Backend, dt tensor.DType, tokenTable, positionT
 		return x, nil
 	}
 	return x, layers[len(layers)-1].forward(b, x, heads)
+}
+
+// splitExtra replaces ids at or past the vocabulary size v by 0 (a valid
+// row, zeroed afterwards) and returns, when there are any, the per-position
+// keep factors (1, or 0 where a vector goes) and the vectors [len(ids), width].
+func splitExtra(ids []int32, v, width int, extra [][]float32) (keep, vectors []float32) {
+	for i, id := range ids {
+		if int(id) < v {
+			continue
+		}
+		if keep == nil {
+			keep = make([]float32, len(ids))
+			for j := range keep {
+				keep[j] = 1
+			}
+			vectors = make([]float32, len(ids)*width)
+		}
+		copy(vectors[i*width:(i+1)*width], extra[int(id)-v])
+		keep[i] = 0
+		ids[i] = 0
+	}
+	return keep, vectors
 }
 
 // residualAttention computes x + out(attention(q, k, v)) with a causal

@@ -19,6 +19,8 @@ type OpenCLIPTextEncoder struct {
 	// transposes it into a Linear weight [proj, width] while loading.
 	Projection *tensor.Tensor `weight:"text_projection,transpose"`
 	Heads      int
+	// Extra holds textual-inversion vectors for ids past the vocabulary.
+	Extra [][]float32
 }
 
 type openCLIPLayer struct {
@@ -72,7 +74,7 @@ func (e *OpenCLIPTextEncoder) Forward(b tensor.Backend, dt tensor.DType, ids [][
 	for i := range e.Layers {
 		layers[i] = &e.Layers[i]
 	}
-	penult, last := runTextTransformer(b, dt, e.TokenEmbedding, e.PositionEmbedding, layers, e.Heads, ids, true)
+	penult, last := runTextTransformer(b, dt, e.TokenEmbedding, e.PositionEmbedding, e.Extra, layers, e.Heads, ids, true)
 	normed := e.FinalNorm.Forward(b, last)
 	b.Free(last)
 	pooled := poolFirstEOS(b, normed, ids)

@@ -17,6 +17,8 @@ type CLIPTextEncoder struct {
 	Layers            []clipLayer    `weight:"encoder.layers"`
 	FinalNorm         nn.LayerNorm   `weight:"final_layer_norm"`
 	Heads             int
+	// Extra holds textual-inversion vectors for ids past the vocabulary.
+	Extra [][]float32
 }
 
 type clipLayer struct {
@@ -66,7 +68,7 @@ func (e *CLIPTextEncoder) Forward(b tensor.Backend, dt tensor.DType, ids [][]int
 	for i := range e.Layers {
 		layers[i] = &e.Layers[i]
 	}
-	penult, last := runTextTransformer(b, dt, e.TokenEmbedding, e.PositionEmbedding, layers, e.Heads, ids, full)
+	penult, last := runTextTransformer(b, dt, e.TokenEmbedding, e.PositionEmbedding, e.Extra, layers, e.Heads, ids, full)
 	out := TextOutput{Penultimate: penult}
 	if full {
 		out.Last = e.FinalNorm.Forward(b, last)

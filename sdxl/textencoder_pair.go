@@ -9,6 +9,9 @@ type TextEncoders struct {
 	CLIPL     *CLIPTextEncoder
 	BigG      *OpenCLIPTextEncoder
 	Tokenizer *Tokenizer
+	// Embeddings are the textual-inversion embeddings prompts may use
+	// (nil: none; see SetEmbeddings).
+	Embeddings *EmbeddingSet
 }
 
 // NewTextEncoders declares both encoders from their configurations (as

@@ -41,11 +41,12 @@ type Binder struct {
 	missing    []string
 	mismatched []string
 	unreadable []string
+	slots      map[string]**tensor.Tensor
 }
 
 // NewBinder prepares to bind tensors of src, uploaded to backend b.
 func NewBinder(b tensor.Backend, src Source) *Binder {
-	return &Binder{backend: b, src: src, used: map[string]bool{}}
+	return &Binder{backend: b, src: src, used: map[string]bool{}, slots: map[string]**tensor.Tensor{}}
 }
 
 // Bind fills the struct that dst points to, with every tag name prefixed by
@@ -80,6 +81,13 @@ func (bd *Binder) Err() error {
 // Tensors lists every tensor the Binder uploaded, in binding order: what
 // the owner of the bound layers frees when it is done with them.
 func (bd *Binder) Tensors() []*tensor.Tensor { return append([]*tensor.Tensor{}, bd.bound...) }
+
+// Slots maps every bound tensor's canonical name to the layer field that
+// holds it. Reading a slot after binding gives the tensor as the layer uses
+// it (after PrepareWeights: a conv weight repacked to [O,KH,KW,I]);
+// replacing it swaps the weight the layer computes with (adapters merged
+// into the model, see package lora).
+func (bd *Binder) Slots() map[string]**tensor.Tensor { return bd.slots }
 
 // Missing lists required tensors the source lacks.
 func (bd *Binder) Missing() []string { return append([]string{}, bd.missing...) }
@@ -155,6 +163,9 @@ func (bd *Binder) bindField(name string, opts tagOptions, f reflect.Value) {
 		}
 		got := bd.load(name, want, opts)
 		f.Set(reflect.ValueOf(got))
+		if got != nil && f.CanAddr() {
+			bd.slots[name] = f.Addr().Interface().(**tensor.Tensor)
+		}
 	case f.Kind() == reflect.Struct:
 		bd.bindStruct(name+".", f)
 	case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:

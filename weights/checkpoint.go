@@ -93,6 +93,16 @@ func (c *Checkpoint) sortNames() {
 	sort.Strings(c.names)
 }
 
+// Metadata is the string map of a single file's safetensors header
+// (__metadata__: training settings of LoRAs and embeddings); nil for a
+// diffusers folder or a file without one.
+func (c *Checkpoint) Metadata() map[string]string {
+	if c.layout != LayoutSGM || len(c.files) != 1 {
+		return nil
+	}
+	return c.files[0].meta
+}
+
 // Layout tells whether the checkpoint is a single file or a diffusers folder.
 func (c *Checkpoint) Layout() Layout { return c.layout }
 

@@ -21,7 +21,7 @@ func identify(names []string) error {
 	}
 	for _, n := range names {
 		if kind := adapterKind(n); kind != "" {
-			return fmt.Errorf("a %s adapter (tensor %q), not a full checkpoint: load a full SDXL checkpoint instead", kind, n)
+			return fmt.Errorf("a %s adapter (tensor %q), not a full checkpoint: give it with --lora (or <lora:NAME:W> in the prompt) beside a full SDXL checkpoint", kind, n)
 		}
 	}
 	switch {
@@ -34,7 +34,7 @@ func identify(names []string) error {
 	case !has(UNetPrefix) && (has("encoder.conv_in.") || has("decoder.conv_in.")):
 		return fmt.Errorf("a VAE alone (encoder.*/decoder.* tensors, no UNet), not a full checkpoint")
 	case !has(UNetPrefix) && (has("clip_l") || has("clip_g") || has("emb_params") || has("string_to_param")):
-		return fmt.Errorf("a textual-inversion embedding, not a full checkpoint")
+		return fmt.Errorf("a textual-inversion embedding, not a full checkpoint: put it in --embedding-dir and write its name in the prompt")
 	case !has(UNetPrefix):
 		return fmt.Errorf("not a Stable Diffusion checkpoint: no UNet tensors (%s*) among its %d tensors (first: %q)", UNetPrefix, len(names), names[0])
 	case has("conditioner.embedders.0.model.") && !has("conditioner.embedders.1."):

@@ -27,15 +27,7 @@ const (
 func (l layout) apply(shape tensor.Shape, raw []byte, size int) (tensor.Shape, []byte, error) {
 	switch l {
 	case channelsLast:
-		if len(shape) != 4 {
-			return nil, nil, fmt.Errorf("shape %v, expected a 4-D convolution weight", shape)
-		}
-		o, in, kh, kw := shape[0], shape[1], shape[2], shape[3]
-		out := tensor.Shape{o, kh, kw, in}
-		if kh == 1 && kw == 1 {
-			return out, raw, nil
-		}
-		return out, convToChannelsLast(raw, o, in, kh*kw, size), nil
+		return ConvToChannelsLast(shape, raw, size)
 	case transposed:
 		if len(shape) != 2 {
 			return nil, nil, fmt.Errorf("shape %v, expected a 2-D tensor to transpose", shape)
@@ -45,10 +37,26 @@ func (l layout) apply(shape tensor.Shape, raw []byte, size int) (tensor.Shape, [
 	return shape, raw, nil
 }
 
-// convToChannelsLast moves the input-channel axis of [O, I, K] (K = KH·KW
+// ConvToChannelsLast rearranges a convolution weight's bytes from the
+// checkpoint's [O,I,KH,KW] to the backends' [O,KH,KW,I] and returns the new
+// shape. raw is not modified; a 1×1 kernel's bytes are returned as they are
+// (both layouts agree). Package lora restores merged weights with it.
+func ConvToChannelsLast(shape tensor.Shape, raw []byte, size int) (tensor.Shape, []byte, error) {
+	if len(shape) != 4 {
+		return nil, nil, fmt.Errorf("shape %v, expected a 4-D convolution weight", shape)
+	}
+	o, in, kh, kw := shape[0], shape[1], shape[2], shape[3]
+	out := tensor.Shape{o, kh, kw, in}
+	if kh == 1 && kw == 1 {
+		return out, raw, nil
+	}
+	return out, moveChannelsLast(raw, o, in, kh*kw, size), nil
+}
+
+// moveChannelsLast moves the input-channel axis of [O, I, K] (K = KH·KW
 // kernel taps) last: [O, K, I]. Elements are copied as bytes, so any dtype
 // keeps its exact bits.
-func convToChannelsLast(raw []byte, o, in, k, size int) []byte {
+func moveChannelsLast(raw []byte, o, in, k, size int) []byte {
 	out := make([]byte, len(raw))
 	for oc := 0; oc < o; oc++ {
 		base := oc * in * k * size

@@ -19,6 +19,7 @@ type mappedFile struct {
 	tensors map[string]storedTensor
 	order   []string // tensor names in data order
 	stats   Stats
+	meta    map[string]string // the header's __metadata__ (nil when absent)
 }
 
 // storedTensor is a tensor as the file stores it.
@@ -68,7 +69,7 @@ func newMappedFile(path string, data []byte) (*mappedFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	mf := &mappedFile{path: path, data: data, tensors: map[string]storedTensor{}, stats: Stats{DTypes: map[string]int{}}}
+	mf := &mappedFile{path: path, data: data, tensors: map[string]storedTensor{}, stats: Stats{DTypes: map[string]int{}}, meta: h.metadata}
 	for _, t := range h.tensors {
 		mf.stats.Tensors++
 		mf.stats.Bytes += int64(t.end - t.begin)

@@ -26,6 +26,11 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
+	ad, err := prepareAdapters(o)
+	if err != nil {
+		return err
+	}
+	defer ad.close()
 	var initImage image.Image
 	if o.initImage != "" {
 		img, err := sdxl.LoadImage(o.initImage)
@@ -68,7 +73,11 @@ func runGenerate(args []string) error {
 		fmt.Fprintf(stderr, "loaded %s on %s in %.1fs\n", o.model, backend.Name(), time.Since(start).Seconds())
 	}
 
+	if err := ad.apply(model, stderr, o.quiet); err != nil {
+		return err
+	}
 	req := o.request()
+	req.Prompt = ad.prompt
 	req.InitImage = initImage
 	bar := newProgressBar(stderr, "sampling", o.quiet)
 	req.OnStep = func(step, total int) { bar.update(int64(step), int64(total)) }
@@ -158,6 +167,7 @@ func saveImages(o *options, res *sdxl.Result, hash string) error {
 			Model:        strings.TrimSuffix(filepath.Base(o.model), filepath.Ext(o.model)),
 			RNG:          "CPU",
 		}
+		p.Extra = append(p.Extra, o.adapters.fields...)
 		if o.negative.set {
 			p.Negative = o.negative.value
 			if p.Negative == "" {

@@ -17,7 +17,10 @@ Describes a checkpoint (a .safetensors file or a diffusers folder) as JSON:
 its layout, stored dtypes, tensor count and bytes, the configuration
 inferred from its shapes, and the tensors that are missing, mis-shaped or
 unused for SDXL. Exits with status 1 when the checkpoint is not usable.
-A PATH ending in .png shows the generation parameters stored in the image.`
+A PATH ending in .png shows the generation parameters stored in the image.
+A LoRA/LoCon/LoHa/LoKr file is described instead (format, base model
+guess, rank and alpha per module family, layers touched, unused tensors),
+and so is an SDXL textual-inversion embedding.`
 
 // runInspect describes a checkpoint, or a generated PNG.
 func runInspect(args []string) error {
@@ -36,6 +39,9 @@ func runInspect(args []string) error {
 	path := fs.Arg(0)
 	if strings.HasSuffix(strings.ToLower(path), ".png") {
 		return inspectPNG(path)
+	}
+	if handled, err := inspectAdapter(path, stdout); handled {
+		return err
 	}
 	return inspectCheckpoint(path, os.Stdout)
 }

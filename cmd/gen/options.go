@@ -48,6 +48,7 @@ type options struct {
 	quiet        bool
 	from         string
 	rng          string
+	adapters     adapterOptions // options_lora.go
 
 	set map[string]bool // flags given explicitly, by canonical name
 }
@@ -117,7 +118,8 @@ func newFlagSet(o *options, w io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.StringVar(&o.from, "from", "", "")
 	fs.StringVar(&o.rng, "rng", "torch-cpu", "")
-	fs.Usage = func() { fmt.Fprint(w, usageText) }
+	registerAdapterFlags(fs, &o.adapters)
+	fs.Usage = func() { fmt.Fprint(w, usageText+adapterUsage) }
 	return fs
 }
 
