@@ -51,17 +51,27 @@ type Limits struct {
 }
 
 // RequestError names the request field a problem is in ("width", "height",
-// "batch", "steps", "prompt", "negative"), so that a command line can name
-// its flag and a server its JSON field.
+// "size" for both, "batch", "steps", "prompt", "negative") and its value, so
+// that a command line can name its flag and a server its JSON field.
 type RequestError struct {
 	Field string
+	Value string // the offending value as text; "" for prompts
 	Msg   string
 }
 
-func (e *RequestError) Error() string { return e.Field + ": " + e.Msg }
+func (e *RequestError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Msg
+	}
+	return e.Field + " " + e.Value + ": " + e.Msg
+}
 
-func fieldErr(field, format string, args ...any) error {
-	return &RequestError{Field: field, Msg: fmt.Sprintf(format, args...)}
+func fieldErr(field string, value any, format string, args ...any) error {
+	v := ""
+	if value != nil {
+		v = fmt.Sprint(value)
+	}
+	return &RequestError{Field: field, Value: v, Msg: fmt.Sprintf(format, args...)}
 }
 
 // MemoryNeeded estimates the least working memory in bytes a run of batch
@@ -88,30 +98,30 @@ func (l Limits) Check(r *Request) error {
 		v     int
 	}{{"width", width}, {"height", height}} {
 		if d.v < 8 || d.v%8 != 0 {
-			return fieldErr(d.field, "%d: must be a positive multiple of 8", d.v)
+			return fieldErr(d.field, d.v, "must be a positive multiple of 8")
 		}
 		if d.v > MaxSide {
-			return fieldErr(d.field, "%d: at most %d pixels", d.v, MaxSide)
+			return fieldErr(d.field, d.v, "at most %d pixels", MaxSide)
 		}
 	}
+	size := fmt.Sprintf("%dx%d", width, height)
 	if px := width * height; px > MaxPixels {
-		return fieldErr("width", "%dx%d is %.1f megapixels: at most %d (%dx%d)",
-			width, height, float64(px)/1e6, MaxPixels, 8192, 8192)
+		return fieldErr("size", size, "%.1f megapixels, at most %.1f (8192x8192)", float64(px)/1e6, MaxPixels/1e6)
 	}
 	if r.Batch < 1 || r.Batch > MaxBatch {
-		return fieldErr("batch", "%d: must be from 1 to %d", r.Batch, MaxBatch)
+		return fieldErr("batch", r.Batch, "must be from 1 to %d", MaxBatch)
 	}
 	if r.Steps < 1 || r.Steps > MaxSteps {
-		return fieldErr("steps", "%d: must be from 1 to %d", r.Steps, MaxSteps)
+		return fieldErr("steps", r.Steps, "must be from 1 to %d", MaxSteps)
 	}
 	if l.Memory > 0 {
 		if need := MemoryNeeded(width, height, r.Batch); need > l.Memory {
-			field := "width"
 			if r.Batch > 1 && MemoryNeeded(width, height, 1) <= l.Memory {
-				field = "batch"
+				return fieldErr("batch", r.Batch, "%d images of %s need at least %s of memory; %s is available",
+					r.Batch, size, FormatBytes(need), FormatBytes(l.Memory))
 			}
-			return fieldErr(field, "%d image(s) of %dx%d need at least %s of memory; %s is available",
-				r.Batch, width, height, FormatBytes(need), FormatBytes(l.Memory))
+			return fieldErr("size", size, "needs at least %s of memory; %s is available",
+				FormatBytes(need), FormatBytes(l.Memory))
 		}
 	}
 	syntax := r.Syntax
@@ -130,10 +140,10 @@ func (l Limits) Check(r *Request) error {
 // checkPrompt bounds one prompt's bytes and chunks.
 func checkPrompt(field, text string, syntax Syntax) error {
 	if len(text) > MaxPromptBytes {
-		return fieldErr(field, "%d bytes long: at most %d", len(text), MaxPromptBytes)
+		return fieldErr(field, nil, "%d bytes long: at most %d", len(text), MaxPromptBytes)
 	}
 	if !utf8.ValidString(text) {
-		return fieldErr(field, "not valid UTF-8 text")
+		return fieldErr(field, nil, "not valid UTF-8 text")
 	}
 	tok, err := NewTokenizer()
 	if err != nil {
@@ -141,10 +151,10 @@ func checkPrompt(field, text string, syntax Syntax) error {
 	}
 	p, err := tok.TokenizePrompt(text, syntax)
 	if err != nil {
-		return fieldErr(field, "%v", err)
+		return fieldErr(field, nil, "%v", err)
 	}
 	if p.Chunks() > MaxPromptChunks {
-		return fieldErr(field, "%d chunks of %d tokens: at most %d", p.Chunks(), ChunkTokens, MaxPromptChunks)
+		return fieldErr(field, nil, "%d chunks of %d tokens: at most %d", p.Chunks(), ChunkTokens, MaxPromptChunks)
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func TestGenerateRefusesOutOfBoundsRequests(t *testing.T) {
 		}, "width"},
 		{"width 2^31", func(r *Request) { r.Width = 1 << 31 }, "width"},
 		{"height 100000", func(r *Request) { r.Height = 100000 }, "height"},
-		{"too many pixels", func(r *Request) { r.Width, r.Height = 16384, 8192 }, "width"},
+		{"too many pixels", func(r *Request) { r.Width, r.Height = 16384, 8192 }, "size"},
 		{"steps 1001", func(r *Request) { r.Steps = 1001 }, "steps"},
 		{"init image too wide", func(r *Request) { r.InitImage, r.Strength = huge, 0.5 }, "width"},
 		{"prompt not UTF-8", func(r *Request) { r.Prompt = "a\xffb" }, "prompt"},
@@ -63,8 +63,8 @@ func TestLimitsMemoryBound(t *testing.T) {
 		t.Fatalf("a request needing exactly the memory given was refused: %v", err)
 	}
 	var re *RequestError
-	if err := (Limits{Memory: need - 1}).Check(&r); !errors.As(err, &re) || re.Field != "width" {
-		t.Fatalf("one image too large for memory: %v, want a width error", err)
+	if err := (Limits{Memory: need - 1}).Check(&r); !errors.As(err, &re) || re.Field != "size" {
+		t.Fatalf("one image too large for memory: %v, want a size error", err)
 	}
 	r.Batch = 8
 	if err := (Limits{Memory: need + 1}).Check(&r); !errors.As(err, &re) || re.Field != "batch" {

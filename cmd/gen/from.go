@@ -50,7 +50,16 @@ func applyFrom(o *options) error {
 	if err != nil {
 		return usagef("--from: %v", err)
 	}
+	o.fromParams = &p
 	keep := func(name string) bool { return o.set[name] }
+	// Values read here are named by their field in messages (flagName).
+	for canon, field := range map[string]string{"prompt": "Prompt", "negative": "Negative prompt", "steps": "Steps",
+		"cfg": "CFG scale", "width": "Size", "height": "Size", "strength": "Denoising strength", "batch": fieldBatchSize,
+		"sampler": "Sampler", "schedule": "Schedule type"} {
+		if !keep(canon) {
+			o.fromField[canon] = field
+		}
+	}
 	if !keep("prompt") {
 		o.prompt = p.Prompt
 		o.set["prompt"] = true // an empty prompt read from a file is still given

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/gosdxl/gosdxl/weights"
@@ -25,7 +24,7 @@ func runInspect(args []string) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fmt.Println(inspectUsage)
+			fmt.Fprintln(stdout, inspectUsage)
 			return nil
 		}
 		return usagef("inspect: %v", err)
@@ -37,7 +36,7 @@ func runInspect(args []string) error {
 	if strings.HasSuffix(strings.ToLower(path), ".png") {
 		return inspectPNG(path)
 	}
-	return inspectCheckpoint(path, os.Stdout)
+	return inspectCheckpoint(path, stdout)
 }
 
 // inspection is the JSON that `gen inspect` prints for a checkpoint.
