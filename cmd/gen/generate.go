@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosdxl/gosdxl/internal/atomicfile"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -58,6 +59,7 @@ func runGenerate(args []string) error {
 		return usagef("%s %s: %v", o.flagName("model"), o.model, err)
 	}
 	defer model.Close()
+	atomicfile.StallPoint("load")
 	o.phase("loaded %s on %s in %.1fs", o.model, backend.Name(), time.Since(start).Seconds())
 	modelHash, err := modelHash(o.model, o.quiet)
 	if err != nil {
@@ -76,6 +78,7 @@ func runGenerate(args []string) error {
 	}
 	bar := newProgressBar(stderr, "sampling", o.quiet)
 	req.OnStep = func(step, total int) {
+		atomicfile.StallPoint("sampling")
 		bar.update(int64(step), int64(total))
 		if step == total {
 			bar.finish()

@@ -54,6 +54,7 @@ func Create(path string) (*File, error) {
 
 // finish syncs and closes the temporary file; on error it is removed.
 func (f *File) finish() error {
+	stallPoint("commit:" + filepath.Base(f.path))
 	err := f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -72,6 +73,7 @@ func (f *File) Commit() error {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	stallPoint("locked:" + filepath.Base(f.path))
 	delete(temporaries, f.Name())
 	if err := os.Rename(f.Name(), f.path); err != nil {
 		os.Remove(f.Name())
@@ -89,6 +91,7 @@ func (f *File) CommitNew(names func(i int) string, tries int) (string, error) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	stallPoint("locked:" + filepath.Base(f.path))
 	defer func() {
 		delete(temporaries, f.Name())
 		os.Remove(f.Name())
