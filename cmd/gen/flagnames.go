@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -51,9 +52,9 @@ func (o *options) flagName(canon string) string {
 }
 
 var (
-	flagUndefined = regexp.MustCompile(`^flag provided but not defined: -(.*)$`)
-	flagBadValue  = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([^:]*): (.*)$`)
-	flagNoValue   = regexp.MustCompile(`^flag needs an argument: -(.*)$`)
+	flagUndefined = regexp.MustCompile(`(?s)^flag provided but not defined: -(.*)$`)
+	flagBadValue  = regexp.MustCompile(`(?s)^invalid (?:boolean )?value "(.*)" for (?:flag )?-([^:]*): (.*)$`)
+	flagNoValue   = regexp.MustCompile(`(?s)^flag needs an argument: -(.*)$`)
 )
 
 // flagError rewrites the flag package's parse errors into one line naming
@@ -77,7 +78,7 @@ func flagError(err error, spelled map[string]string) string {
 				s = sp
 			}
 		}
-		return fmt.Sprintf("unknown flag %s (see gen -h)", s)
+		return fmt.Sprintf("unknown flag %s (see gen -h)", oneLine(s))
 	}
 	if m := flagBadValue.FindStringSubmatch(msg); m != nil {
 		why := m[3]
@@ -87,12 +88,21 @@ func flagError(err error, spelled map[string]string) string {
 		case "value out of range":
 			why = "out of range"
 		}
-		return fmt.Sprintf("%s %q: %s", name(m[2]), m[1], why)
+		return fmt.Sprintf("%s %q: %s", oneLine(name(m[2])), m[1], oneLine(why))
 	}
 	if m := flagNoValue.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("%s needs a value", name(m[1]))
+		return fmt.Sprintf("%s needs a value", oneLine(name(m[1])))
 	}
-	return msg
+	return oneLine(msg)
+}
+
+// oneLine quotes text holding control characters (a flag name typed with
+// a newline), so that an error stays on one line.
+func oneLine(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // isHelp tells flag.ErrHelp apart from real errors.

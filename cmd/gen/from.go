@@ -28,6 +28,9 @@ func readParameters(path string) (sdxl.Parameters, string, error) {
 		return sdxl.Parameters{}, "", usageError{err.Error()}
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return sdxl.Parameters{}, "", usagef("%s: not a regular file", path)
+	}
 	text, err := sdxl.ReadPNGText(f)
 	if err != nil {
 		return sdxl.Parameters{}, "", usagef("%s: %v", path, err)
@@ -50,7 +53,13 @@ func applyFrom(o *options) error {
 	if err != nil {
 		return usagef("--from: %v", err)
 	}
-	o.fromParams = &p
+	return applyParameters(o, &p)
+}
+
+// applyParameters fills every option not given explicitly from p, the
+// parameters of the --from PNG.
+func applyParameters(o *options, p *sdxl.Parameters) error {
+	o.fromParams = p
 	keep := func(name string) bool { return o.set[name] }
 	// Values read here are named by their field in messages (flagName).
 	for canon, field := range map[string]string{"prompt": "Prompt", "negative": "Negative prompt", "steps": "Steps",
