@@ -17,8 +17,8 @@ import (
 
 const refDir = "../../testdata/reference/"
 
-// tinyModel links the tiny checkpoint into a temporary folder, so that the
-// model hash cache written beside it stays out of the reference data.
+// tinyModel links the tiny checkpoint into a temporary folder, so that
+// nothing a run writes near its model can reach the reference data.
 func tinyModel(t *testing.T) string {
 	t.Helper()
 	abs, err := filepath.Abs(refdata.TinyCheckpoint(t))

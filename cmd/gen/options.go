@@ -15,7 +15,6 @@ import (
 // Default checkpoint and the settings Animagine XL 4.0's model card
 // recommends.
 const (
-	defaultModel    = "weights/animagine-xl-4.0.safetensors"
 	defaultWidth    = 832
 	defaultHeight   = 1216
 	defaultSteps    = 28
@@ -165,8 +164,9 @@ Sampling:
       --compat MODE        gosdxl (default: A1111 prompt syntax, chunking, seed+i per image) or
                            diffusers (exactly StableDiffusionXL(Img2Img)Pipeline: 77 tokens, batched noise)
 Model and device:
-      --model PATH         checkpoint file or diffusers folder (default weights/animagine-xl-4.0.safetensors,
-                           downloaded when missing)
+      --model PATH         checkpoint file or diffusers folder (default: Animagine XL 4.0 in the user
+                           data folder, ~/.local/share/gosdxl/weights on Linux, downloaded when missing;
+                           ./weights/animagine-xl-4.0.safetensors instead when that file exists)
       --device D           auto (default), cpu or cuda
 Output:
       --out FILE|DIR       output PNG (default out/<seed>.png; DIR/<seed>.png for a folder);

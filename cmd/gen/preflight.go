@@ -27,6 +27,10 @@ func (o *options) preflight() error {
 		return usagef("%s %s: %v", o.flagName("model"), o.model, err)
 	}
 	if o.model != defaultModel || o.set["model"] {
+		if _, err := os.Stat(o.model + ".gz"); err == nil {
+			return usagef("%s %s: no such file, but %s.gz is there: gunzip it first (gunzip -k %s.gz)",
+				o.flagName("model"), o.model, o.model, o.model)
+		}
 		return usagef("%s %s: no such file or folder", o.flagName("model"), o.model)
 	}
 	return nil // the default checkpoint: ensureModel downloads it

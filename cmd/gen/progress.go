@@ -20,6 +20,11 @@ type progressBar struct {
 	start   time.Time
 	unit    string // "it" for steps, "MB" for downloads
 	scale   float64
+	// resumed: the first update's amount was done before this run (a
+	// resumed download), so the rate counts only what follows.
+	resumed bool
+	base    int64
+	started bool
 }
 
 // stderrIsTerminal is a variable so tests can pretend.
@@ -34,10 +39,16 @@ func (p *progressBar) update(done, total int64) {
 	if !p.enabled {
 		return
 	}
+	if !p.started {
+		p.started = true
+		if p.resumed {
+			p.base = done
+		}
+	}
 	elapsed := time.Since(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(done) / p.scale / elapsed
+		rate = float64(done-p.base) / p.scale / elapsed
 	}
 	const width = 30
 	var line string

@@ -59,7 +59,7 @@ func runPull(args []string) error {
 func pull(url, dest string, quiet bool) error {
 	fmt.Fprintf(stderr, "downloading %s\n     to %s\n", url, dest)
 	bar := newProgressBar(stderr, filepath.Base(dest), quiet)
-	bar.unit, bar.scale = "MB", 1<<20
+	bar.unit, bar.scale, bar.resumed = "MB", 1<<20, true
 	hash, err := weights.Download(context.Background(), nil, url, dest, bar.update)
 	bar.finish()
 	if err != nil {
