@@ -34,13 +34,8 @@ func FileSHA256Progress(path string, progress func(done, total int64)) (string, 
 		return "", fmt.Errorf("%s: not a regular file", path)
 	}
 	cache, stamp := hashCachePath(path), hashStamp(path, st)
-	if cache != "" {
-		if b, err := os.ReadFile(cache); err == nil {
-			hash, rest, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
-			if rest == stamp && sha256Hex.MatchString(hash) {
-				return hash, nil
-			}
-		}
+	if hash, ok := readHashCache(cache, stamp); ok {
+		return hash, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -58,6 +53,31 @@ func FileSHA256Progress(path string, progress func(done, total int64)) (string, 
 	hash := hex.EncodeToString(h.Sum(nil))
 	writeHashCache(cache, hash, stamp)
 	return hash, nil
+}
+
+// CachedSHA256 returns the cached hash of path when the cache holds one
+// for the file as it is now.
+func CachedSHA256(path string) (string, bool) {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return "", false
+	}
+	return readHashCache(hashCachePath(path), hashStamp(path, st))
+}
+
+func readHashCache(cache, stamp string) (string, bool) {
+	if cache == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(cache)
+	if err != nil {
+		return "", false
+	}
+	hash, rest, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if rest != stamp || !sha256Hex.MatchString(hash) {
+		return "", false
+	}
+	return hash, true
 }
 
 // RecordSHA256 stores a hash already known (computed while downloading) in

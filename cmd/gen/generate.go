@@ -151,6 +151,12 @@ func modelHash(path string, quiet bool) (string, error) {
 	if err != nil || st.IsDir() {
 		return "", err
 	}
+	if h, ok := weights.CachedSHA256(path); ok {
+		return h[:10], nil
+	}
+	if !quiet {
+		fmt.Fprintf(stderr, "gen: hashing %s (%.1f GB, once: the hash is cached)\n", path, float64(st.Size())/1e9)
+	}
 	bar := newProgressBar(stderr, "hashing", quiet)
 	bar.unit, bar.scale = "MB", 1<<20
 	h, err := weights.FileSHA256Progress(path, bar.update)
