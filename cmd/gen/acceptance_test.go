@@ -121,6 +121,8 @@ func TestEveryBadCommand(t *testing.T) {
 			code: 0, want: `seed: \d+`, files: []string{`^out/\d+\.png$`}},
 		{name: "out DIR", setup: func(d string) { os.Mkdir(filepath.Join(d, "imgs"), 0o755) },
 			args: append([]string{"-p", "x", "--seed", "5", "--out", "imgs"}, tiny...), code: 0, files: []string{`^imgs/5\.png$`}},
+		{name: "diffusers batch with overwrite keeps every image", args: append([]string{"-p", "x", "--seed", "4", "--batch", "2",
+			"--compat", "diffusers", "--overwrite"}, tiny...), code: 0, files: []string{`^out/4-1\.png$`, `^out/4-2\.png$`}},
 		{name: "never overwritten", setup: func(d string) { os.WriteFile(filepath.Join(d, "a.png"), []byte("mine"), 0o644) },
 			args: append([]string{"-p", "x", "--out", "a.png"}, tiny...), code: 0, files: []string{`^a-1\.png$`, `^a\.png$`}},
 		{name: "overwrite", setup: func(d string) { os.WriteFile(filepath.Join(d, "a.png"), []byte("mine"), 0o644) },

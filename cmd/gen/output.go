@@ -31,12 +31,17 @@ func (o *options) outDir() (dir string, isDir bool) {
 }
 
 // outputPaths returns the base names for the images: DIR/<seed>.png for a
-// folder, --out as given for one image, numbered -1, -2, ... for a batch.
+// folder (DIR/<seed>-1.png, -2, ... when the batch shares one seed, so that
+// --overwrite cannot make an image replace its neighbour), --out as given
+// for one image, numbered -1, -2, ... for a batch.
 func (o *options) outputPaths(seeds []uint64) []string {
 	dir, isDir := o.outDir()
 	paths := make([]string, len(seeds))
+	shared := len(seeds) > 1 && seeds[0] == seeds[1] // diffusers: one seed for the batch
 	for i, s := range seeds {
 		switch {
+		case isDir && shared:
+			paths[i] = filepath.Join(dir, fmt.Sprintf("%d-%d.png", s, i+1))
 		case isDir:
 			paths[i] = filepath.Join(dir, fmt.Sprintf("%d.png", s))
 		case len(seeds) == 1:
