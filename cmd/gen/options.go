@@ -148,13 +148,15 @@ Prompt:
   -n, --negative TEXT      what to avoid; omitted = zero negative conditioning, "" = the empty prompt encoded
       --prompt-syntax S    a1111 (weights like (word:1.2), prompts over 75 tokens in chunks) or none
 Image:
-      --width N            width in pixels, a multiple of 8 (default 832)
+      --width N            width in pixels, a multiple of 8 (default 832; at most 16384, and
+                           64 megapixels with --height, within the machine's memory)
       --height N           height in pixels, a multiple of 8 (default 1216)
-      --batch N            images per run (default 1)
-      --init-image FILE    start from this PNG/JPEG (img2img); its size is the output size
+      --batch N            images per run (default 1, at most 64)
+      --init-image FILE    start from this PNG/JPEG (img2img); its size, rounded down to multiples of 8,
+                           is the output size unless --width/--height resize it
       --strength X         img2img: how much to change, in (0, 1] (default 0.75, as A1111; diffusers uses 0.3)
 Sampling:
-      --steps N            denoising steps (default 28)
+      --steps N            denoising steps (default 28, at most 1000)
       --cfg X              classifier-free guidance scale (default 5)
       --sampler NAME       euler_a (default), euler, dpmpp_2m, dpmpp_2m_sde, ddim, lms, heun
       --schedule NAME      karras, exponential, trailing, linspace, leading (diffusers spacings),
