@@ -8,17 +8,22 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/kernels"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // memoryBudget is the memory a run may use: the budget given (maxMemory),
-// or the machine's physical memory, or 0 when neither is known (then only
-// the fixed bounds apply).
+// or the machine's physical memory when the activations live there (the
+// CPU backend), or 0 when neither is known (then only the fixed bounds
+// apply: a GPU's memory is not known before its backend opens).
 func (o *options) memoryBudget() int64 {
 	if o.maxMemory > 0 {
 		return o.maxMemory
 	}
-	return hostMemory()
+	if o.device == "cpu" || (o.device == "auto" && !kernels.Available()) {
+		return hostMemory()
+	}
+	return 0
 }
 
 // hostMemory reads MemTotal from /proc/meminfo (Linux); 0 elsewhere.
