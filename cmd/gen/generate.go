@@ -54,7 +54,12 @@ func runGenerate(args []string) error {
 	// refused without reading all of it.
 	start := time.Now()
 	o.phase("loading %s", o.model)
-	model, err := sdxl.LoadModel(o.model, backend)
+	loadBar := newProgressBar(stderr, "loading", o.quiet)
+	loadBar.unit = "tensors"
+	model, err := sdxl.LoadModelProgress(o.model, backend, func(done, total int) {
+		loadBar.update(int64(done), int64(total))
+	})
+	loadBar.finish()
 	if err != nil {
 		return usagef("%s %s: %v", o.flagName("model"), o.model, err)
 	}
