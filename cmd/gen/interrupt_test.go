@@ -246,3 +246,28 @@ func readSafetensorsNames(path string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// A write that fails part way (the disk full; here the file size limit of
+// `ulimit -f`, which makes writes fail with EFBIG) leaves the file that had
+// the name, even with --overwrite, and no partial file.
+func TestFailedWriteKeepsOldFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs gen")
+	}
+	bin := buildGen(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "a.png")
+	os.WriteFile(out, []byte("old"), 0o644)
+	cmd := exec.Command("sh", "-c", `ulimit -f 4 && exec "$@"`, "sh", bin, "-p", "x", "--model", tinyModel(t),
+		"--device", "cpu", "--steps", "2", "--width", "64", "--height", "64", "--out", out, "--overwrite", "-q")
+	msg, err := cmd.CombinedOutput()
+	if err == nil || cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(msg), "file too large") {
+		t.Fatalf("exit %v, output %q; want status 1 and the write error", err, msg)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "old" {
+		t.Errorf("the old file now holds %d bytes", len(b))
+	}
+	if files := listFiles(t, dir); len(files) != 1 {
+		t.Errorf("folder holds %v, want the old file alone", files)
+	}
+}
