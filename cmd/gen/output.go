@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"image"
 	"os"
 	"path/filepath"
@@ -112,7 +114,11 @@ func writePNG(path string, img image.Image, params string, overwrite bool) (stri
 	}
 	if err := sdxl.EncodePNG(f, img, map[string]string{"parameters": params}); err != nil {
 		f.Abort()
-		return "", fmt.Errorf("%s: %v", path, err)
+		var pe *fs.PathError // name the output, not its temporary file
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("%s: %v (nothing was written; an existing file is unchanged)", path, err)
 	}
 	if overwrite {
 		return path, f.Commit()
