@@ -91,6 +91,7 @@ func runGenerate(args []string) error {
 		}
 	}
 	res, err := model.Generate(req)
+	bar.finish()
 	if err != nil {
 		return err
 	}

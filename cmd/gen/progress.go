@@ -22,9 +22,10 @@ type progressBar struct {
 	scale   float64
 	// resumed: the first update's amount was done before this run (a
 	// resumed download), so the rate counts only what follows.
-	resumed bool
-	base    int64
-	started bool
+	resumed  bool
+	base     int64
+	started  bool // drawn at least once
+	finished bool
 }
 
 // stderrIsTerminal is a variable so tests can pretend.
@@ -74,11 +75,12 @@ func (p *progressBar) amount(n int64) string {
 	return fmt.Sprintf("%.0f", float64(n)/p.scale)
 }
 
-// finish ends the bar's line.
+// finish ends the bar's line, once however often it is called.
 func (p *progressBar) finish() {
-	if p.enabled {
+	if p.enabled && p.started && !p.finished {
 		fmt.Fprintln(p.w)
 	}
+	p.finished = true
 }
 
 func formatDuration(sec float64) string {
