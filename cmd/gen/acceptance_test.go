@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/sdxl"
@@ -51,6 +54,13 @@ func pngBomb(t *testing.T, path string, w, h uint32) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// mkfifo makes a named pipe "p" in dir: opening it would block.
+func mkfifo(dir string) {
+	if err := syscall.Mkfifo(filepath.Join(dir, "p"), 0o644); err != nil {
+		panic(err)
+	}
 }
 
 // TestEveryBadCommand runs each command of the robustness checklist in a
@@ -97,6 +107,11 @@ func TestEveryBadCommand(t *testing.T) {
 		{name: "bad number", args: []string{"-p", "x", "--width", "wide"}, code: 2, want: `^gen: --width "wide": not a number`},
 		{name: "prompt not UTF-8", args: []string{"-p", "a\xffb"}, code: 2, want: `-p: not valid UTF-8`},
 		{name: "model is a device", args: []string{"-p", "x", "--model", os.DevNull}, code: 2, want: `not a regular file or folder`},
+		{name: "init image a pipe", setup: mkfifo, args: []string{"-p", "x", "--init-image", "p"}, code: 2,
+			want: `--init-image: p: not a regular file`, files: []string{`^p$`}},
+		{name: "from a pipe", setup: mkfifo, args: []string{"--from", "p"}, code: 2, want: `--from: p: not a regular file`, files: []string{`^p$`}},
+		{name: "model a pipe", setup: mkfifo, args: []string{"-p", "x", "--model", "p"}, code: 2, want: `--model p: not a regular file or folder`, files: []string{`^p$`}},
+		{name: "inspect a pipe", setup: mkfifo, args: []string{"inspect", "p"}, code: 1, want: `p: not a regular file or folder`, files: []string{`^p$`}},
 		{name: "model gzipped", args: []string{"-p", "x", "--model", gz}, code: 2, want: `gunzip it first`},
 		{name: "model gzipped beside", setup: func(d string) { os.WriteFile(filepath.Join(d, "t.safetensors.gz"), []byte{0x1f, 0x8b}, 0o644) },
 			args: []string{"-p", "x", "--model", "t.safetensors"}, code: 2, want: `t.safetensors.gz is there: gunzip it first`,

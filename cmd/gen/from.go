@@ -23,14 +23,14 @@ const (
 // readParameters reads the A1111 "parameters" text of a PNG file, parsed
 // and as stored.
 func readParameters(path string) (sdxl.Parameters, string, error) {
+	if err := checkReadable(path, false); err != nil {
+		return sdxl.Parameters{}, "", usageError{err.Error()}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return sdxl.Parameters{}, "", usageError{err.Error()}
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return sdxl.Parameters{}, "", usagef("%s: not a regular file", path)
-	}
 	text, err := sdxl.ReadPNGText(f)
 	if err != nil {
 		return sdxl.Parameters{}, "", usagef("%s: %v", path, err)

@@ -16,14 +16,14 @@ import (
 // the image's own size rounded down to multiples of 8 (resized, with a
 // warning, when that changes it).
 func (o *options) readInitImageSize(warn io.Writer) error {
+	if err := checkReadable(o.initImage, false); err != nil {
+		return usagef("%s: %v", o.flagName("init-image"), err)
+	}
 	f, err := os.Open(o.initImage)
 	if err != nil {
 		return usagef("%s: %v", o.flagName("init-image"), err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return usagef("%s %s: not a regular file", o.flagName("init-image"), o.initImage)
-	}
 	cfg, _, err := image.DecodeConfig(f)
 	if err != nil {
 		return usagef("%s %s: not a readable PNG or JPEG image: %v", o.flagName("init-image"), o.initImage, err)

@@ -33,6 +33,9 @@ func runInspect(args []string) error {
 		return usagef("inspect: expected one PATH (a .safetensors file, a diffusers folder or a .png image), got %d arguments", fs.NArg())
 	}
 	path := fs.Arg(0)
+	if err := checkReadable(path, true); err != nil {
+		return err
+	}
 	if strings.HasSuffix(strings.ToLower(path), ".png") {
 		return inspectPNG(path)
 	}
