@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"image"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
