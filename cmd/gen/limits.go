@@ -59,8 +59,12 @@ func (o *options) checkLimits() error {
 	switch re.Field {
 	case "size":
 		name = fmt.Sprintf("%s %d %s %d", o.flagName("width"), o.width, o.flagName("height"), o.height)
-		if o.initImage != "" && !o.set["width"] && !o.set["height"] {
+		switch {
+		case o.set["width"] || o.set["height"]:
+		case o.initImage != "":
 			name = fmt.Sprintf("--init-image %s (%dx%d)", o.initImage, o.width, o.height)
+		case o.fromField["width"] != "":
+			name = fmt.Sprintf("--from %s (Size %dx%d)", o.from, o.width, o.height)
 		}
 		return usagef("%s: %s", name, re.Msg)
 	case "width", "height", "batch", "steps":
