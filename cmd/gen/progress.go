@@ -26,6 +26,7 @@ type progressBar struct {
 	base     int64
 	started  bool // drawn at least once
 	finished bool
+	drawn    time.Time // last redraw
 }
 
 // stderrIsTerminal is a variable so tests can pretend.
@@ -46,6 +47,13 @@ func (p *progressBar) update(done, total int64) {
 			p.base = done
 		}
 	}
+	// Hashing and downloads report every 32 KiB: redraw at most ten
+	// times a second, and at the end.
+	now := time.Now()
+	if now.Sub(p.drawn) < 100*time.Millisecond && done != total {
+		return
+	}
+	p.drawn = now
 	elapsed := time.Since(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
