@@ -1,7 +1,7 @@
 # gosdxl — everyday targets. `make test` is what CI runs; nothing here needs a GPU.
 GO ?= go
 
-.PHONY: build test lint ptx kernels-check kernels-emulate cuda-compile gpu-bundle bench
+.PHONY: build test lint fuzz ptx kernels-check kernels-emulate cuda-compile gpu-bundle bench
 
 build:
 	$(GO) build ./...
@@ -10,6 +10,13 @@ build:
 # errors, leak checks): GOSDXL_CPU_STRICT=1, also the default under go test.
 test:
 	GOSDXL_CPU_STRICT=1 $(GO) test ./...
+
+# gen's flag parsing and --from metadata parsing, a minute each: no input
+# may panic, every refusal must be a one-line usage error.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./cmd/gen -run '^$$' -fuzz '^FuzzParseOptions$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/gen -run '^$$' -fuzz '^FuzzFromParameters$$' -fuzztime $(FUZZTIME)
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -33,11 +33,13 @@ func NewPerImageTorchCPU(seed uint64, batch int, variant Variant) (*PerImageTorc
 }
 
 // Randn returns n values laid out [batch, n/batch]: image i's block comes
-// from generator i. It panics if n is not a multiple of the batch size,
-// a programming error (latent sizes are always per-image sizes × batch).
+// from generator i. It panics if n is negative or not a multiple of the
+// batch size, a programming error (latent sizes are always per-image sizes
+// × batch, bounded by the pipeline's request limits so that they cannot
+// overflow).
 func (p *PerImageTorchCPU) Randn(n int) []float32 {
 	b := len(p.gens)
-	if n%b != 0 {
+	if n < 0 || n%b != 0 {
 		panic(fmt.Sprintf("sampler: %d values cannot be split over %d images", n, b))
 	}
 	out := make([]float32, 0, n)

@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
+
+	"github.com/gosdxl/gosdxl/internal/atomicfile"
 )
 
 // Float32Tensor is a host tensor for debugging dumps: row-major data of the
@@ -39,6 +40,9 @@ func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
 		t := tensors[n]
 		size := 1
 		for _, d := range t.Shape {
+			if d < 0 || (d > 0 && size > math.MaxInt/4/d) {
+				return fmt.Errorf("sdxl: dump %s: tensor %q has an impossible shape %v", path, n, t.Shape)
+			}
 			size *= d
 		}
 		if size != len(t.Data) {
@@ -59,7 +63,9 @@ func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
 		hb = append(hb, ' ')
 	}
 
-	f, err := os.Create(path)
+	// A temporary file renamed when complete: an interrupted or failed
+	// dump leaves no half file, and an earlier dump stays whole.
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("sdxl: dump: %v", err)
 	}
@@ -76,10 +82,10 @@ func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
 		}
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
+		f.Abort()
 		return fmt.Errorf("sdxl: dump %s: %v", path, err)
 	}
-	if err := f.Close(); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("sdxl: dump %s: %v", path, err)
 	}
 	return nil

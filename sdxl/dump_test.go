@@ -2,6 +2,7 @@ package sdxl
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -52,5 +53,20 @@ func TestLayoutConversionsInvert(t *testing.T) {
 	back := NHWCToNCHW(nhwc, n, h, w, c)
 	if fmt.Sprint(back) != fmt.Sprint(src) {
 		t.Fatal("NHWCToNCHW does not invert NCHWToNHWC")
+	}
+}
+
+// Shapes whose element count overflows or is negative are refused, not
+// written with a wrapped-around size (this used to index out of range).
+func TestWriteSafetensorsRejectsOverflowingShape(t *testing.T) {
+	dir := t.TempDir()
+	for _, shape := range [][]int{{1 << 62, 1 << 62}, {-1, -1}, {1 << 31, 1 << 31, 4}} {
+		err := WriteSafetensors(filepath.Join(dir, "x.safetensors"), map[string]Float32Tensor{"x": {Shape: shape}})
+		if err == nil {
+			t.Errorf("shape %v with no data was written", shape)
+		}
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 0 {
+		t.Errorf("refused dumps left %d files", len(es))
 	}
 }

@@ -60,9 +60,13 @@ type latentShape struct{ b, c, h, w int }
 
 func (s latentShape) size() int { return s.b * s.c * s.h * s.w }
 
-// checkRequest rejects what the pipeline cannot run; the CLI checks the
-// same things earlier with flag names in the message.
+// checkRequest rejects what the pipeline cannot run, the fixed bounds
+// (Limits) first; the CLI checks the same things earlier with flag names in
+// the message, and the memory bound too.
 func checkRequest(r *Request) error {
+	if err := (Limits{}).Check(r); err != nil {
+		return err
+	}
 	switch {
 	case r.Steps < 1:
 		return fmt.Errorf("steps %d: must be at least 1", r.Steps)

@@ -27,7 +27,9 @@ const DefaultCheckpointURL = "https://huggingface.co/cagliostrolab/animagine-xl-
 //     id as X-Linked-Etag on the resolve URL's redirect, or as ETag), the
 //     whole file, resumed bytes included, is checked before the rename;
 //   - on a hash mismatch the .part file is deleted: its bytes are wrong
-//     somewhere, so resuming it could never succeed.
+//     somewhere, so resuming it could never succeed;
+//   - a dest named .safetensors must hold a safetensors header (an HTML
+//     error page sent without a hash is refused and deleted).
 //
 // progress, when not nil, is called with bytes done and total (-1 when
 // unknown). The returned hash is the file's SHA-256 in hex.
@@ -66,6 +68,21 @@ func Download(ctx context.Context, client *http.Client, url, dest string, progre
 		}
 	}
 	got := hex.EncodeToString(sum.Sum(nil))
+	if strings.HasSuffix(strings.ToLower(dest), ".safetensors") && (want == "" || got == want) {
+		// Without an announced hash nothing else tells an error page
+		// served with status 200 from the checkpoint; with one, a file
+		// that is not a checkpoint is still not worth keeping under a
+		// checkpoint's name.
+		size, err := f.Seek(0, io.SeekEnd)
+		if err == nil {
+			err = checkSafetensorsStart(f, size)
+		}
+		if err != nil {
+			f.Close()
+			os.Remove(part)
+			return "", fmt.Errorf("download of %s refused: %v; removed %s", url, err, part)
+		}
+	}
 	if want != "" && got != want {
 		f.Close()
 		os.Remove(part)

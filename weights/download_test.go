@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"math/rand"
 	"net/http"
@@ -49,8 +50,14 @@ func (s *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func newFileServer(t *testing.T) (*fileServer, *httptest.Server) {
-	content := make([]byte, 300_000)
-	rand.New(rand.NewSource(1)).Read(content)
+	// A valid safetensors file: one U8 tensor of random bytes.
+	const n = 300_000
+	header := []byte(`{"x":{"dtype":"U8","shape":[` + strconv.Itoa(n) + `],"data_offsets":[0,` + strconv.Itoa(n) + `]}}`)
+	content := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	content = append(content, header...)
+	data := make([]byte, n)
+	rand.New(rand.NewSource(1)).Read(data)
+	content = append(content, data...)
 	sum := sha256.Sum256(content)
 	fs := &fileServer{content: content, etag: hex.EncodeToString(sum[:])}
 	srv := httptest.NewServer(fs)
@@ -152,7 +159,11 @@ func TestDownloadUnreachable(t *testing.T) {
 }
 
 func TestFileSHA256Cache(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "m.safetensors")
+	cacheHome := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cacheHome)
+	t.Setenv("HOME", cacheHome) // os.UserCacheDir's base outside Linux
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
 	if err := os.WriteFile(path, []byte("first"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +188,29 @@ func TestFileSHA256Cache(t *testing.T) {
 	if got, _ := FileSHA256(path); got != hex.EncodeToString(want[:]) {
 		t.Errorf("stale cache: %s", got)
 	}
+	// The cache lives in the user's cache folder, never beside the model.
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Errorf("the model's folder holds %d files, want the model alone", len(es))
+	}
+	var cached int
+	filepath.WalkDir(cacheHome, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			cached++
+		}
+		return nil
+	})
+	if cached != 1 {
+		t.Errorf("%d files in the cache folder, want 1", cached)
+	}
+}
+
+func TestFileSHA256RefusesNonRegularFiles(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	for _, p := range []string{os.DevNull, t.TempDir()} {
+		if h, err := FileSHA256(p); err == nil {
+			t.Errorf("%s hashed as %s", p, h)
+		}
+	}
 }
 
 func checkFile(t *testing.T, path string, want []byte) {
@@ -187,5 +221,42 @@ func checkFile(t *testing.T, path string, want []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s: content differs (%d bytes, want %d)", path, len(got), len(want))
+	}
+}
+
+// An error page served with status 200 and no hash is not a checkpoint:
+// refused, and nothing is left under either name.
+func TestDownloadRefusesNonSafetensors(t *testing.T) {
+	page := []byte("<!DOCTYPE html><html><body>Rate limited, try again later</body></html>")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(page)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "model.safetensors")
+	_, err := Download(context.Background(), srv.Client(), srv.URL+"/m.safetensors", dest, nil)
+	if err == nil || !strings.Contains(err.Error(), "not a safetensors file") || !strings.Contains(err.Error(), "<!DOCTYPE html>") {
+		t.Fatalf("error %v, want a refusal quoting the page", err)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 0 {
+		t.Errorf("the refused download left %d files", len(es))
+	}
+}
+
+func TestVerify(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	fs, srv := newFileServer(t)
+	url := srv.URL + "/resolve/model.safetensors"
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	os.WriteFile(path, fs.content, 0o644)
+	if h, err := Verify(context.Background(), srv.Client(), url, path, nil); err != nil || h != fs.etag {
+		t.Fatalf("intact file: %s, %v", h, err)
+	}
+	bad := bytes.Clone(fs.content)
+	bad[len(bad)/2] ^= 1
+	os.WriteFile(path, bad, 0o644)
+	if _, err := Verify(context.Background(), srv.Client(), url, path, nil); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("one flipped bit: %v, want corrupt", err)
 	}
 }

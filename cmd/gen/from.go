@@ -23,6 +23,9 @@ const (
 // readParameters reads the A1111 "parameters" text of a PNG file, parsed
 // and as stored.
 func readParameters(path string) (sdxl.Parameters, string, error) {
+	if err := checkReadable(path, false); err != nil {
+		return sdxl.Parameters{}, "", usageError{err.Error()}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return sdxl.Parameters{}, "", usageError{err.Error()}
@@ -50,7 +53,22 @@ func applyFrom(o *options) error {
 	if err != nil {
 		return usagef("--from: %v", err)
 	}
+	return applyParameters(o, &p)
+}
+
+// applyParameters fills every option not given explicitly from p, the
+// parameters of the --from PNG.
+func applyParameters(o *options, p *sdxl.Parameters) error {
+	o.fromParams = p
 	keep := func(name string) bool { return o.set[name] }
+	// Values read here are named by their field in messages (flagName).
+	for canon, field := range map[string]string{"prompt": "Prompt", "negative": "Negative prompt", "steps": "Steps",
+		"cfg": "CFG scale", "width": "Size", "height": "Size", "strength": "Denoising strength", "batch": fieldBatchSize,
+		"sampler": "Sampler", "schedule": "Schedule type"} {
+		if !keep(canon) {
+			o.fromField[canon] = field
+		}
+	}
 	if !keep("prompt") {
 		o.prompt = p.Prompt
 		o.set["prompt"] = true // an empty prompt read from a file is still given

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"math/rand/v2"
@@ -12,18 +10,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosdxl/gosdxl/internal/atomicfile"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/weights"
 )
 
 // runGenerate is `gen [flags]`: parse, check everything the user gave
-// before any heavy work, load the model, generate, save the PNGs.
+// (values, bounds, paths, the init image) before any heavy work, load the
+// model, generate, save the PNGs.
 func runGenerate(args []string) error {
 	o, err := parseOptions(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
+	if isHelp(err) {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := o.preflight(); err != nil {
 		return err
 	}
 	ad, err := prepareAdapters(o)
@@ -33,16 +36,9 @@ func runGenerate(args []string) error {
 	defer ad.close()
 	var initImage image.Image
 	if o.initImage != "" {
-		img, err := sdxl.LoadImage(o.initImage)
-		if err != nil {
-			return usagef("--init-image: %v", err)
+		if initImage, err = o.loadInitImage(); err != nil {
+			return err
 		}
-		b := img.Bounds()
-		if b.Dx()%8 != 0 || b.Dy()%8 != 0 {
-			return usagef("--init-image %s: size %dx%d is not a multiple of 8 in both directions", o.initImage, b.Dx(), b.Dy())
-		}
-		initImage = img
-		o.width, o.height = b.Dx(), b.Dy()
 	}
 	// The device first: a machine that cannot run the request should say
 	// so before a 7 GB download or hash.
@@ -59,18 +55,28 @@ func runGenerate(args []string) error {
 	}
 	fmt.Fprintf(stderr, "seed: %d\n", o.seed.value)
 
-	modelHash, err := modelHash(o.model)
-	if err != nil {
-		return usagef("--model %s: %v", o.model, err)
-	}
+	// Load before hashing: a file that is not a usable checkpoint is
+	// refused without reading all of it.
 	start := time.Now()
-	model, err := sdxl.LoadModel(o.model, backend)
+	o.phase("loading %s", o.model)
+	loadBar := newProgressBar(stderr, "loading", o.quiet)
+	loadBar.unit = "tensors"
+	model, err := sdxl.LoadModelProgress(o.model, backend, func(done, total int) {
+		loadBar.update(int64(done), int64(total))
+	})
+	loadBar.finish()
 	if err != nil {
-		return usagef("--model %s: %v", o.model, err)
+		return usagef("%s %s: %v", o.flagName("model"), o.model, err)
 	}
 	defer model.Close()
-	if !o.quiet {
-		fmt.Fprintf(stderr, "loaded %s on %s in %.1fs\n", o.model, backend.Name(), time.Since(start).Seconds())
+	atomicfile.StallPoint("load")
+	o.phase("loaded %s on %s in %.1fs", o.model, backend.Name(), time.Since(start).Seconds())
+	modelHash, err := modelHash(o.model, o.quiet)
+	if err != nil {
+		return usagef("%s %s: %v", o.flagName("model"), o.model, err)
+	}
+	if err := o.checkFromModelHash(modelHash); err != nil {
+		return err
 	}
 
 	if err := ad.apply(model, stderr, o.quiet); err != nil {
@@ -79,14 +85,33 @@ func runGenerate(args []string) error {
 	req := o.request()
 	req.Prompt = ad.prompt
 	req.InitImage = initImage
+	if initImage != nil {
+		o.phase("encoding the prompt and the init image")
+	} else {
+		o.phase("encoding the prompt")
+	}
 	bar := newProgressBar(stderr, "sampling", o.quiet)
-	req.OnStep = func(step, total int) { bar.update(int64(step), int64(total)) }
+	req.OnStep = func(step, total int) {
+		atomicfile.StallPoint("sampling")
+		bar.update(int64(step), int64(total))
+		if step == total {
+			bar.finish()
+			o.phase("decoding %d image(s)", o.batch)
+		}
+	}
 	res, err := model.Generate(req)
 	bar.finish()
 	if err != nil {
 		return err
 	}
 	return saveImages(o, res, modelHash)
+}
+
+// phase reports the start (or end) of a long phase on stderr unless -q.
+func (o *options) phase(format string, args ...any) {
+	if !o.quiet {
+		fmt.Fprintf(stderr, "gen: "+format+"\n", args...)
+	}
 }
 
 // request turns options into a pipeline request.
@@ -122,12 +147,12 @@ func (o *options) request() sdxl.Request {
 // one when it is missing.
 func ensureModel(o *options) error {
 	if _, err := os.Stat(o.model); err == nil {
-		return nil
+		return checkModelPath(o)
 	} else if !os.IsNotExist(err) {
-		return usagef("--model %s: %v", o.model, err)
+		return usagef("%s %s: %v", o.flagName("model"), o.model, err)
 	}
 	if o.model != defaultModel || o.set["model"] {
-		return usagef("--model %s: no such file or folder", o.model)
+		return usagef("%s %s: no such file or folder", o.flagName("model"), o.model)
 	}
 	fmt.Fprintf(stderr, "gen: %s is missing; downloading it (gen pull does this alone)\n", defaultModel)
 	return pull(weights.DefaultCheckpointURL, defaultModel, o.quiet)
@@ -135,13 +160,22 @@ func ensureModel(o *options) error {
 
 // modelHash is A1111's "Model hash": the first 10 hex digits of the
 // checkpoint file's SHA-256 (empty for a diffusers folder, which has no
-// single file to hash).
-func modelHash(path string) (string, error) {
+// single file to hash). Hashing a large file unseen shows progress.
+func modelHash(path string, quiet bool) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil || st.IsDir() {
 		return "", err
 	}
-	h, err := weights.FileSHA256(path)
+	if h, ok := weights.CachedSHA256(path); ok {
+		return h[:10], nil
+	}
+	if !quiet {
+		fmt.Fprintf(stderr, "gen: hashing %s (%.1f GB, once: the hash is cached)\n", path, float64(st.Size())/1e9)
+	}
+	bar := newProgressBar(stderr, "hashing", quiet)
+	bar.unit, bar.scale = "MB", 1<<20
+	h, err := weights.FileSHA256Progress(path, bar.update)
+	bar.finish()
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +186,7 @@ func modelHash(path string) (string, error) {
 // file names on stdout.
 func saveImages(o *options, res *sdxl.Result, hash string) error {
 	samplerDisplay, scheduleDisplay := displayNames(o.sampler, o.schedule)
-	paths := outputPaths(o.out, res.Seeds)
+	paths := o.outputPaths(res.Seeds)
 	for i, img := range res.Images {
 		p := sdxl.Parameters{
 			Prompt:       o.prompt,

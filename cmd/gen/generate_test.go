@@ -17,8 +17,8 @@ import (
 
 const refDir = "../../testdata/reference/"
 
-// tinyModel links the tiny checkpoint into a temporary folder, so that the
-// model hash cache written beside it stays out of the reference data.
+// tinyModel links the tiny checkpoint into a temporary folder, so that
+// nothing a run writes near its model can reach the reference data.
 func tinyModel(t *testing.T) string {
 	t.Helper()
 	abs, err := filepath.Abs(refdata.TinyCheckpoint(t))
@@ -180,20 +180,51 @@ func TestGenerateTinyEndToEnd(t *testing.T) {
 	}
 }
 
-// The image size check happens before the model is loaded; this makes
-// sure an image that decodes but is not usable is refused with its name.
-func TestInitImageSizeNotMultipleOf8(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "odd.png")
+// writeTestPNG writes a w×h gradient PNG.
+func writeTestPNG(t *testing.T, path string, w, h int) string {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := png.Encode(f, image.NewNRGBA(image.Rect(0, 0, 20, 16))); err != nil {
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	code, _, errOut := runCapture(t, "-p", "x", "--init-image", path, "--device", "cpu")
-	if code != 2 || !strings.Contains(errOut, "odd.png") || !strings.Contains(errOut, "multiple of 8") {
-		t.Errorf("exit %d, stderr %q", code, errOut)
+	return path
+}
+
+// An init image whose sides are not multiples of 8 is resized, with a
+// warning (to its size rounded down, or to --width/--height when given),
+// never refused or silently cropped.
+func TestInitImageResized(t *testing.T) {
+	model := tinyModel(t)
+	dir := t.TempDir()
+	odd := writeTestPNG(t, filepath.Join(dir, "odd.png"), 20, 17)
+	for _, c := range []struct {
+		extra []string
+		w, h  int
+		warn  bool
+	}{{nil, 16, 16, true}, {[]string{"--width", "24", "--height", "32"}, 24, 32, false}} {
+		out := filepath.Join(dir, "out.png")
+		args := append([]string{"-p", "x", "--init-image", odd, "--model", model, "--device", "cpu",
+			"--steps", "2", "--out", out, "--overwrite", "-q"}, c.extra...)
+		code, _, errOut := runCapture(t, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+		if got := strings.Contains(errOut, "resizing it to 16x16"); got != c.warn {
+			t.Errorf("%q: warning shown %v, want %v (stderr %q)", args, got, c.warn, errOut)
+		}
+		f, _ := os.Open(out)
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width != c.w || cfg.Height != c.h {
+			t.Errorf("%q: output %dx%d (%v), want %dx%d", args, cfg.Width, cfg.Height, err, c.w, c.h)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/gosdxl/gosdxl/weights"
@@ -28,7 +27,7 @@ func runInspect(args []string) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fmt.Println(inspectUsage)
+			fmt.Fprintln(stdout, inspectUsage)
 			return nil
 		}
 		return usagef("inspect: %v", err)
@@ -37,13 +36,16 @@ func runInspect(args []string) error {
 		return usagef("inspect: expected one PATH (a .safetensors file, a diffusers folder or a .png image), got %d arguments", fs.NArg())
 	}
 	path := fs.Arg(0)
+	if err := checkReadable(path, true); err != nil {
+		return err
+	}
 	if strings.HasSuffix(strings.ToLower(path), ".png") {
 		return inspectPNG(path)
 	}
 	if handled, err := inspectAdapter(path, stdout); handled {
 		return err
 	}
-	return inspectCheckpoint(path, os.Stdout)
+	return inspectCheckpoint(path, stdout)
 }
 
 // inspection is the JSON that `gen inspect` prints for a checkpoint.

@@ -28,6 +28,7 @@ var (
 )
 
 func main() {
+	handleSignals()
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -42,6 +43,10 @@ func run(args []string) int {
 		err = runTokenize(args[1:])
 	case len(args) > 0 && args[0] == "pull":
 		err = runPull(args[1:])
+	case len(args) > 0 && args[0] == "help":
+		err = runHelp(args[1:])
+	case len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version"):
+		fmt.Fprintln(stdout, versionString())
 	default:
 		err = runGenerate(args)
 	}

@@ -23,18 +23,20 @@ func TestBadFlagsExitTwoWithOneClearLine(t *testing.T) {
 	dir := t.TempDir()
 	notImage := filepath.Join(dir, "x.png")
 	os.WriteFile(notImage, []byte("not a png"), 0o644)
+	goodImage := writeTestPNG(t, filepath.Join(dir, "good.png"), 16, 16)
 	cases := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"-p", "x", "--sampler", "nope"}, "valid samplers: ddim, dpmpp_2m, dpmpp_2m_sde, euler, euler_a, heun, lms"},
 		{[]string{"-p", "x", "--sampler", "ddim", "--schedule", "karras"}, "ddim does not support the \"karras\" schedule"},
-		{[]string{"-p", "x", "--steps", "1001"}, "1001 steps, want 1 to 1000"},
+		{[]string{"-p", "x", "--steps", "1001"}, "--steps 1001: must be from 1 to 1000"},
+		{[]string{"-p", "x", "-steps", "1001"}, "-steps 1001: must be from 1 to 1000"},
 		{[]string{"-p", "x", "--width", "830"}, "--width 830: must be a positive multiple of 8"},
 		{[]string{"-p", "x", "--height", "0"}, "--height 0"},
-		{[]string{"-p", "x", "--steps", "0"}, "--steps 0: must be at least 1"},
-		{[]string{"-p", "x", "--init-image", notImage, "--strength", "0"}, "--strength 0: must be in (0, 1]"},
-		{[]string{"-p", "x", "--init-image", notImage, "--strength", "1.5"}, "--strength 1.5"},
+		{[]string{"-p", "x", "--steps", "0"}, "--steps 0: must be from 1 to 1000"},
+		{[]string{"-p", "x", "--init-image", goodImage, "--strength", "0"}, "--strength 0: must be in (0, 1]"},
+		{[]string{"-p", "x", "--init-image", goodImage, "--strength", "1.5"}, "--strength 1.5"},
 		{[]string{"-p", "x", "--strength", "0.5"}, "--strength needs --init-image"},
 		{[]string{"-p", "x", "--init-image", filepath.Join(dir, "missing.png")}, "--init-image"},
 		{[]string{"-p", "x", "--init-image", notImage}, "not a readable PNG or JPEG"},
@@ -42,9 +44,10 @@ func TestBadFlagsExitTwoWithOneClearLine(t *testing.T) {
 		{[]string{"-p", "x", "--device", "tpu"}, "--device \"tpu\""},
 		{[]string{"-p", "x", "--compat", "comfy"}, "--compat"},
 		{[]string{"-p", "x", "--rng", "philox"}, "--rng"},
-		{[]string{"-p", "x", "--seed", "-3"}, "invalid value \"-3\" for flag -seed"},
+		{[]string{"-p", "x", "--seed", "-3"}, "--seed \"-3\": must be a whole number"},
 		{[]string{"-p", "x", "--model", filepath.Join(dir, "none.safetensors")}, "no such file or folder"},
-		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"--bogus"}, "unknown flag --bogus (see gen -h)"},
+		{[]string{"-bogus"}, "unknown flag -bogus (see gen -h)"},
 		{[]string{}, "no prompt"},
 		{[]string{"--from", notImage}, "--from"},
 	}
@@ -67,8 +70,10 @@ func TestUnusualSizeWarns(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	code, _, errOut := runCapture(t, "-h")
-	if code != 0 || !strings.Contains(errOut, "--negative TEXT") {
-		t.Errorf("exit %d, usage %q", code, errOut)
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}} {
+		code, out, errOut := runCapture(t, args...)
+		if code != 0 || !strings.Contains(out, "--negative TEXT") || errOut != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want the usage on stdout", args, code, out, errOut)
+		}
 	}
 }

@@ -5,17 +5,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/gosdxl/gosdxl/sampler"
+	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // Default checkpoint and the settings Animagine XL 4.0's model card
 // recommends.
 const (
-	defaultModel    = "weights/animagine-xl-4.0.safetensors"
 	defaultWidth    = 832
 	defaultHeight   = 1216
 	defaultSteps    = 28
@@ -49,8 +48,21 @@ type options struct {
 	from         string
 	rng          string
 	adapters     adapterOptions // options_lora.go
+	fromStrict   bool
 
 	set map[string]bool // flags given explicitly, by canonical name
+	// spelled is each flag as the user wrote it ("-p", "--steps"), by
+	// canonical name; fromField the --from metadata field a value came
+	// from. Messages name what the user gave (see flagName).
+	spelled   map[string]string
+	fromField map[string]string
+	// maxMemory, when positive, is the memory budget in bytes that size
+	// and batch are checked against instead of the machine's memory.
+	maxMemory int64
+	// initWidth and initHeight are the --init-image's size (its header).
+	initWidth, initHeight int
+	// fromParams is the --from PNG's parameters.
+	fromParams *sdxl.Parameters
 }
 
 // optionalString tells "not given" from "given as empty".
@@ -77,9 +89,13 @@ func (o *optionalUint) String() string {
 	return strconv.FormatUint(o.value, 10)
 }
 func (o *optionalUint) Set(s string) error {
+	if s == "-1" { // random, as in A1111 and stable-diffusion.cpp
+		*o = optionalUint{}
+		return nil
+	}
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return fmt.Errorf("must be a whole number from 0 to %d", uint64(math.MaxUint64))
+		return fmt.Errorf("must be a whole number from 0 to %d, or -1 for a random seed", uint64(math.MaxUint64))
 	}
 	o.value, o.set = v, true
 	return nil
@@ -118,6 +134,7 @@ func newFlagSet(o *options, w io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.StringVar(&o.from, "from", "", "")
 	fs.StringVar(&o.rng, "rng", "torch-cpu", "")
+	fs.BoolVar(&o.fromStrict, "from-strict", false, "")
 	registerAdapterFlags(fs, &o.adapters)
 	fs.Usage = func() { fmt.Fprint(w, usageText+adapterUsage) }
 	return fs
@@ -133,43 +150,52 @@ Prompt:
   -n, --negative TEXT      what to avoid; omitted = zero negative conditioning, "" = the empty prompt encoded
       --prompt-syntax S    a1111 (weights like (word:1.2), prompts over 75 tokens in chunks) or none
 Image:
-      --width N            width in pixels, a multiple of 8 (default 832)
+      --width N            width in pixels, a multiple of 8 (default 832; at most 16384, and
+                           64 megapixels with --height, within the machine's memory)
       --height N           height in pixels, a multiple of 8 (default 1216)
-      --batch N            images per run (default 1)
-      --init-image FILE    start from this PNG/JPEG (img2img); its size is the output size
+      --batch N            images per run (default 1, at most 64)
+      --init-image FILE    start from this PNG/JPEG (img2img); its size, rounded down to multiples of 8,
+                           is the output size unless --width/--height resize it
       --strength X         img2img: how much to change, in (0, 1] (default 0.75, as A1111; diffusers uses 0.3)
 Sampling:
-      --steps N            denoising steps (default 28)
+      --steps N            denoising steps (default 28, at most 1000)
       --cfg X              classifier-free guidance scale (default 5)
       --sampler NAME       euler_a (default), euler, dpmpp_2m, dpmpp_2m_sde, ddim, lms, heun
       --schedule NAME      karras, exponential, trailing, linspace, leading (diffusers spacings),
                            normal, simple, sgm_uniform (ComfyUI's); default: the sampler's own
-      --seed N             random seed (default: random; always printed)
+      --seed N             random seed (default or -1: random; always printed)
       --rng NAME           noise generator: torch-cpu (torch.Generator("cpu"), the only one so far)
       --compat MODE        gosdxl (default: A1111 prompt syntax, chunking, seed+i per image) or
                            diffusers (exactly StableDiffusionXL(Img2Img)Pipeline: 77 tokens, batched noise)
 Model and device:
-      --model PATH         checkpoint file or diffusers folder (default weights/animagine-xl-4.0.safetensors,
-                           downloaded when missing)
+      --model PATH         checkpoint file or diffusers folder (default: Animagine XL 4.0 in the user
+                           data folder, ~/.local/share/gosdxl/weights on Linux, downloaded when missing;
+                           ./weights/animagine-xl-4.0.safetensors instead when that file exists)
       --device D           auto (default), cpu or cuda
 Output:
-      --out FILE           output PNG (default out/<seed>.png); never overwritten: -1, -2, ... are added
-      --overwrite          replace existing files instead
+      --out FILE|DIR       output PNG (default out/<seed>.png; DIR/<seed>.png for a folder);
+                           never overwritten: -1, -2, ... are added
+      --overwrite          replace existing files instead (only once the new file is complete)
       --dump DIR           write intermediate tensors (conditioning, latents, image) as safetensors
       --from FILE          regenerate a PNG from its metadata; flags given explicitly override it
+      --from-strict        refuse a --from PNG with settings gen does not reproduce (default: warn)
   -q, --quiet              no progress bar
+Other:
+      --version            print the version
+  gen help                 this text
 `
 
 // parseOptions reads the generation flags. Errors are usage errors (exit
 // status 2) naming the flag.
 func parseOptions(args []string, w io.Writer) (*options, error) {
-	o := &options{set: map[string]bool{}}
-	fs := newFlagSet(o, w)
+	o := &options{set: map[string]bool{}, spelled: spellings(args), fromField: map[string]string{}}
+	fs := newFlagSet(o, io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
+			fmt.Fprint(stdout, usageText)
 			return nil, err
 		}
-		return nil, usageError{err.Error()}
+		return nil, usageError{flagError(err, o.spelled)}
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("unexpected argument %q (a prompt goes after -p)", fs.Arg(0))
@@ -185,82 +211,88 @@ func parseOptions(args []string, w io.Writer) (*options, error) {
 		if err := applyFrom(o); err != nil {
 			return nil, err
 		}
+		if err := o.reportFrom(w, fromIssues(o.fromParams)); err != nil {
+			return nil, err
+		}
 	}
 	return o, o.validate(w)
 }
 
 // validate checks every value, in flag order, and warns about legal but
-// unusual ones.
+// unusual ones. Messages name each flag as the user gave it (flagName).
 func (o *options) validate(warn io.Writer) error {
 	if strings.TrimSpace(o.prompt) == "" && !o.set["prompt"] {
 		return usagef("no prompt: give one with -p \"...\" (see gen -h)")
+	}
+	if o.initImage != "" {
+		if err := o.readInitImageSize(warn); err != nil {
+			return err
+		}
 	}
 	for _, d := range []struct {
 		name string
 		v    int
 	}{{"width", o.width}, {"height", o.height}} {
 		if d.v < 8 || d.v%8 != 0 {
-			return usagef("--%s %d: must be a positive multiple of 8", d.name, d.v)
+			return usagef("%s %d: must be a positive multiple of 8", o.flagName(d.name), d.v)
 		}
+	}
+	if o.steps < 1 || o.steps > sdxl.MaxSteps {
+		return usagef("%s %d: must be from 1 to %d", o.flagName("steps"), o.steps, sdxl.MaxSteps)
+	}
+	if math.IsNaN(o.cfg) || math.IsInf(o.cfg, 0) {
+		return usagef("%s %v: must be a finite number", o.flagName("cfg"), o.cfg)
+	}
+	info, err := sampler.Lookup(o.sampler)
+	if err != nil {
+		return usagef("%s %q: unknown; valid samplers: %s", o.flagName("sampler"), o.sampler, samplerNames())
+	}
+	if _, err := sampler.ScheduleDisplayName(o.schedule); err != nil {
+		return usagef("%s %q: unknown; valid schedules: %s", o.flagName("schedule"), o.schedule, strings.Join(sampler.ScheduleNames(), ", "))
+	}
+	if _, err := info.Schedule(o.schedule, o.steps); err != nil {
+		// e.g. ddim with karras
+		return usagef("%s %s %s %q: %v", o.flagName("sampler"), o.sampler, o.flagName("schedule"), o.schedule, err)
+	}
+	if o.batch < 1 || o.batch > sdxl.MaxBatch {
+		return usagef("%s %d: must be from 1 to %d", o.flagName("batch"), o.batch, sdxl.MaxBatch)
+	}
+	if !(o.strength > 0 && o.strength <= 1) {
+		return usagef("%s %v: must be in (0, 1]", o.flagName("strength"), o.strength)
+	}
+	if o.set["strength"] && o.initImage == "" {
+		return usagef("%s needs --init-image", o.flagName("strength"))
+	}
+	if o.initImage != "" && int(float64(o.steps)*o.strength) < 1 {
+		return usagef("%s %d with %s %v leaves no denoising step (int(steps·strength) = 0)",
+			o.flagName("steps"), o.steps, o.flagName("strength"), o.strength)
+	}
+	switch o.device {
+	case "auto", "cpu", "cuda":
+	default:
+		return usagef("%s %q: must be auto, cpu or cuda", o.flagName("device"), o.device)
+	}
+	switch o.compat {
+	case "gosdxl", "diffusers":
+	default:
+		return usagef("%s %q: must be gosdxl or diffusers", o.flagName("compat"), o.compat)
+	}
+	switch o.promptSyntax {
+	case "a1111", "none":
+	default:
+		return usagef("%s %q: must be a1111 or none", o.flagName("prompt-syntax"), o.promptSyntax)
+	}
+	if o.rng != "torch-cpu" {
+		return usagef("%s %q: only torch-cpu is available", o.flagName("rng"), o.rng)
+	}
+	if err := o.checkLimits(); err != nil {
+		return err
 	}
 	if o.initImage == "" && !isSDXLResolution(o.width, o.height) {
 		fmt.Fprintf(warn, "gen: warning: %dx%d is not one of the SDXL training resolutions (%s); expect weaker images\n",
 			o.width, o.height, sdxlResolutionList())
 	}
-	if o.steps < 1 {
-		return usagef("--steps %d: must be at least 1", o.steps)
-	}
-	if math.IsNaN(o.cfg) || math.IsInf(o.cfg, 0) {
-		return usagef("--cfg %v: must be a finite number", o.cfg)
-	}
-	info, err := sampler.Lookup(o.sampler)
-	if err != nil {
-		return usagef("--sampler %q: unknown; valid samplers: %s", o.sampler, samplerNames())
-	}
-	if _, err := sampler.ScheduleDisplayName(o.schedule); err != nil {
-		return usagef("--schedule %q: unknown; valid schedules: %s", o.schedule, strings.Join(sampler.ScheduleNames(), ", "))
-	}
-	if _, err := info.Schedule(o.schedule, o.steps); err != nil {
-		// e.g. ddim with karras, or more steps than the training schedule
-		return usagef("--sampler %s --schedule %q --steps %d: %v", o.sampler, o.schedule, o.steps, err)
-	}
-	if o.batch < 1 {
-		return usagef("--batch %d: must be at least 1", o.batch)
-	}
-	if !(o.strength > 0 && o.strength <= 1) {
-		return usagef("--strength %v: must be in (0, 1]", o.strength)
-	}
-	if o.set["strength"] && o.initImage == "" {
-		return usagef("--strength needs --init-image")
-	}
-	if o.initImage != "" {
-		if int(float64(o.steps)*o.strength) < 1 {
-			return usagef("--steps %d with --strength %v leaves no denoising step (int(steps·strength) = 0)", o.steps, o.strength)
-		}
-		if f, err := os.Open(o.initImage); err != nil {
-			return usagef("--init-image: %v", err)
-		} else {
-			f.Close()
-		}
-	}
-	switch o.device {
-	case "auto", "cpu", "cuda":
-	default:
-		return usagef("--device %q: must be auto, cpu or cuda", o.device)
-	}
-	switch o.compat {
-	case "gosdxl", "diffusers":
-	default:
-		return usagef("--compat %q: must be gosdxl or diffusers", o.compat)
-	}
-	switch o.promptSyntax {
-	case "a1111", "none":
-	default:
-		return usagef("--prompt-syntax %q: must be a1111 or none", o.promptSyntax)
-	}
-	if o.rng != "torch-cpu" {
-		return usagef("--rng %q: only torch-cpu is available", o.rng)
-	}
+	o.warnPrompts(warn)
 	return nil
 }
 

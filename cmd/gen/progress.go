@@ -20,6 +20,13 @@ type progressBar struct {
 	start   time.Time
 	unit    string // "it" for steps, "MB" for downloads
 	scale   float64
+	// resumed: the first update's amount was done before this run (a
+	// resumed download), so the rate counts only what follows.
+	resumed  bool
+	base     int64
+	started  bool // drawn at least once
+	finished bool
+	drawn    time.Time // last redraw
 }
 
 // stderrIsTerminal is a variable so tests can pretend.
@@ -34,10 +41,23 @@ func (p *progressBar) update(done, total int64) {
 	if !p.enabled {
 		return
 	}
+	if !p.started {
+		p.started = true
+		if p.resumed {
+			p.base = done
+		}
+	}
+	// Hashing and downloads report every 32 KiB: redraw at most ten
+	// times a second, and at the end.
+	now := time.Now()
+	if now.Sub(p.drawn) < 100*time.Millisecond && done != total {
+		return
+	}
+	p.drawn = now
 	elapsed := time.Since(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(done) / p.scale / elapsed
+		rate = float64(done-p.base) / p.scale / elapsed
 	}
 	const width = 30
 	var line string
@@ -63,11 +83,12 @@ func (p *progressBar) amount(n int64) string {
 	return fmt.Sprintf("%.0f", float64(n)/p.scale)
 }
 
-// finish ends the bar's line.
+// finish ends the bar's line, once however often it is called.
 func (p *progressBar) finish() {
-	if p.enabled {
+	if p.enabled && p.started && !p.finished {
 		fmt.Fprintln(p.w)
 	}
+	p.finished = true
 }
 
 func formatDuration(sec float64) string {

@@ -10,15 +10,15 @@ import (
 	"github.com/gosdxl/gosdxl/sdxl"
 )
 
-const tokenizeUsage = `usage: gen tokenize -p TEXT [--syntax a1111|none]
+const tokenizeUsage = `usage: gen tokenize -p TEXT [--prompt-syntax a1111|none]
 
 Shows how a prompt is read: the weighted pieces of the prompt syntax, then
 per 77-token chunk the tokens (with their weights where not 1) and the id
 sequences of both text encoders (encoder 1 pads with 49407, encoder 2 with 0).
 
   -p, --prompt TEXT   the prompt
-  --syntax a1111      A1111 emphasis, escapes and BREAK, 75-token chunks (default)
-  --syntax none       the text as is, truncated to 77 tokens (diffusers)`
+  --prompt-syntax a1111  A1111 emphasis, escapes and BREAK, 75-token chunks (default)
+  --prompt-syntax none   the text as is, truncated to 77 tokens (diffusers)`
 
 // runTokenize prints the parsed pieces and the token ids of a prompt.
 func runTokenize(args []string) error {
@@ -27,13 +27,14 @@ func runTokenize(args []string) error {
 	var prompt, syntaxName string
 	fs.StringVar(&prompt, "prompt", "", "")
 	fs.StringVar(&prompt, "p", "", "")
-	fs.StringVar(&syntaxName, "syntax", "a1111", "")
+	fs.StringVar(&syntaxName, "prompt-syntax", "a1111", "")
+	fs.StringVar(&syntaxName, "syntax", "a1111", "") // the older name
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprintln(stdout, tokenizeUsage)
 			return nil
 		}
-		return usagef("tokenize: %v", err)
+		return usagef("tokenize: %s", flagError(err, spellings(args)))
 	}
 	if fs.NArg() != 0 {
 		return usagef("tokenize: unexpected argument %q (the prompt goes after -p)", fs.Arg(0))
@@ -45,7 +46,13 @@ func runTokenize(args []string) error {
 	}
 	syntax, err := sdxl.ParseSyntax(syntaxName)
 	if err != nil {
-		return usagef("tokenize: --syntax: %v", err)
+		name := "--prompt-syntax"
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "syntax" {
+				name = spellings(args)["syntax"]
+			}
+		})
+		return usagef("tokenize: %s: %v", name, err)
 	}
 	tok, err := sdxl.NewTokenizer()
 	if err != nil {

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/gosdxl/gosdxl/kernels"
+	"github.com/gosdxl/gosdxl/sdxl"
+)
+
+// memoryBudget is the memory a run may use: the budget given (maxMemory),
+// or the machine's physical memory when the activations live there (the
+// CPU backend), or 0 when neither is known (then only the fixed bounds
+// apply: a GPU's memory is not known before its backend opens).
+func (o *options) memoryBudget() int64 {
+	if o.maxMemory > 0 {
+		return o.maxMemory
+	}
+	if o.device == "cpu" || (o.device == "auto" && !kernels.Available()) {
+		return hostMemory()
+	}
+	return 0
+}
+
+// hostMemory reads MemTotal from /proc/meminfo (Linux); 0 elsewhere.
+func hostMemory() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err == nil && kb > 0 {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// checkLimits applies the pipeline's request bounds (sdxl.Limits) before
+// anything is loaded, naming the flags involved.
+func (o *options) checkLimits() error {
+	req := o.request()
+	err := sdxl.Limits{Memory: o.memoryBudget()}.Check(&req)
+	var re *sdxl.RequestError
+	if !errors.As(err, &re) {
+		return err
+	}
+	var name string
+	switch re.Field {
+	case "size":
+		name = fmt.Sprintf("%s %d %s %d", o.flagName("width"), o.width, o.flagName("height"), o.height)
+		switch {
+		case o.set["width"] || o.set["height"]:
+		case o.initImage != "":
+			name = fmt.Sprintf("--init-image %s (%dx%d)", o.initImage, o.width, o.height)
+		case o.fromField["width"] != "":
+			name = fmt.Sprintf("--from %s (Size %dx%d)", o.from, o.width, o.height)
+		}
+		return usagef("%s: %s", name, re.Msg)
+	case "width", "height", "batch", "steps":
+		return usagef("%s %s: %s", o.flagName(re.Field), re.Value, re.Msg)
+	default:
+		return usagef("%s: %s", o.flagName(re.Field), re.Msg)
+	}
+}

@@ -1,0 +1,178 @@
+package sdxl
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// Fixed upper bounds of one request, whatever the memory. They keep every
+// size the pipeline computes (latent elements, image bytes, dump offsets)
+// far from integer overflow, and stop requests no machine could run before
+// anything is allocated.
+const (
+	// MaxSide is the largest width or height in pixels (2048 latent cells).
+	MaxSide = 16384
+	// MaxPixels is the largest image: 64 megapixels (8192²), 64 times
+	// SDXL's training size.
+	MaxPixels = 8192 * 8192
+	// MaxBatch is the most images one request may ask for.
+	MaxBatch = 64
+	// MaxSteps is the most denoising steps: the training schedule has 1000
+	// timesteps.
+	MaxSteps = 1000
+	// MaxPromptBytes bounds each prompt's text before it is tokenized.
+	MaxPromptBytes = 64 << 10
+	// MaxPromptChunks bounds the 75-token chunks of each prompt (A1111
+	// syntax): 2400 tokens, far beyond what the text encoders were trained
+	// on; each chunk lengthens every cross-attention of every step.
+	MaxPromptChunks = 32
+)
+
+// Least bytes of working memory one request needs per output pixel, set
+// well below what was measured so that a request refused for memory could
+// not have run. Measured on the CPU backend (full-size SDXL, one step,
+// peak resident set): 9.2 GiB at 512², 11.5 GiB at 640², i.e. 16.3 KiB
+// more per pixel, nearly all of it the VAE decoder's full-resolution
+// float32 activations (one image at a time) and the garbage collector's
+// headroom over them. The bound takes a quarter of that for the VAE, plus
+// for each image of the batch about a dozen 320-channel float16 tensors at
+// 1/8 resolution for the UNet (two per image: classifier-free guidance)
+// and the finished image as float32 planes and 8-bit pixels.
+const (
+	vaeBytesPerPixel   = 4096
+	unetBytesPerPixel  = 2 * 12 * 320 * 2 / 64 // = 240
+	imageBytesPerPixel = 3*4*3 + 4             // float32 RGB copies + NRGBA
+)
+
+// Limits are the bounds a request is checked against before any work.
+type Limits struct {
+	// Memory is the memory in bytes the run may use for activations and
+	// images, where the activations live (host RAM for the CPU backend,
+	// the GPU's memory for CUDA), model weights excluded: they are mapped
+	// from the file, or already resident. 0 means unknown, and only the
+	// fixed bounds apply.
+	Memory int64
+}
+
+// RequestError names the request field a problem is in ("width", "height",
+// "size" for both, "batch", "steps", "prompt", "negative") and its value, so
+// that a command line can name its flag and a server its JSON field.
+type RequestError struct {
+	Field string
+	Value string // the offending value as text; "" for prompts
+	Msg   string
+}
+
+func (e *RequestError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Msg
+	}
+	return e.Field + " " + e.Value + ": " + e.Msg
+}
+
+func fieldErr(field string, value any, format string, args ...any) error {
+	v := ""
+	if value != nil {
+		v = fmt.Sprint(value)
+	}
+	return &RequestError{Field: field, Value: v, Msg: fmt.Sprintf(format, args...)}
+}
+
+// MemoryNeeded estimates the least working memory in bytes a run of batch
+// images of width×height needs (see the per-pixel constants). The sizes
+// must already be within MaxSide and MaxBatch, which keeps the product far
+// from overflow.
+func MemoryNeeded(width, height, batch int) int64 {
+	px := int64(width) * int64(height)
+	return px*vaeBytesPerPixel + int64(batch)*px*(unetBytesPerPixel+imageBytesPerPixel)
+}
+
+// Check refuses a request beyond the bounds, naming the field. It checks
+// sizes before anything that depends on them, and the prompts' text
+// (UTF-8, length, chunk count) with the tokenizer alone, so that it is
+// cheap enough to run before a model is loaded.
+func (l Limits) Check(r *Request) error {
+	width, height := r.Width, r.Height
+	if r.InitImage != nil {
+		b := r.InitImage.Bounds()
+		width, height = b.Dx(), b.Dy()
+	}
+	for _, d := range []struct {
+		field string
+		v     int
+	}{{"width", width}, {"height", height}} {
+		if d.v < 8 || d.v%8 != 0 {
+			return fieldErr(d.field, d.v, "must be a positive multiple of 8")
+		}
+		if d.v > MaxSide {
+			return fieldErr(d.field, d.v, "at most %d pixels", MaxSide)
+		}
+	}
+	size := fmt.Sprintf("%dx%d", width, height)
+	if px := width * height; px > MaxPixels {
+		return fieldErr("size", size, "%.1f megapixels, at most %.1f (8192x8192)", float64(px)/1e6, MaxPixels/1e6)
+	}
+	if r.Batch < 1 || r.Batch > MaxBatch {
+		return fieldErr("batch", r.Batch, "must be from 1 to %d", MaxBatch)
+	}
+	if r.Steps < 1 || r.Steps > MaxSteps {
+		return fieldErr("steps", r.Steps, "must be from 1 to %d", MaxSteps)
+	}
+	if l.Memory > 0 {
+		if need := MemoryNeeded(width, height, r.Batch); need > l.Memory {
+			if r.Batch > 1 && MemoryNeeded(width, height, 1) <= l.Memory {
+				return fieldErr("batch", r.Batch, "%d images of %s need at least %s of memory; %s is available",
+					r.Batch, size, FormatBytes(need), FormatBytes(l.Memory))
+			}
+			return fieldErr("size", size, "needs at least %s of memory; %s is available",
+				FormatBytes(need), FormatBytes(l.Memory))
+		}
+	}
+	syntax := r.Syntax
+	if r.Compat == CompatDiffusers {
+		syntax = SyntaxNone
+	}
+	if err := checkPrompt("prompt", r.Prompt, syntax); err != nil {
+		return err
+	}
+	if r.HasNegative {
+		return checkPrompt("negative", r.Negative, syntax)
+	}
+	return nil
+}
+
+// checkPrompt bounds one prompt's bytes and chunks.
+func checkPrompt(field, text string, syntax Syntax) error {
+	if len(text) > MaxPromptBytes {
+		return fieldErr(field, nil, "%d bytes long: at most %d", len(text), MaxPromptBytes)
+	}
+	if !utf8.ValidString(text) {
+		return fieldErr(field, nil, "not valid UTF-8 text")
+	}
+	tok, err := NewTokenizer()
+	if err != nil {
+		return err
+	}
+	p, err := tok.TokenizePrompt(text, syntax)
+	if err != nil {
+		return fieldErr(field, nil, "%v", err)
+	}
+	if p.Chunks() > MaxPromptChunks {
+		return fieldErr(field, nil, "%d chunks of %d tokens: at most %d", p.Chunks(), ChunkTokens, MaxPromptChunks)
+	}
+	return nil
+}
+
+// FormatBytes writes a byte count in binary units ("7.5 GiB").
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n)/unit, 0
+	for v >= unit && i < 4 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTP"[i])
+}
