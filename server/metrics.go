@@ -65,7 +65,7 @@ func (m *metrics) finishedOutput(out *Output, err error, took time.Duration) {
 		outcome = "interrupted"
 	case err == nil:
 		m.duration.Observe(took.Seconds())
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, errTimeout):
 		outcome = "timeout"
 	case errors.Is(err, context.Canceled):
 		outcome = "cancelled"
