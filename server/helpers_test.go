@@ -151,3 +151,10 @@ func tinyPNG(t testing.TB, w, h int) string {
 	}
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
+
+// newLoopbackServer serves s on 127.0.0.1 without the automatic cleanup
+// of startServer, for tests that stop it themselves.
+func newLoopbackServer(t testing.TB, s *Server) *httptest.Server {
+	t.Helper()
+	return httptest.NewServer(s.Handler())
+}
