@@ -21,6 +21,24 @@ type Control struct {
 	cancelIter  context.CancelCauseFunc
 	interrupted bool
 	skipped     bool
+	watch       func(action string)
+}
+
+// Watch calls f with "skip" or "interrupt" whenever one arrives: how a
+// Runner whose jobs run elsewhere passes them on.
+func (c *Control) Watch(f func(action string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watch = f
+}
+
+func (c *Control) notify(action string) {
+	c.mu.Lock()
+	f := c.watch
+	c.mu.Unlock()
+	if f != nil {
+		f(action)
+	}
 }
 
 // Iteration returns the context of the next batch iteration, or a done
@@ -40,21 +58,23 @@ func (c *Control) Iteration(parent context.Context) (context.Context, context.Ca
 // Skip ends the running iteration.
 func (c *Control) Skip() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.skipped = true
 	if c.cancelIter != nil {
 		c.cancelIter(ErrSkipped)
 	}
+	c.mu.Unlock()
+	c.notify("skip")
 }
 
 // Interrupt ends the job after the step under way.
 func (c *Control) Interrupt() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.interrupted = true
 	if c.cancelIter != nil {
 		c.cancelIter(ErrInterrupted)
 	}
+	c.mu.Unlock()
+	c.notify("interrupt")
 }
 
 // State reports whether the job was interrupted or its current iteration
