@@ -1,14 +1,120 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/gosdxl/gosdxl/server"
+	"github.com/gosdxl/gosdxl/server/natsqueue"
 )
 
-// newQueueRunner connects the front end to NATS (serve_nats.go).
-var newQueueRunner = func(url, model string, logger *slog.Logger) (server.Runner, server.ModelInfo, func(), error) {
-	return nil, server.ModelInfo{}, nil, usagef("--queue: not available in this build")
+// newQueueRunner connects a front end (gen serve --queue) to NATS. The
+// model is not loaded here: its name routes jobs to workers that have it.
+func newQueueRunner(url, model string, logger *slog.Logger) (server.Runner, server.ModelInfo, func(), error) {
+	nc, err := natsqueue.Connect(url, "gosdxl-serve", logger)
+	if err != nil {
+		return nil, server.ModelInfo{}, nil, usagef("--queue: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := natsqueue.NewClient(ctx, nc, natsqueue.Options{Logger: logger})
+	if err != nil {
+		nc.Close()
+		return nil, server.ModelInfo{}, nil, fmt.Errorf("--queue %s: %v", url, err)
+	}
+	info := server.ModelInfo{Name: strings.TrimSuffix(filepath.Base(model), filepath.Ext(model)), File: model}
+	logger.Info("jobs go to NATS JetStream", "url", url, "model", info.Name)
+	return c, info, func() { c.Close(); nc.Drain() }, nil
 }
 
-func runWorker(args []string) error { return usagef("worker: not available in this build") }
+const workerUsage = `Usage: gen worker --queue nats://HOST:4222 [flags]   run gen serve's jobs on this machine
+
+      --queue URL          the NATS server with JetStream (required)
+      --model PATH         checkpoint; jobs for its name come here (default weights/animagine-xl-4.0.safetensors)
+      --device D           auto (default), cpu or cuda; run one worker per GPU
+      --lora-dir DIR       LoRA files this worker advertises
+      --ack-wait D         redeliver a job when its worker is silent this long (default 30s)
+      --max-deliver N      deliveries before a job is dead-lettered (default 3)
+      --log-level L        debug, info (default), warn, error
+`
+
+// runWorker is `gen worker`: load the model once, pull jobs until SIGINT
+// or SIGTERM, then hand back the job in hand and exit 0.
+func runWorker(args []string) error {
+	var queue, model, device, loraDir, logLevel string
+	var ackWait time.Duration
+	var maxDeliver int
+	fs := flag.NewFlagSet("gen worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, workerUsage) }
+	fs.StringVar(&queue, "queue", "", "")
+	fs.StringVar(&model, "model", defaultModel, "")
+	fs.StringVar(&device, "device", "auto", "")
+	fs.StringVar(&loraDir, "lora-dir", "", "")
+	fs.DurationVar(&ackWait, "ack-wait", 30*time.Second, "")
+	fs.IntVar(&maxDeliver, "max-deliver", 3, "")
+	fs.StringVar(&logLevel, "log-level", "info", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usagef("worker: unexpected argument %q", fs.Arg(0))
+	case !strings.HasPrefix(queue, "nats://"):
+		return usagef("--queue %q: give the NATS server as nats://HOST:4222", queue)
+	case ackWait < time.Second:
+		return usagef("--ack-wait %v: must be at least 1s", ackWait)
+	case maxDeliver < 1:
+		return usagef("--max-deliver %d: must be at least 1", maxDeliver)
+	}
+	switch device {
+	case "auto", "cpu", "cuda":
+	default:
+		return usagef("--device %q: must be auto, cpu or cuda", device)
+	}
+	logger, err := newLogger(logLevel)
+	if err != nil {
+		return err
+	}
+	engine, closeEngine, err := loadEngine(model, device, logger)
+	if err != nil {
+		return err
+	}
+	defer closeEngine()
+	nc, err := natsqueue.Connect(queue, "gosdxl-worker", logger)
+	if err != nil {
+		return usagef("--queue: %v", err)
+	}
+	defer nc.Close()
+	var loras []string
+	if loraDir != "" {
+		matches, _ := filepath.Glob(filepath.Join(loraDir, "*.safetensors"))
+		for _, m := range matches {
+			loras = append(loras, strings.TrimSuffix(filepath.Base(m), filepath.Ext(m)))
+		}
+	}
+	w, err := natsqueue.NewWorker(nc, engine, engine.Info, device, loras,
+		natsqueue.Options{AckWait: ackWait, MaxDeliver: maxDeliver, Logger: logger})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := w.Run(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
+	logger.Info("worker stopped")
+	return nil
+}

@@ -12,8 +12,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,24 +29,31 @@ import (
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
 
-// natsNode is an embedded NATS server with JetStream on file storage,
-// restartable on the same port and store directory.
+// natsNode is a NATS server with JetStream on file storage, embedded or
+// the nats-server binary, restartable on the same port and store
+// directory.
 type natsNode struct {
-	t    testing.TB
-	dir  string
-	port int
-	srv  *natsserver.Server
+	t      testing.TB
+	dir    string
+	port   int
+	srv    *natsserver.Server
+	binary bool
+	cmd    *exec.Cmd
 }
 
 func startNATS(t testing.TB) *natsNode {
 	n := &natsNode{t: t, dir: t.TempDir(), port: natsserver.RANDOM_PORT}
 	n.start()
-	t.Cleanup(func() { n.srv.Shutdown(); n.srv.WaitForShutdown() })
+	t.Cleanup(n.stop)
 	return n
 }
 
 func (n *natsNode) start() {
 	n.t.Helper()
+	if n.binary {
+		n.startBinary()
+		return
+	}
 	s, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: n.port, JetStream: true,
 		StoreDir: n.dir, NoLog: true, NoSigs: true})
 	if err != nil {
@@ -57,13 +67,22 @@ func (n *natsNode) start() {
 	n.port = s.Addr().(*net.TCPAddr).Port
 }
 
-func (n *natsNode) restart() {
+func (n *natsNode) stop() {
+	if n.binary {
+		n.cmd.Process.Signal(syscall.SIGTERM)
+		n.cmd.Wait()
+		return
+	}
 	n.srv.Shutdown()
 	n.srv.WaitForShutdown()
+}
+
+func (n *natsNode) restart() {
+	n.stop()
 	n.start()
 }
 
-func (n *natsNode) url() string { return n.srv.ClientURL() }
+func (n *natsNode) url() string { return "nats://127.0.0.1:" + strconv.Itoa(n.port) }
 
 func connect(t testing.TB, n *natsNode) *nats.Conn {
 	t.Helper()
@@ -402,4 +421,30 @@ func (w testWriter) Write(b []byte) (int, error) {
 	defer func() { recover() }() // a line logged after the test ended is dropped
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
+}
+
+func httpGet(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+func jsFor(t testing.TB, n *natsNode) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(connect(t, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func jobsInStream(js jetstream.JetStream) uint64 {
+	s, err := js.Stream(context.Background(), jobsStream)
+	if err != nil {
+		return 1 << 62
+	}
+	return streamMsgs(s)
 }
