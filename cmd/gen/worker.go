@@ -47,43 +47,61 @@ const workerUsage = `Usage: gen worker --queue nats://HOST:4222 [flags]   run ge
       --log-level L        debug, info (default), warn, error
 `
 
-// runWorker is `gen worker`: load the model once, pull jobs until SIGINT
-// or SIGTERM, then hand back the job in hand and exit 0.
-func runWorker(args []string) error {
-	var queue, model, device, loraDir, logLevel string
-	var ackWait time.Duration
-	var maxDeliver int
+// workerOptions are `gen worker`'s flags.
+type workerOptions struct {
+	queue, model, device, loraDir, logLevel string
+	ackWait                                 time.Duration
+	maxDeliver                              int
+}
+
+func parseWorkerOptions(args []string) (*workerOptions, error) {
+	o := &workerOptions{}
 	fs := flag.NewFlagSet("gen worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, workerUsage) }
-	fs.StringVar(&queue, "queue", "", "")
-	fs.StringVar(&model, "model", defaultModel, "")
-	fs.StringVar(&device, "device", "auto", "")
-	fs.StringVar(&loraDir, "lora-dir", "", "")
-	fs.DurationVar(&ackWait, "ack-wait", 30*time.Second, "")
-	fs.IntVar(&maxDeliver, "max-deliver", 3, "")
-	fs.StringVar(&logLevel, "log-level", "info", "")
+	fs.StringVar(&o.queue, "queue", "", "")
+	fs.StringVar(&o.model, "model", defaultModel, "")
+	fs.StringVar(&o.device, "device", "auto", "")
+	fs.StringVar(&o.loraDir, "lora-dir", "", "")
+	fs.DurationVar(&o.ackWait, "ack-wait", 30*time.Second, "")
+	fs.IntVar(&o.maxDeliver, "max-deliver", 3, "")
+	fs.StringVar(&o.logLevel, "log-level", "info", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return nil, err
 		}
-		return usageError{err.Error()}
+		return nil, usageError{err.Error()}
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usagef("worker: unexpected argument %q", fs.Arg(0))
-	case !strings.HasPrefix(queue, "nats://"):
-		return usagef("--queue %q: give the NATS server as nats://HOST:4222", queue)
-	case ackWait < time.Second:
-		return usagef("--ack-wait %v: must be at least 1s", ackWait)
-	case maxDeliver < 1:
-		return usagef("--max-deliver %d: must be at least 1", maxDeliver)
+		return nil, usagef("worker: unexpected argument %q", fs.Arg(0))
+	case !strings.HasPrefix(o.queue, "nats://"):
+		return nil, usagef("--queue %q: give the NATS server as nats://HOST:4222", o.queue)
+	case o.ackWait < time.Second:
+		return nil, usagef("--ack-wait %v: must be at least 1s", o.ackWait)
+	case o.maxDeliver < 1:
+		return nil, usagef("--max-deliver %d: must be at least 1", o.maxDeliver)
 	}
-	switch device {
+	switch o.device {
 	case "auto", "cpu", "cuda":
 	default:
-		return usagef("--device %q: must be auto, cpu or cuda", device)
+		return nil, usagef("--device %q: must be auto, cpu or cuda", o.device)
 	}
+	return o, nil
+}
+
+// runWorker is `gen worker`: load the model once, pull jobs until SIGINT
+// or SIGTERM, then hand back the job in hand and exit 0.
+func runWorker(args []string) error {
+	o, err := parseWorkerOptions(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	queue, model, device, loraDir, logLevel := o.queue, o.model, o.device, o.loraDir, o.logLevel
+	ackWait, maxDeliver := o.ackWait, o.maxDeliver
 	logger, err := newLogger(logLevel)
 	if err != nil {
 		return err
