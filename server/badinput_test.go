@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -83,9 +86,35 @@ func TestBadInput(t *testing.T) {
 // TestUnknownFieldsAccepted: fields A1111 does not have (or extensions
 // add) are ignored, as A1111 itself ignores them.
 func TestUnknownFieldsAccepted(t *testing.T) {
-	_, hs := startServer(t, Config{Runner: newFakeRunner()})
-	code, _, body := call(t, "POST", hs.URL+"/sdapi/v1/txt2img", `{"prompt": "a", "steps": 2, "controlnet_units": [], "my_extension": {"x": 1}}`)
+	var log syncBuffer
+	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, hs := startServer(t, Config{Runner: newFakeRunner(), Logger: logger})
+	code, _, body := call(t, "POST", hs.URL+"/sdapi/v1/txt2img",
+		`{"prompt": "a", "steps": 2, "controlnet_units": [], "my_extension": {"x": 1}, "restore_faces": true}`)
 	if code != http.StatusOK {
 		t.Fatalf("%d %s", code, body)
 	}
+	for _, want := range []string{`ignoring unknown fields`, `controlnet_units`, `my_extension`, `restore_faces`} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("debug log lacks %q:\n%s", want, log.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

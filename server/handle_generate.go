@@ -24,6 +24,9 @@ func (s *Server) handleGenerate(img2img bool) http.HandlerFunc {
 		if len(unknown) > 0 {
 			s.log.Debug("ignoring unknown fields", "path", r.URL.Path, "fields", fieldList(unknown))
 		}
+		if ignored := ignoredSettings(&req); len(ignored) > 0 {
+			s.log.Debug("ignoring settings this server does not use", "path", r.URL.Path, "fields", fieldList(ignored))
+		}
 		spec, err := s.toSpec(&req, img2img)
 		if err != nil {
 			writeError(w, err)

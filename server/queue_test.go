@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -222,5 +224,23 @@ func TestMetrics(t *testing.T) {
 	ok = json.Unmarshal(body, &health) == nil && health["status"] == "ok"
 	if !ok {
 		t.Errorf("healthz %s", body)
+	}
+}
+
+// TestOutputsDir: with --outputs every image is also saved, as
+// <seed>.png, never replacing an earlier file.
+func TestOutputsDir(t *testing.T) {
+	dir := t.TempDir()
+	_, hs := startServer(t, Config{Runner: newFakeRunner(), OutputsDir: dir})
+	for i := 0; i < 2; i++ {
+		if code, _, body := call(t, "POST", hs.URL+"/sdapi/v1/txt2img", `{"prompt": "a", "steps": 2, "seed": 12}`); code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	for _, name := range []string{"12.png", "12-1.png"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(b) != "png" {
+			t.Errorf("%s: %q %v", name, b, err)
+		}
 	}
 }

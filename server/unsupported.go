@@ -74,3 +74,25 @@ func checkNetworkName(name string) error {
 	}
 	return nil
 }
+
+// ignoredSettings lists the A1111 settings a request sets that this
+// server accepts but does not act on, for the debug log.
+func ignoredSettings(req *GenerationRequest) []string {
+	var out []string
+	add := func(set bool, name string) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add(len(req.Styles) > 0, "styles")
+	add(req.SubseedStrength != 0, "subseed_strength")
+	add(req.RestoreFaces, "restore_faces")
+	add(req.Tiling, "tiling")
+	add(len(req.OverrideSettings) > 0, "override_settings")
+	add(req.RefinerCheckpoint != "", "refiner_checkpoint")
+	add(req.SChurn != 0 || req.STmin != 0 || req.STmax != 0 || req.SNoise != 1, "s_churn/s_tmin/s_tmax/s_noise")
+	add(req.SMinUncond != 0, "s_min_uncond")
+	add(req.ResizeMode != 0, "resize_mode")
+	add(req.ImageCFGScale != nil, "image_cfg_scale")
+	return out
+}

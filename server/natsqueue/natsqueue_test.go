@@ -448,3 +448,53 @@ func jobsInStream(js jetstream.JetStream) uint64 {
 	}
 	return streamMsgs(s)
 }
+
+// TestProgressAndInterrupt: through NATS, /progress follows the worker's
+// steps and /interrupt reaches it; the answer keeps the finished
+// iteration.
+func TestProgressAndInterrupt(t *testing.T) {
+	e := tinyEngine(t)
+	n := startNATS(t)
+	startWorker(t, n, e, e.Info, Options{})
+	_, hs := startFrontEnd(t, n, e.Info, Options{}, 0)
+	pending := post(context.Background(), hs.URL, `{"prompt": "a cat", "width": 64, "height": 64, "steps": 30, "n_iter": 2, "seed": 40}`)
+	waitFor(t, "the second iteration", 30*time.Second, func() bool {
+		b, err := httpGet(hs.URL + "/sdapi/v1/progress")
+		if err != nil {
+			return false
+		}
+		var p struct {
+			Progress float64 `json:"progress"`
+			State    struct {
+				JobNo        int `json:"job_no"`
+				SamplingStep int `json:"sampling_step"`
+			} `json:"state"`
+		}
+		json.Unmarshal(b, &p)
+		return p.State.JobNo == 1 && p.State.SamplingStep >= 1 && p.Progress > 0.5
+	})
+	if code, _, err := postStatus(hs.URL + "/sdapi/v1/interrupt"); err != nil || code != 200 {
+		t.Fatalf("interrupt: %d %v", code, err)
+	}
+	a := <-pending
+	got := images(t, a)
+	var r struct{ Info string }
+	json.Unmarshal(a.body, &r)
+	var info struct {
+		AllSeeds []uint64 `json:"all_seeds"`
+	}
+	json.Unmarshal([]byte(r.Info), &info)
+	if len(got) != 1 || len(info.AllSeeds) != 1 || info.AllSeeds[0] != 40 {
+		t.Errorf("%d images, seeds %v; want the first iteration's alone", len(got), info.AllSeeds)
+	}
+}
+
+func postStatus(url string) (int, []byte, error) {
+	resp, err := http.Post(url, "application/json", strings.NewReader("{}"))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
