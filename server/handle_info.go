@@ -146,6 +146,7 @@ func (s *Server) handleLoras(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 		items = append(items, loraItem{Name: name, Alias: name, Path: f, Metadata: map[string]any{}})
 	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 	writeJSON(w, http.StatusOK, items)
 }
 
