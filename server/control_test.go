@@ -28,7 +28,9 @@ func getProgress(t *testing.T, url string) progressResponse {
 // iteration's image alone.
 func TestProgressSkipInterrupt(t *testing.T) {
 	e := tinyEngine(t)
-	_, hs := startServer(t, Config{Runner: e, Model: e.Info})
+	hold0 := newGatedRunner(e, 0, 2)
+	hold2 := newGatedRunner(hold0, 2, 2)
+	_, hs := startServer(t, Config{Runner: hold2, Model: e.Info})
 	type answer struct {
 		code int
 		body []byte
@@ -45,23 +47,24 @@ func TestProgressSkipInterrupt(t *testing.T) {
 		resp.Body.Close()
 		done <- answer{resp.StatusCode, b}
 	}()
-	var p progressResponse
-	waitFor(t, "the first steps", func() bool { p = getProgress(t, hs.URL); return p.State.SamplingStep >= 1 })
-	if p.State.JobNo != 0 || p.State.JobCount != 3 || p.State.SamplingSteps != 30 || !(p.Progress > 0 && p.Progress < 1.0/3) {
+	<-hold0.reached
+	p := getProgress(t, hs.URL)
+	if p.State.JobNo != 0 || p.State.JobCount != 3 || p.State.SamplingStep != 2 || p.State.SamplingSteps != 30 ||
+		p.Progress != 2.0/30/3 {
 		t.Errorf("progress in the first iteration: %+v", p)
 	}
 	if p.State.Job == "" || p.State.JobTimestamp == "" {
 		t.Errorf("progress names no job: %+v", p.State)
 	}
 	call(t, "POST", hs.URL+"/sdapi/v1/skip", nil)
-	waitFor(t, "the third iteration", func() bool {
-		p = getProgress(t, hs.URL)
-		return p.State.JobNo == 2 && p.State.SamplingStep >= 1
-	})
-	if !(p.Progress > 2.0/3 && p.Progress < 1) || p.ETARelative <= 0 {
+	close(hold0.release)
+	<-hold2.reached
+	p = getProgress(t, hs.URL)
+	if p.State.JobNo != 2 || p.State.SamplingStep != 2 || !(p.Progress > 2.0/3 && p.Progress < 1) || p.ETARelative <= 0 {
 		t.Errorf("progress in the third iteration: %+v", p)
 	}
 	call(t, "POST", hs.URL+"/sdapi/v1/interrupt", nil)
+	close(hold2.release)
 	a := <-done
 	if a.code != 200 {
 		t.Fatalf("%d %s", a.code, a.body)

@@ -158,3 +158,26 @@ func newLoopbackServer(t testing.TB, s *Server) *httptest.Server {
 	t.Helper()
 	return httptest.NewServer(s.Handler())
 }
+
+// gatedRunner pauses its runner's job at one step until the test lets it
+// go, so a test can act "in the middle of a job" on any machine speed.
+type gatedRunner struct {
+	Runner
+	iteration, step int
+	reached         chan struct{} // closed when the job is held
+	release         chan struct{} // closed by the test
+}
+
+func newGatedRunner(r Runner, iteration, step int) *gatedRunner {
+	return &gatedRunner{Runner: r, iteration: iteration, step: step, reached: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (g *gatedRunner) Run(ctx context.Context, s *Spec, ctl *Control, progress func(Progress)) (*Output, error) {
+	return g.Runner.Run(ctx, s, ctl, func(p Progress) {
+		progress(p)
+		if p.Iteration == g.iteration && p.Step == g.step {
+			close(g.reached)
+			<-g.release
+		}
+	})
+}

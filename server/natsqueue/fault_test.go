@@ -23,6 +23,9 @@ import (
 const (
 	envWorkerURL   = "GOSDXL_TEST_WORKER_NATS"
 	envWorkerModel = "GOSDXL_TEST_WORKER_MODEL"
+	// envWorkerHang makes the worker stop at step 2 of its first job and
+	// wait there forever: the test kills it in the middle of that job.
+	envWorkerHang = "GOSDXL_TEST_WORKER_HANG"
 )
 
 func TestMain(m *testing.M) {
@@ -44,7 +47,11 @@ func workerProcess(url, model string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	w, err := NewWorker(nc, e, e.Info, "cpu", nil, faultOpts)
+	var r server.Runner = e
+	if os.Getenv(envWorkerHang) != "" {
+		r = &gatedRunner{Runner: e, iteration: 0, step: 2, reached: make(chan struct{}), release: make(chan struct{})}
+	}
+	w, err := NewWorker(nc, r, e.Info, "cpu", nil, faultOpts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -58,10 +65,11 @@ func workerProcess(url, model string) int {
 // faultOpts redeliver a silent worker's job after 2 s.
 var faultOpts = Options{AckWait: 2 * time.Second, MaxDeliver: 3}
 
-func spawnWorker(t *testing.T, n *natsNode) *exec.Cmd {
+func spawnWorker(t *testing.T, n *natsNode, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envWorkerURL+"="+n.url(), envWorkerModel+"="+refdata.TinyCheckpoint(t))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = testWriter{t}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -98,11 +106,13 @@ func testFaults(t *testing.T, n *natsNode) {
 	c, hs := startFrontEnd(t, n, e.Info, faultOpts, 0)
 
 	// A worker dies mid-job.
-	first := spawnWorker(t, n)
+	first := spawnWorker(t, n, envWorkerHang+"=1")
 	waitFor(t, "the first worker", 60*time.Second, func() bool { ws, _ := c.Workers(context.Background()); return len(ws) == 1 })
-	body := `{"prompt": "a long job", "width": 64, "height": 64, "steps": 120, "seed": 5}`
+	body := `{"prompt": "a job", "width": 64, "height": 64, "steps": 20, "seed": 5}`
 	pending := post(context.Background(), hs.URL, body)
-	waitFor(t, "the job to start", 60*time.Second, func() bool { return progressStep(t, hs.URL) >= 1 })
+	// The first worker holds the job at step 2 (and keeps sending
+	// in-progress acks) until it is killed.
+	waitFor(t, "the job to reach step 2", 60*time.Second, func() bool { return progressStep(t, hs.URL) == 2 })
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

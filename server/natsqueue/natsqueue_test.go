@@ -455,10 +455,12 @@ func jobsInStream(js jetstream.JetStream) uint64 {
 func TestProgressAndInterrupt(t *testing.T) {
 	e := tinyEngine(t)
 	n := startNATS(t)
-	startWorker(t, n, e, e.Info, Options{})
+	hold := &gatedRunner{Runner: e, iteration: 1, step: 2, reached: make(chan struct{}), release: make(chan struct{})}
+	startWorker(t, n, hold, e.Info, Options{})
 	_, hs := startFrontEnd(t, n, e.Info, Options{}, 0)
 	pending := post(context.Background(), hs.URL, `{"prompt": "a cat", "width": 64, "height": 64, "steps": 30, "n_iter": 2, "seed": 40}`)
-	waitFor(t, "the second iteration", 30*time.Second, func() bool {
+	<-hold.reached
+	waitFor(t, "the second iteration's progress", 30*time.Second, func() bool {
 		b, err := httpGet(hs.URL + "/sdapi/v1/progress")
 		if err != nil {
 			return false
@@ -471,11 +473,15 @@ func TestProgressAndInterrupt(t *testing.T) {
 			} `json:"state"`
 		}
 		json.Unmarshal(b, &p)
-		return p.State.JobNo == 1 && p.State.SamplingStep >= 1 && p.Progress > 0.5
+		return p.State.JobNo == 1 && p.State.SamplingStep == 2 && p.Progress == (1+2.0/30)/2
 	})
 	if code, _, err := postStatus(hs.URL + "/sdapi/v1/interrupt"); err != nil || code != 200 {
 		t.Fatalf("interrupt: %d %v", code, err)
 	}
+	// The interrupt travels as a NATS message; give it time to arrive
+	// before the job moves on.
+	waitFor(t, "the interrupt to reach the worker", 10*time.Second, func() bool { return hold.interrupted() })
+	close(hold.release)
 	a := <-pending
 	got := images(t, a)
 	var r struct{ Info string }
@@ -497,4 +503,41 @@ func postStatus(url string) (int, []byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// gatedRunner holds its job at one step until the test releases it, and
+// remembers whether an interrupt reached the job.
+type gatedRunner struct {
+	server.Runner
+	iteration, step int
+	reached         chan struct{}
+	release         chan struct{}
+	once            sync.Once
+	mu              sync.Mutex
+	ctl             *server.Control
+}
+
+func (g *gatedRunner) Run(ctx context.Context, s *server.Spec, ctl *server.Control, progress func(server.Progress)) (*server.Output, error) {
+	g.mu.Lock()
+	g.ctl = ctl
+	g.mu.Unlock()
+	return g.Runner.Run(ctx, s, ctl, func(p server.Progress) {
+		progress(p)
+		if p.Iteration == g.iteration && p.Step == g.step {
+			g.once.Do(func() {
+				close(g.reached)
+				<-g.release
+			})
+		}
+	})
+}
+
+func (g *gatedRunner) interrupted() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ctl == nil {
+		return false
+	}
+	i, _ := g.ctl.State()
+	return i
 }
