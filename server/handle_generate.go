@@ -88,8 +88,7 @@ func (s *Server) response(req *GenerationRequest, spec *Spec, out *Output, img2i
 			images = append(images, base64.StdEncoding.EncodeToString(png))
 		}
 	}
-	params := *req
-	params.Seed = int64(spec.Seed)
+	params := *req // as sent, seed -1 included, as A1111 echoes it; info has the seeds used
 	if img2img && !req.IncludeInitImages {
 		params.InitImages, params.Mask = nil, ""
 	}

@@ -54,7 +54,7 @@ func (s *Server) handleInterrupt(w http.ResponseWriter, r *http.Request) {
 // batch iteration and go on with the next.
 func (s *Server) handleSkip(w http.ResponseWriter, r *http.Request) {
 	s.q.eachRunning(func(j *job) { j.ctl.Skip() })
-	writeJSON(w, http.StatusOK, map[string]any{})
+	writeJSON(w, http.StatusOK, nil)
 }
 
 func (s *Server) options() map[string]any {
