@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,17 +94,48 @@ func TestClientDisconnect(t *testing.T) {
 	f := newFakeRunner()
 	f.release = make(chan struct{})
 	defer close(f.release)
-	s, hs := startServer(t, Config{Runner: f})
+	s, err := New(Config{Runner: f, Model: ModelInfo{Name: "fake"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server notices a client leaving asynchronously; this lets the
+	// test wait until it has.
+	noticed := map[string]chan struct{}{"running": make(chan struct{}), "queued": make(chan struct{})}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := noticed[r.Header.Get("X-Test")]; ok {
+			go func() { <-r.Context().Done(); close(c) }()
+		}
+		s.Handler().ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	defer s.Shutdown(context.Background())
+	send := func(ctx context.Context, name string) chan int {
+		done := make(chan int, 1)
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, "POST", hs.URL+"/sdapi/v1/txt2img", strings.NewReader(`{"prompt": "p", "steps": 2}`))
+			req.Header.Set("X-Test", name)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- -1
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		return done
+	}
 	ctx1, cancel1 := context.WithCancel(context.Background())
-	running := postAsync(ctx1, hs.URL, "running")
+	running := send(ctx1, "running")
 	<-f.started
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	queued := postAsync(ctx2, hs.URL, "queued")
+	queued := send(ctx2, "queued")
 	waitFor(t, "queued", func() bool { _, n := s.q.current(); return n == 2 })
 	cancel2()
 	<-queued
+	<-noticed["queued"]
 	cancel1()
 	<-running
+	<-noticed["running"]
 	waitFor(t, "both jobs answered", func() bool {
 		return metricValue(t, hs.URL, `gosdxl_jobs_total{outcome="cancelled"}`) == 2
 	})
@@ -202,6 +234,11 @@ func TestMetrics(t *testing.T) {
 	}
 	wg.Wait()
 	call(t, "POST", hs.URL+"/sdapi/v1/txt2img", `{"prompt": "m", "width": 3}`)
+	// Requests are counted once their answer is written, a moment after
+	// the client has it.
+	waitFor(t, "the 4xx to be counted", func() bool {
+		return metricValue(t, hs.URL, `gosdxl_http_requests_total{code="4xx"}`) == 1
+	})
 	for series, want := range map[string]float64{
 		`gosdxl_jobs_total{outcome="ok"}`:        3,
 		`gosdxl_steps_total`:                     3,
