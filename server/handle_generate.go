@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,4 +133,10 @@ func repeat(s string, n int) []string {
 
 func newJobID() string {
 	return fmt.Sprintf("task(%d-%s)", time.Now().UnixNano(), randomHex(4))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -94,3 +94,10 @@ func samplerItems() []samplerItem {
 	}
 	return items
 }
+
+func displaySampler(name string) string {
+	if info, err := sampler.Lookup(name); err == nil {
+		return info.DisplayName
+	}
+	return name
+}
