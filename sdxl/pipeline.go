@@ -1,6 +1,7 @@
 package sdxl
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -44,6 +45,9 @@ type Request struct {
 	// OnStep is called after each denoising step with the step number
 	// (1-based) and the number of steps run.
 	OnStep func(step, total int)
+	// Context, when set, stops the run between steps once it is done;
+	// Generate then returns context.Cause(Context).
+	Context context.Context
 }
 
 // Result holds the 8-bit images and the seed that reproduces each alone

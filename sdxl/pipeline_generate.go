@@ -1,6 +1,7 @@
 package sdxl
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -65,6 +66,9 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	latents, err := info.Sample(sched, x, den, sampler.Options{
 		Noise: randn,
 		OnStep: func(i int, latents []float32) error {
+			if r.Context != nil && r.Context.Err() != nil {
+				return context.Cause(r.Context)
+			}
 			d.add("sampling", fmt.Sprintf("latents_step_%02d", i), Float32Tensor{Shape: shape.dims(), Data: latents})
 			if r.OnStep != nil {
 				r.OnStep(i+1, total)

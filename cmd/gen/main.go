@@ -5,6 +5,8 @@
 //	gen inspect PATH                describe a checkpoint or a generated PNG
 //	gen tokenize -p "..."           show token ids and prompt weights
 //	gen pull                        download the default checkpoint
+//	gen serve [flags]               serve the AUTOMATIC1111 API and a web page
+//	gen worker --queue nats://...   run jobs from a NATS JetStream queue
 package main
 
 import (
@@ -47,6 +49,10 @@ func run(args []string) int {
 		err = runHelp(args[1:])
 	case len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version"):
 		fmt.Fprintln(stdout, versionString())
+	case len(args) > 0 && args[0] == "serve":
+		err = runServe(args[1:])
+	case len(args) > 0 && args[0] == "worker":
+		err = runWorker(args[1:])
 	default:
 		err = runGenerate(args)
 	}

@@ -144,6 +144,8 @@ const usageText = `Usage: gen [flags]            generate images
        gen pull               download the default checkpoint
        gen inspect FILE       describe a checkpoint or a generated PNG
        gen tokenize -p TEXT   show token ids and prompt weights
+       gen serve [flags]      serve AUTOMATIC1111's API and a web page (gen serve -h)
+       gen worker [flags]     run gen serve's jobs from NATS JetStream (gen worker -h)
 
 Prompt:
   -p, --prompt TEXT        what to draw (Animagine: "1girl, name, series, rating, ..., masterpiece")

@@ -1,0 +1,179 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gosdxl/gosdxl/sampler"
+	"github.com/gosdxl/gosdxl/sdxl"
+	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
+)
+
+// Runner runs jobs: Engine on the local model, natsqueue's client on
+// remote workers.
+type Runner interface {
+	// Run makes the job's images. It stops between steps when ctx is done
+	// (returning context.Cause) and obeys ctl's skip and interrupt.
+	Run(ctx context.Context, spec *Spec, ctl *Control, progress func(Progress)) (*Output, error)
+}
+
+// Engine holds one resident model and runs one job at a time on it.
+type Engine struct {
+	Info  ModelInfo
+	model *sdxl.Model
+	mu    sync.Mutex
+}
+
+// ModelInfo names a checkpoint as /sdapi/v1/sd-models lists it.
+type ModelInfo struct {
+	Name   string `json:"name"`   // file name without extension
+	File   string `json:"file"`   // path as given
+	Hash   string `json:"hash"`   // A1111's short hash: 10 hex digits of the SHA-256
+	SHA256 string `json:"sha256"` // "" for a diffusers folder
+}
+
+// Title is A1111's sd_model_checkpoint value: "name.ext [hash]".
+func (m ModelInfo) Title() string {
+	if m.Hash == "" {
+		return filepath.Base(m.File)
+	}
+	return fmt.Sprintf("%s [%s]", filepath.Base(m.File), m.Hash)
+}
+
+// Describe names a checkpoint and hashes it (cached beside the file, as
+// the CLI does).
+func Describe(path string) (ModelInfo, error) {
+	info := ModelInfo{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), File: path}
+	if st, err := os.Stat(path); err != nil {
+		return info, err
+	} else if st.IsDir() {
+		return info, nil
+	}
+	h, err := weights.FileSHA256(path)
+	if err != nil {
+		return info, err
+	}
+	info.SHA256, info.Hash = h, h[:10]
+	return info, nil
+}
+
+// NewEngine loads the checkpoint at path onto the backend.
+func NewEngine(path string, b tensor.Backend) (*Engine, error) {
+	info, err := Describe(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := sdxl.LoadModel(path, b)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Info: info, model: m}, nil
+}
+
+// Close releases the model.
+func (e *Engine) Close() error { return e.model.Close() }
+
+// Run makes the job's images, batch iteration by batch iteration (A1111's
+// n_iter): iteration k draws seeds seed+k·batch_size onwards, so the
+// images equal one run of batch_size·n_iter.
+func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress func(Progress)) (*Output, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var initImage image.Image
+	if spec.InitImage != nil {
+		img, _, err := image.Decode(bytes.NewReader(spec.InitImage))
+		if err != nil {
+			return nil, fmt.Errorf("init image: %v", err)
+		}
+		initImage = img
+	}
+	if ctl == nil {
+		ctl = &Control{}
+	}
+	out := &Output{Width: spec.Width, Height: spec.Height, ModelName: e.Info.Name, ModelHash: e.Info.Hash}
+	for k := 0; k < spec.NIter; k++ {
+		iterCtx, cancel := ctl.Iteration(ctx)
+		req := sdxl.Request{
+			Prompt: spec.Prompt, Negative: spec.Negative, HasNegative: true,
+			Width: spec.Width, Height: spec.Height, Steps: spec.Steps, CFGScale: spec.CFGScale,
+			Sampler: spec.Sampler, Schedule: spec.Schedule,
+			Seed: spec.Seed + uint64(k*spec.BatchSize), Batch: spec.BatchSize,
+			InitImage: initImage, Strength: spec.Strength,
+			Compat: sdxl.CompatGosdxl, Syntax: sdxl.SyntaxA1111,
+			Context: iterCtx,
+		}
+		if progress != nil {
+			progress(Progress{Iteration: k, Iterations: spec.NIter, Step: 0, Steps: spec.Steps})
+			req.OnStep = func(step, total int) {
+				progress(Progress{Iteration: k, Iterations: spec.NIter, Step: step, Steps: total})
+			}
+		}
+		res, err := e.model.Generate(req)
+		cause := context.Cause(iterCtx)
+		cancel(nil)
+		switch {
+		case err == nil:
+		case errors.Is(cause, ErrSkipped) && ctx.Err() == nil:
+			continue
+		case errors.Is(cause, ErrInterrupted) && ctx.Err() == nil:
+			out.Interrupted = true
+			return out, nil
+		case ctx.Err() != nil:
+			return nil, context.Cause(ctx)
+		default:
+			return nil, err
+		}
+		out.Width, out.Height = res.Width, res.Height
+		for i, img := range res.Images {
+			text := Infotext(spec, res.Seeds[i], res.Width, res.Height, e.Info)
+			var buf bytes.Buffer
+			if err := sdxl.EncodePNG(&buf, img, map[string]string{"parameters": text}); err != nil {
+				return nil, err
+			}
+			out.Images = append(out.Images, buf.Bytes())
+			out.Seeds = append(out.Seeds, res.Seeds[i])
+			out.Infotexts = append(out.Infotexts, text)
+		}
+	}
+	return out, nil
+}
+
+// Infotext is the A1111 "parameters" text of one image, written as
+// `gen -n NEGATIVE` writes it (A1111 always encodes its negative prompt,
+// the empty one included), so the server's PNG equals the CLI's.
+func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo) string {
+	info, _ := sampler.Lookup(spec.Sampler)
+	scheduleDisplay, _ := sampler.ScheduleDisplayName(spec.Schedule)
+	p := sdxl.Parameters{
+		Prompt:       spec.Prompt,
+		Negative:     spec.Negative,
+		Steps:        spec.Steps,
+		Sampler:      info.DisplayName,
+		ScheduleType: scheduleDisplay,
+		CFGScale:     spec.CFGScale,
+		Seed:         seed,
+		Width:        width,
+		Height:       height,
+		ModelHash:    model.Hash,
+		Model:        model.Name,
+		RNG:          "CPU",
+	}
+	if spec.Negative == "" {
+		p.Extra = append(p.Extra, sdxl.Field{Key: "Empty negative prompt", Value: "encoded"})
+	}
+	if s, _ := scheduleByA1111(scheduleDisplay); s != spec.Schedule {
+		p.Extra = append(p.Extra, sdxl.Field{Key: "Schedule name", Value: spec.Schedule})
+	}
+	if spec.InitImage != nil {
+		p.DenoisingStrength = spec.Strength
+	}
+	return p.String()
+}

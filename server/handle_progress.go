@@ -1,0 +1,44 @@
+package server
+
+import (
+	"net/http"
+	"time"
+)
+
+// handleProgress is GET /sdapi/v1/progress: the oldest running job.
+func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request) {
+	resp := progressResponse{}
+	j, count := s.q.current()
+	resp.State.JobCount = count
+	if j != nil {
+		p, started := j.snapshot()
+		frac := p.Fraction()
+		resp.Progress = frac
+		if frac > 0 {
+			elapsed := time.Since(started).Seconds()
+			resp.ETARelative = elapsed/frac - elapsed
+		}
+		interrupted, skipped := j.ctl.State()
+		resp.State = progressState{
+			Skipped: skipped, Interrupted: interrupted, Job: j.spec.ID,
+			JobCount: p.Iterations, JobNo: p.Iteration,
+			JobTimestamp: started.Format("20060102150405"),
+			SamplingStep: p.Step, SamplingSteps: p.Steps,
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// handleInterrupt is POST /sdapi/v1/interrupt: running jobs stop after
+// their current step and answer with what they finished.
+func (s *Server) handleInterrupt(w http.ResponseWriter, r *http.Request) {
+	s.q.eachRunning(func(j *job) { j.ctl.Interrupt() })
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+// handleSkip is POST /sdapi/v1/skip: running jobs drop their current
+// batch iteration and go on with the next.
+func (s *Server) handleSkip(w http.ResponseWriter, r *http.Request) {
+	s.q.eachRunning(func(j *job) { j.ctl.Skip() })
+	writeJSON(w, http.StatusOK, nil)
+}
