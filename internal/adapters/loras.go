@@ -62,7 +62,6 @@ func Locate(tags []lora.Tag, dir string, explicit map[string]string) ([]Located,
 // of tensors a file has beyond its modules. On error nothing stays open.
 func Open(ls []Located, hash func(path string) (string, error), warn func(string)) ([]lora.Use, string, error) {
 	var uses []lora.Use
-	var hashes []string
 	fail := func(err error) ([]lora.Use, string, error) {
 		Close(uses)
 		return nil, "", err
@@ -73,17 +72,29 @@ func Open(ls []Located, hash func(path string) (string, error), warn func(string
 			return fail(fmt.Errorf("LoRA %s: %v", l.Tag.Name, err))
 		}
 		uses = append(uses, lora.Use{File: f, Name: l.Tag.Name, UNet: l.Tag.UNet, Text: l.Tag.Text})
-		h, err := hash(l.Path)
-		if err != nil {
-			return fail(fmt.Errorf("LoRA %s: %v", l.Tag.Name, err))
-		}
 		if len(f.Unknown) > 0 && warn != nil {
 			warn(fmt.Sprintf("LoRA %s: %d tensors are not part of any LoRA/LoHa/LoKr module and are ignored: %s",
 				l.Tag.Name, len(f.Unknown), strings.Join(f.Unknown, ", ")))
 		}
-		hashes = append(hashes, InfotextName(l.Tag.Name)+": "+h)
 	}
-	return uses, strings.Join(hashes, ", "), nil
+	hashes, err := Hashes(ls, hash)
+	if err != nil {
+		return fail(err)
+	}
+	return uses, hashes, nil
+}
+
+// Hashes is the "Lora hashes" value of located files: "name: hash, …".
+func Hashes(ls []Located, hash func(path string) (string, error)) (string, error) {
+	var out []string
+	for _, l := range ls {
+		h, err := hash(l.Path)
+		if err != nil {
+			return "", fmt.Errorf("LoRA %s: %v", l.Tag.Name, err)
+		}
+		out = append(out, InfotextName(l.Tag.Name)+": "+h)
+	}
+	return strings.Join(out, ", "), nil
 }
 
 // Close unmaps the uses' files.

@@ -170,6 +170,9 @@ func (c *Client) Run(ctx context.Context, spec *server.Spec, ctl *server.Control
 
 // output fetches the result's images from the object store.
 func (c *Client) output(ctx context.Context, r resultMsg) (*server.Output, error) {
+	if r.Error != "" && r.Status != 0 {
+		return nil, server.RequestError(r.Status, r.Error)
+	}
 	if r.Error != "" {
 		return nil, fmt.Errorf("%s", r.Error)
 	}

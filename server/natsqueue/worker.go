@@ -184,6 +184,11 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, images jetstream.O
 	case err != nil && !job.Deadline.IsZero() && time.Now().After(job.Deadline):
 		log.Info("job ran past its deadline")
 		m.Term()
+	case isRequestError(err):
+		// Another worker would refuse it too: answer now, no retry.
+		status, _ := server.RequestStatus(err)
+		log.Info("job refused", "status", status, "err", err)
+		w.refuse(m, job, md.NumDelivered, status, err.Error())
 	case err != nil && int(md.NumDelivered) < w.opts.MaxDeliver:
 		log.Warn("job failed; handing it back for another try", "err", err)
 		m.NakWithDelay(time.Second)
@@ -242,6 +247,25 @@ func (w *Worker) deadLetter(m jetstream.Msg, job jobMsg, deliveries uint64, reas
 		b, _ := json.Marshal(resultMsg{ID: job.Spec.ID, Worker: w.info.ID, Deliveries: deliveries,
 			Error: fmt.Sprintf("job failed %d times, last on worker %s: %s", deliveries, w.info.ID, reason)})
 		w.js.Publish(ctx, job.Reply, b)
+	}
+	m.TermWithReason(reason)
+}
+
+func isRequestError(err error) bool {
+	_, ok := server.RequestStatus(err)
+	return ok
+}
+
+// refuse answers a job the request's own fault stopped and takes it off
+// the queue.
+func (w *Worker) refuse(m jetstream.Msg, job jobMsg, deliveries uint64, status int, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, _ := json.Marshal(resultMsg{ID: job.Spec.ID, Worker: w.info.ID, Deliveries: deliveries, Error: reason, Status: status})
+	if err := retry(ctx, func(ctx context.Context) error { _, err := w.js.Publish(ctx, job.Reply, b); return err }); err != nil {
+		w.log.Error("could not send the refusal; the job will be redelivered", "job", job.Spec.ID, "err", err)
+		m.Nak()
+		return
 	}
 	m.TermWithReason(reason)
 }
