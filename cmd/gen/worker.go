@@ -122,12 +122,15 @@ func runWorker(args []string) error {
 		return usagef("--queue: %v", err)
 	}
 	defer nc.Close()
-	loras, _ := lora.List(loraDir) // the names its tags can use; none without the folder
-	w, err := natsqueue.NewWorker(nc, engine, engine.Info, device, loras,
+	w, err := natsqueue.NewWorker(nc, engine, engine.Info, device, nil,
 		natsqueue.Options{AckWait: ackWait, MaxDeliver: maxDeliver, Logger: logger})
 	if err != nil {
 		return err
 	}
+	w.AdvertiseLoRAs(func() []string {
+		names, _ := lora.List(loraDir) // the names its tags can use; none without the folder
+		return names
+	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := w.Run(ctx); err != nil && ctx.Err() == nil {

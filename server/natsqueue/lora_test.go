@@ -5,16 +5,18 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosdxl/gosdxl/internal/loratest"
 	"github.com/gosdxl/gosdxl/internal/refdata"
+	"github.com/gosdxl/gosdxl/lora"
 	"github.com/gosdxl/gosdxl/server"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
 
 // TestLoRAThroughWorker: a prompt's LoRA tag is resolved on the worker, in
 // its own LoRA folder, and the front end answers with the PNG a local
-// server makes; an unknown name is answered at once with the local
+// server makes, and the worker advertises the folder's names; an unknown name is answered at once with the local
 // server's 422, not retried and dead-lettered.
 func TestLoRAThroughWorker(t *testing.T) {
 	ckpt := refdata.TinyCheckpoint(t)
@@ -29,8 +31,20 @@ func TestLoRAThroughWorker(t *testing.T) {
 	}
 	e.UseAdapterDirs(dir, "", nil)
 	n := startNATS(t)
-	startWorker(t, n, e, e.Info, Options{})
-	_, hs := startFrontEnd(t, n, e.Info, Options{}, 0)
+	w, err := NewWorker(connect(t, n), e, e.Info, "cpu", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AdvertiseLoRAs(func() []string { names, _ := lora.List(dir); return names })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	c, hs := startFrontEnd(t, n, e.Info, Options{}, 0)
+	waitFor(t, "the worker's LoRA list", 10*time.Second, func() bool {
+		ws, _ := c.Workers(context.Background())
+		return len(ws) == 1 && strings.Join(ws[0].LoRAs, ",") == "mystyle"
+	})
 	body := `{"prompt": "a cat <lora:mystyle:0.8>", "width": 64, "height": 64, "steps": 2, "seed": 4}`
 	got := images(t, <-post(context.Background(), hs.URL, body))
 	want := images(t, <-post(context.Background(), localURL(t, e), body))

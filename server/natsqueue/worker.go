@@ -26,7 +26,15 @@ type Worker struct {
 	info   WorkerInfo
 	opts   Options
 	log    *slog.Logger
+	// loras, when set, lists the LoRA names again for each advertisement
+	// (files added to the folder are used by the next job).
+	loras func() []string
 }
+
+// AdvertiseLoRAs makes the worker advertise list's names, asked again
+// before each refresh of its entry, instead of the fixed list it was
+// made with. Call it before Run.
+func (w *Worker) AdvertiseLoRAs(list func() []string) { w.loras = list }
 
 // NewWorker prepares a worker that runs jobs for model on runner.
 func NewWorker(nc *nats.Conn, runner server.Runner, model server.ModelInfo, device string, loras []string, opts Options) (*Worker, error) {
@@ -88,8 +96,12 @@ func (w *Worker) Run(ctx context.Context) error {
 // advertise keeps this worker's entry in the workers bucket fresh (the
 // bucket forgets entries after 15 s).
 func (w *Worker) advertise(ctx context.Context, kv jetstream.KeyValue) {
-	b, _ := json.Marshal(w.info)
 	for {
+		info := w.info
+		if w.loras != nil {
+			info.LoRAs = w.loras()
+		}
+		b, _ := json.Marshal(info)
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		kv.Put(pctx, w.info.ID, b)
 		cancel()
