@@ -14,10 +14,11 @@ import (
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
 
-// TestLoRAThroughWorker: a prompt's LoRA tag is resolved on the worker, in
-// its own LoRA folder, and the front end answers with the PNG a local
-// server makes, and the worker advertises the folder's names; an unknown name is answered at once with the local
-// server's 422, not retried and dead-lettered.
+// TestLoRAThroughWorker: the worker advertises its LoRA folder's names; a
+// prompt's LoRA tag is resolved on the worker, in that folder, and the
+// front end answers with the PNG a local server makes; an unknown name is
+// answered at once with the local server's 422, not retried and
+// dead-lettered.
 func TestLoRAThroughWorker(t *testing.T) {
 	ckpt := refdata.TinyCheckpoint(t)
 	e, err := server.NewEngine(ckpt, cpu.New())
