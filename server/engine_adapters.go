@@ -60,6 +60,16 @@ func (e *Engine) prepareAdapters(spec *Spec) (string, []sdxl.Field, error) {
 	if err != nil {
 		return "", nil, errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
 	}
+	if err := e.refreshEmbeddings(); err != nil {
+		return "", nil, err
+	}
+	named := make([]lora.Use, len(located))
+	for i, l := range located {
+		named[i].Name = l.Tag.Name
+	}
+	if err := adapters.CheckNames(named, e.ad.embeds, e.ad.embeddingDir); err != nil {
+		return "", nil, errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
+	}
 	if err := e.switchLoRAs(located); err != nil {
 		return "", nil, err
 	}
@@ -70,12 +80,6 @@ func (e *Engine) prepareAdapters(spec *Spec) (string, []sdxl.Field, error) {
 			return "", nil, errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
 		}
 		fields = append(fields, sdxl.Field{Key: adapters.FieldLoraHashes, Value: h})
-	}
-	if err := e.refreshEmbeddings(); err != nil {
-		return "", nil, err
-	}
-	if err := adapters.CheckNames(e.ad.merged, e.ad.embeds, e.ad.embeddingDir); err != nil {
-		return "", nil, errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
 	}
 	if len(e.ad.embeds) > 0 {
 		h, err := adapters.TIHashes(e.ad.embeds, e.ad.tiHashes.Get, clean, spec.Negative)

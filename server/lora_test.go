@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"math/rand"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,5 +99,18 @@ func TestLoRARequests(t *testing.T) {
 	back, _ := generate("a cat", 200)
 	if !bytes.Equal(back, plain) || merged() != "" {
 		t.Errorf("without tags the checkpoint is not back (merged %q)", merged())
+	}
+
+	// A LoRA named like an embedding is refused before anything is merged.
+	embDir := t.TempDir()
+	r := rand.New(rand.NewSource(1))
+	if err := loratest.Write(filepath.Join(embDir, "mystyle.safetensors"), &loratest.File{Tensors: map[string]*loratest.Tensor{
+		"clip_l": loratest.Random(r, "F16", 0.1, 1, 64), "clip_g": loratest.Random(r, "F16", 0.1, 1, 128)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	engine.UseAdapterDirs(dir, embDir, nil)
+	generate("a cat <lora:mystyle:1>", 422, "both a LoRA and an embedding")
+	if merged() != "" {
+		t.Errorf("the refused LoRA was merged: %q", merged())
 	}
 }
