@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -25,7 +26,8 @@ func TestListEndpoints(t *testing.T) {
 		os.MkdirAll(filepath.Dir(f), 0o755)
 		os.WriteFile(f, []byte("x"), 0o644)
 	}
-	_, hs := startServer(t, Config{Runner: newFakeRunner(), LoRADir: loras, EmbeddingDir: embeddings})
+	remote := func(context.Context) ([]string, error) { return []string{"style", "onworkers"}, nil }
+	_, hs := startServer(t, Config{Runner: newFakeRunner(), LoRADir: loras, EmbeddingDir: embeddings, RemoteLoRAs: remote})
 	get := func(path string, v any) {
 		t.Helper()
 		code, _, body := call(t, "GET", hs.URL+path, nil)
@@ -61,7 +63,9 @@ func TestListEndpoints(t *testing.T) {
 	var ls []loraItem
 	get("/sdapi/v1/loras", &ls)
 	// Only the folder's own files: a tag cannot name a file in a subfolder.
-	if len(ls) != 1 || ls[0].Name != "style" || ls[0].Alias != "style" || ls[0].Path != filepath.Join(loras, "style.safetensors") {
+	// and the workers' names the folder lacks, without a path.
+	if len(ls) != 2 || ls[0].Name != "onworkers" || ls[0].Path != "" || ls[1].Name != "style" || ls[1].Alias != "style" ||
+		ls[1].Path != filepath.Join(loras, "style.safetensors") {
 		t.Errorf("loras %+v", ls)
 	}
 	var emb struct {
@@ -98,8 +102,8 @@ func TestListEndpoints(t *testing.T) {
 		Metadata    map[string]any
 	}
 	get("/sdapi/v1/loras", &full)
-	if len(full) != 2 || full[0].Name != "added" || full[1].Name != "style" || full[1].Alias != "Style V2" ||
-		fmt.Sprint(full[1].Metadata["ss_tag_frequency"]) != "map[a:map[b:3]]" {
+	if len(full) != 3 || full[0].Name != "added" || full[2].Name != "style" || full[2].Alias != "Style V2" ||
+		fmt.Sprint(full[2].Metadata["ss_tag_frequency"]) != "map[a:map[b:3]]" {
 		t.Errorf("loras %+v", full)
 	}
 	var emb2 struct {

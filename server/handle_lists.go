@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/gosdxl/gosdxl/lora"
@@ -33,6 +34,23 @@ func (s *Server) handleLoras(w http.ResponseWriter, r *http.Request) {
 			alias = a
 		}
 		items = append(items, loraItem{Name: name, Alias: alias, Path: path, Metadata: meta})
+	}
+	if s.cfg.RemoteLoRAs != nil {
+		remote, err := s.cfg.RemoteLoRAs(r.Context())
+		if err != nil {
+			s.log.Warn("listing the workers' LoRAs", "err", err)
+		}
+		local := map[string]bool{}
+		for _, it := range items {
+			local[it.Name] = true
+		}
+		for _, n := range remote {
+			if !local[n] {
+				// On the workers only: their path and metadata are theirs.
+				items = append(items, loraItem{Name: n, Alias: n, Path: "", Metadata: map[string]any{}})
+			}
+		}
+		sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 	}
 	writeJSON(w, http.StatusOK, items)
 }

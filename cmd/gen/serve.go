@@ -150,6 +150,16 @@ func runServe(args []string) error {
 		}
 		defer closeRunner()
 		cfg.Runner, cfg.Model, cfg.Workers = runner, info, o.inFlight
+		if c, ok := runner.(interface {
+			LoRAs(context.Context, string) ([]string, error)
+		}); ok {
+			// The workers have the LoRAs: list theirs beside this folder's.
+			cfg.RemoteLoRAs = func(ctx context.Context) ([]string, error) {
+				ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				return c.LoRAs(ctx, info.Name)
+			}
+		}
 	} else {
 		engine, closeEngine, err := loadEngine(o.model, o.device, logger)
 		if err != nil {

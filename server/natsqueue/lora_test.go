@@ -46,6 +46,12 @@ func TestLoRAThroughWorker(t *testing.T) {
 		ws, _ := c.Workers(context.Background())
 		return len(ws) == 1 && strings.Join(ws[0].LoRAs, ",") == "mystyle"
 	})
+	if names, err := c.LoRAs(context.Background(), e.Info.Name); err != nil || strings.Join(names, ",") != "mystyle" {
+		t.Errorf("the front end's list of the workers' LoRAs: %v %v", names, err)
+	}
+	if names, _ := c.LoRAs(context.Background(), "another-model"); len(names) != 0 {
+		t.Errorf("LoRAs of a model no worker has: %v", names)
+	}
 	body := `{"prompt": "a cat <lora:mystyle:0.8>", "width": 64, "height": 64, "steps": 2, "seed": 4}`
 	got := images(t, <-post(context.Background(), hs.URL, body))
 	want := images(t, <-post(context.Background(), localURL(t, e), body))
