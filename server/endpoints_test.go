@@ -2,14 +2,18 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/internal/loratest"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
@@ -22,7 +26,8 @@ func TestListEndpoints(t *testing.T) {
 		os.MkdirAll(filepath.Dir(f), 0o755)
 		os.WriteFile(f, []byte("x"), 0o644)
 	}
-	_, hs := startServer(t, Config{Runner: newFakeRunner(), LoRADir: loras, EmbeddingDir: embeddings})
+	remote := func(context.Context) ([]string, error) { return []string{"style", "onworkers"}, nil }
+	_, hs := startServer(t, Config{Runner: newFakeRunner(), LoRADir: loras, EmbeddingDir: embeddings, RemoteLoRAs: remote})
 	get := func(path string, v any) {
 		t.Helper()
 		code, _, body := call(t, "GET", hs.URL+path, nil)
@@ -57,7 +62,10 @@ func TestListEndpoints(t *testing.T) {
 	}
 	var ls []loraItem
 	get("/sdapi/v1/loras", &ls)
-	if len(ls) != 2 || ls[0].Name != "char" || ls[1].Name != "style" {
+	// Only the folder's own files: a tag cannot name a file in a subfolder.
+	// and the workers' names the folder lacks, without a path.
+	if len(ls) != 2 || ls[0].Name != "onworkers" || ls[0].Path != "" || ls[1].Name != "style" || ls[1].Alias != "style" ||
+		ls[1].Path != filepath.Join(loras, "style.safetensors") {
 		t.Errorf("loras %+v", ls)
 	}
 	var emb struct {
@@ -67,6 +75,46 @@ func TestListEndpoints(t *testing.T) {
 	get("/sdapi/v1/embeddings", &emb)
 	if len(emb.Loaded) != 0 || emb.Skipped["easyneg"] == nil {
 		t.Errorf("embeddings %+v", emb)
+	}
+
+	// Real files: the LoRA's metadata and training name, the embedding's
+	// size, and refresh-loras finding a file added since.
+	r := rand.New(rand.NewSource(1))
+	lf := &loratest.File{Metadata: map[string]string{"ss_output_name": "Style V2", "ss_tag_frequency": `{"a": {"b": 3}}`},
+		Tensors: map[string]*loratest.Tensor{
+			"lora_unet_x.lora_down.weight": loratest.Random(r, "F16", 0.1, 2, 4),
+			"lora_unet_x.lora_up.weight":   loratest.Random(r, "F16", 0.1, 4, 2)}}
+	if err := loratest.Write(filepath.Join(loras, "style.safetensors"), lf, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := loratest.Write(filepath.Join(embeddings, "easyneg.safetensors"), &loratest.File{Tensors: map[string]*loratest.Tensor{
+		"clip_l": loratest.Random(r, "F16", 0.1, 3, 768), "clip_g": loratest.Random(r, "F16", 0.1, 3, 1280)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := loratest.Write(filepath.Join(loras, "added.safetensors"), lf, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := call(t, "POST", hs.URL+"/sdapi/v1/refresh-loras", nil); code != 200 {
+		t.Errorf("refresh-loras: %d %s", code, body)
+	}
+	var full []struct {
+		Name, Alias string
+		Metadata    map[string]any
+	}
+	get("/sdapi/v1/loras", &full)
+	if len(full) != 3 || full[0].Name != "added" || full[2].Name != "style" || full[2].Alias != "Style V2" ||
+		fmt.Sprint(full[2].Metadata["ss_tag_frequency"]) != "map[a:map[b:3]]" {
+		t.Errorf("loras %+v", full)
+	}
+	var emb2 struct {
+		Loaded map[string]struct {
+			Step           *int
+			Shape, Vectors int
+		}
+	}
+	get("/sdapi/v1/embeddings", &emb2)
+	if e, ok := emb2.Loaded["easyneg"]; !ok || e.Shape != 768+1280 || e.Vectors != 3 || e.Step != nil {
+		t.Errorf("embeddings %+v", emb2)
 	}
 	if code, _, body := call(t, "POST", hs.URL+"/sdapi/v1/refresh-checkpoints", nil); code != 200 || string(bytes.TrimSpace(body)) != "null" {
 		t.Errorf("refresh-checkpoints: %d %s", code, body)

@@ -30,6 +30,7 @@ type Engine struct {
 	Info  ModelInfo
 	model *sdxl.Model
 	mu    sync.Mutex
+	ad    adapterState
 }
 
 // ModelInfo names a checkpoint as /sdapi/v1/sd-models lists it.
@@ -75,7 +76,9 @@ func NewEngine(path string, b tensor.Backend) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Info: info, model: m}, nil
+	e := &Engine{Info: info, model: m}
+	e.UseAdapterDirs("", "", nil)
+	return e, nil
 }
 
 // Close releases the model.
@@ -98,11 +101,15 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 	if ctl == nil {
 		ctl = &Control{}
 	}
+	prompt, adapterFields, err := e.prepareAdapters(spec)
+	if err != nil {
+		return nil, err
+	}
 	out := &Output{Width: spec.Width, Height: spec.Height, ModelName: e.Info.Name, ModelHash: e.Info.Hash}
 	for k := 0; k < spec.NIter; k++ {
 		iterCtx, cancel := ctl.Iteration(ctx)
 		req := sdxl.Request{
-			Prompt: spec.Prompt, Negative: spec.Negative, HasNegative: true,
+			Prompt: prompt, Negative: spec.Negative, HasNegative: true,
 			Width: spec.Width, Height: spec.Height, Steps: spec.Steps, CFGScale: spec.CFGScale,
 			Sampler: spec.Sampler, Schedule: spec.Schedule,
 			Seed: spec.Seed + uint64(k*spec.BatchSize), Batch: spec.BatchSize,
@@ -133,7 +140,7 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 		}
 		out.Width, out.Height = res.Width, res.Height
 		for i, img := range res.Images {
-			text := Infotext(spec, res.Seeds[i], res.Width, res.Height, e.Info)
+			text := Infotext(spec, res.Seeds[i], res.Width, res.Height, e.Info, adapterFields...)
 			var buf bytes.Buffer
 			if err := sdxl.EncodePNG(&buf, img, map[string]string{"parameters": text}); err != nil {
 				return nil, err
@@ -148,8 +155,10 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 
 // Infotext is the A1111 "parameters" text of one image, written as
 // `gen -n NEGATIVE` writes it (A1111 always encodes its negative prompt,
-// the empty one included), so the server's PNG equals the CLI's.
-func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo) string {
+// the empty one included), so the server's PNG equals the CLI's. The
+// prompt keeps its <lora:…> tags; adapterFields are the "Lora hashes" and
+// "TI hashes" the engine found.
+func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapterFields ...sdxl.Field) string {
 	info, _ := sampler.Lookup(spec.Sampler)
 	scheduleDisplay, _ := sampler.ScheduleDisplayName(spec.Schedule)
 	p := sdxl.Parameters{
@@ -166,6 +175,7 @@ func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo) strin
 		Model:        model.Name,
 		RNG:          "CPU",
 	}
+	p.Extra = append(p.Extra, adapterFields...)
 	if spec.Negative == "" {
 		p.Extra = append(p.Extra, sdxl.Field{Key: "Empty negative prompt", Value: "encoded"})
 	}

@@ -21,7 +21,10 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /sdapi/v1/embeddings", s.handleEmbeddings)
 	api.HandleFunc("POST /sdapi/v1/png-info", s.handlePNGInfo)
 	api.HandleFunc("POST /sdapi/v1/refresh-checkpoints", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, nil) })
+	// The LoRA and embedding folders are read on every listing and before
+	// every job: a refresh has nothing left to do.
 	api.HandleFunc("POST /sdapi/v1/refresh-loras", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, nil) })
+	api.HandleFunc("POST /sdapi/v1/refresh-embeddings", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, nil) })
 	api.HandleFunc("GET /sdapi/v1/scripts", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string][]string{"txt2img": {}, "img2img": {}})
 	})

@@ -28,6 +28,9 @@ type Config struct {
 	CORSOrigins  []string
 	LoRADir      string
 	EmbeddingDir string
+	// RemoteLoRAs, when set (a front end whose jobs run on workers), adds
+	// the LoRA names the workers advertise to /sdapi/v1/loras.
+	RemoteLoRAs func(context.Context) ([]string, error)
 	// OutputsDir, when set, receives a copy of every image.
 	OutputsDir string
 	Limits     Limits

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/gosdxl/gosdxl/lora"
 )
 
 // Features the pipeline does not have yet. Requests that use one are
@@ -14,7 +16,7 @@ var features = struct {
 	LoRA       bool // <lora:name:weight> prompt tags
 	HiresFix   bool // enable_hr and hr_*
 	Inpainting bool // img2img mask
-}{}
+}{LoRA: true}
 
 // extraNetworkTag is A1111's extra-network syntax: <kind:name[:args]>.
 var extraNetworkTag = regexp.MustCompile(`<(\w+):([^>]+)>`)
@@ -40,6 +42,16 @@ func checkUnsupported(req *GenerationRequest, img2img bool) error {
 			if !features.LoRA {
 				return errorf(http.StatusUnprocessableEntity, "%s: <%s:%s>: LoRA is not supported by this server yet", p.field, m[1], args)
 			}
+			if p.field != "prompt" {
+				// gen reads tags from -p only; elsewhere they would be
+				// encoded as words.
+				return errorf(http.StatusUnprocessableEntity, "%s: <%s:%s>: LoRA tags are read from the prompt only", p.field, m[1], args)
+			}
+		}
+	}
+	if features.LoRA {
+		if _, _, err := lora.ParseTags(req.Prompt); err != nil {
+			return errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
 		}
 	}
 	if req.EnableHR && !features.HiresFix {

@@ -14,31 +14,14 @@ import (
 
 	"github.com/gosdxl/gosdxl/internal/loratest"
 	"github.com/gosdxl/gosdxl/internal/refdata"
-	"github.com/gosdxl/gosdxl/weights"
 )
 
 // writeTestLoRA stores a small kohya LoRA for the tiny model (an attention
 // projection, a conv, a text-encoder projection) as dir/name.safetensors.
 func writeTestLoRA(t *testing.T, dir, name string, mutate func(*loratest.File)) string {
 	t.Helper()
-	ck, _, err := loratest.Read(refdata.TinyCheckpoint(t))
+	path, err := loratest.WriteSmall(refdata.TinyCheckpoint(t), dir, name, mutate)
 	if err != nil {
-		t.Fatal(err)
-	}
-	b := &loratest.Builder{Ckpt: ck, R: rand.New(rand.NewSource(3)), DT: "F16"}
-	u, t1 := weights.UNetPrefix, weights.TextEncoder1Prefix
-	a := &loratest.Adapter{Modules: []*loratest.Module{
-		b.LoRA(loratest.Target{Canonical: u + "input_blocks.4.1.transformer_blocks.0.attn1.to_q.weight", Key: "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q"}, 4, 4, false),
-		b.LoRA(loratest.Target{Canonical: u + "input_blocks.1.0.in_layers.2.weight", Key: "lora_unet_input_blocks_1_0_in_layers_2"}, 4, 4, false),
-		b.LoRA(loratest.Target{Canonical: t1 + "encoder.layers.0.self_attn.q_proj.weight", Key: "lora_te1_text_model_encoder_layers_0_self_attn_q_proj", Text: true}, 4, 4, false),
-	}}
-	f := a.File()
-	f.Metadata = map[string]string{"ss_base_model_version": "sdxl_base_v1-0"}
-	if mutate != nil {
-		mutate(f)
-	}
-	path := filepath.Join(dir, name+".safetensors")
-	if err := loratest.Write(path, f, nil); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/internal/adapters"
 	"github.com/gosdxl/gosdxl/lora"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
@@ -18,12 +20,6 @@ import (
 const (
 	defaultLoRADir      = "models/lora"
 	defaultEmbeddingDir = "models/embeddings"
-)
-
-// Infotext fields A1111 writes for adapters.
-const (
-	fieldLoraHashes = "Lora hashes"
-	fieldTIHashes   = "TI hashes"
 )
 
 // adapterOptions are the LoRA and embedding flags.
@@ -58,27 +54,23 @@ const adapterUsage = `Adapters:
                            in a prompt (default models/embeddings)
 `
 
-// adapters is what the flags and the prompt's tags resolved to.
-type adapters struct {
+// adapterSet is what the flags and the prompt's tags resolved to.
+type adapterSet struct {
 	prompt string // the prompt without its <lora:…> tags, as the encoders read it
 	uses   []lora.Use
 	embeds []*lora.Embedding
 }
 
 // close unmaps every opened file.
-func (a *adapters) close() {
-	for _, u := range a.uses {
-		u.File.Close()
-	}
-}
+func (a *adapterSet) close() { adapters.Close(a.uses) }
 
 // prepareAdapters resolves --lora flags and <lora:…> tags (checking names,
 // strengths and files before any model is loaded) and the embeddings the
 // prompts use. Each --lora is recorded in the PNG as the tag it stands for,
 // appended to the prompt as A1111 does for its default LoRA, so that
 // --from (with the file in --lora-dir) reproduces the image.
-func prepareAdapters(o *options) (*adapters, error) {
-	a := &adapters{}
+func prepareAdapters(o *options) (*adapterSet, error) {
+	a := &adapterSet{}
 	explicit := map[string]string{} // name → path given by --lora
 	_, inPrompt, err := lora.ParseTags(o.prompt)
 	if err != nil {
@@ -112,45 +104,29 @@ func prepareAdapters(o *options) (*adapters, error) {
 	if err != nil {
 		return nil, usagef("-p: %v", err)
 	}
-	recorded := recordedHashes(o)
 	a.prompt = clean
-	seen := map[string]bool{}
-	var hashes []string
-	for _, t := range tags {
-		if seen[t.Name] {
-			a.close()
-			return nil, usagef("-p: LoRA %q is used twice (merge it once, with one strength)", t.Name)
-		}
-		seen[t.Name] = true
-		path, ok := explicit[t.Name]
-		if !ok {
-			if path, err = lora.Find(o.adapters.loraDir, t.Name, "LoRA"); err != nil {
-				a.close()
-				return nil, usagef("-p <lora:%s>: %v (--lora-dir %s)", t.Name, err, o.adapters.loraDir)
-			}
-		}
-		f, err := lora.Open(path)
-		if err != nil {
-			a.close()
-			return nil, usagef("LoRA %s: %v", t.Name, err)
-		}
-		a.uses = append(a.uses, lora.Use{File: f, Name: t.Name, UNet: t.UNet, Text: t.Text})
-		if len(f.Unknown) > 0 {
-			fmt.Fprintf(stderr, "gen: warning: LoRA %s: %d tensors are not part of any LoRA/LoHa/LoKr module and are ignored: %s\n",
-				t.Name, len(f.Unknown), strings.Join(f.Unknown, ", "))
-		}
-		h, err := lora.ShortHash(path)
-		if err != nil {
-			a.close()
-			return nil, usagef("LoRA %s: %v", t.Name, err)
-		}
-		hashes = append(hashes, infotextName(t.Name)+": "+h)
-		if want, ok := recorded[infotextName(t.Name)]; ok && want != h {
-			fmt.Fprintf(stderr, "gen: warning: LoRA %s has hash %s, the image was made with %s: the result will differ\n", t.Name, h, want)
+	located, err := adapters.Locate(tags, o.adapters.loraDir, explicit)
+	var nameErr *adapters.NameError
+	switch {
+	case errors.As(err, &nameErr):
+		return nil, usagef("-p %v (--lora-dir %s)", err, o.adapters.loraDir)
+	case err != nil:
+		return nil, usagef("-p: %v", err)
+	}
+	uses, hashes, err := adapters.Open(located, lora.ShortHash, func(w string) { fmt.Fprintf(stderr, "gen: warning: %s\n", w) })
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	a.uses = uses
+	recorded := recordedHashes(o)
+	for _, item := range strings.Split(hashes, ", ") {
+		name, h, _ := strings.Cut(item, ": ")
+		if want, ok := recorded[name]; ok && want != h {
+			fmt.Fprintf(stderr, "gen: warning: LoRA %s has hash %s, the image was made with %s: the result will differ\n", name, h, want)
 		}
 	}
-	if len(hashes) > 0 {
-		o.adapters.fields = append(o.adapters.fields, sdxl.Field{Key: fieldLoraHashes, Value: strings.Join(hashes, ", ")})
+	if hashes != "" {
+		o.adapters.fields = append(o.adapters.fields, sdxl.Field{Key: adapters.FieldLoraHashes, Value: hashes})
 	}
 	if err := a.prepareEmbeddings(o); err != nil {
 		a.close()
@@ -179,7 +155,7 @@ func recordedHashes(o *options) map[string]string {
 	if err != nil {
 		return out
 	}
-	v, _ := p.Get(fieldLoraHashes)
+	v, _ := p.Get(adapters.FieldLoraHashes)
 	for _, item := range strings.Split(v, ",") {
 		if name, h, ok := strings.Cut(strings.TrimSpace(item), ": "); ok {
 			out[name] = h
@@ -187,9 +163,6 @@ func recordedHashes(o *options) map[string]string {
 	}
 	return out
 }
-
-// infotextName is A1111's alias cleaning: no colons or commas.
-func infotextName(s string) string { return strings.NewReplacer(":", "", ",", "").Replace(s) }
 
 // splitLoRAFlag splits FILE[:STRENGTH]; a colon inside the path (or a
 // Windows drive) stays part of it when what follows is not a number.
@@ -211,7 +184,7 @@ func splitLoRAFlag(v string) (string, float64, error) {
 
 // applyAdapters merges the LoRAs into the loaded model and installs the
 // embeddings in its text encoders.
-func (a *adapters) apply(model *sdxl.Model, w io.Writer, quiet bool) error {
+func (a *adapterSet) apply(model *sdxl.Model, w io.Writer, quiet bool) error {
 	if err := model.SetEmbeddings(a.embeds); err != nil {
 		return usageError{err.Error()}
 	}
@@ -233,45 +206,29 @@ func (a *adapters) apply(model *sdxl.Model, w io.Writer, quiet bool) error {
 
 // prepareEmbeddings loads every embedding in --embedding-dir (a missing
 // default folder means none) and records the ones the prompts use.
-func (a *adapters) prepareEmbeddings(o *options) error {
+func (a *adapterSet) prepareEmbeddings(o *options) error {
 	dir := o.adapters.embeddingDir
-	names, err := lora.List(dir)
+	embeds, err := adapters.LoadEmbeddings(dir)
 	if err != nil {
 		if os.IsNotExist(err) && !o.set["embedding-dir"] {
 			return nil
 		}
 		return usagef("--embedding-dir %s: %v", dir, err)
 	}
-	for _, n := range names {
-		e, err := lora.OpenEmbedding(filepath.Join(dir, n+".safetensors"))
-		if err != nil {
-			return usagef("--embedding-dir: %v", err)
-		}
-		a.embeds = append(a.embeds, e)
-	}
-	for _, u := range a.uses {
-		for _, e := range a.embeds {
-			if e.Name == u.Name {
-				return usagef("%q is both a LoRA and an embedding in %s: rename one of them", u.Name, dir)
-			}
-		}
+	a.embeds = embeds
+	if err := adapters.CheckNames(a.uses, a.embeds, dir); err != nil {
+		return usageError{err.Error()}
 	}
 	texts := []string{a.prompt}
 	if o.negative.set {
 		texts = append(texts, o.negative.value)
 	}
-	used, err := sdxl.UsedEmbeddings(a.embeds, texts...)
-	if err != nil || len(used) == 0 {
-		return err
+	hashes, err := adapters.TIHashes(a.embeds, lora.FileShortHash, texts...)
+	if err != nil {
+		return usageError{err.Error()}
 	}
-	var hashes []string
-	for _, e := range used {
-		h, err := lora.FileShortHash(e.Path)
-		if err != nil {
-			return usagef("embedding %s: %v", e.Name, err)
-		}
-		hashes = append(hashes, infotextName(e.Name)+": "+h)
+	if hashes != "" {
+		o.adapters.fields = append(o.adapters.fields, sdxl.Field{Key: adapters.FieldTIHashes, Value: hashes})
 	}
-	o.adapters.fields = append(o.adapters.fields, sdxl.Field{Key: fieldTIHashes, Value: strings.Join(hashes, ", ")})
 	return nil
 }

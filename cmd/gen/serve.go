@@ -35,8 +35,10 @@ const serveUsage = `Usage: gen serve [flags]     serve AUTOMATIC1111's /sdapi/v1
       --listen ADDR        address to listen on (default 127.0.0.1:7860, A1111's port)
       --model PATH         checkpoint (default weights/animagine-xl-4.0.safetensors)
       --device D           auto (default), cpu or cuda
-      --lora-dir DIR       LoRA files listed by /sdapi/v1/loras
-      --embedding-dir DIR  embeddings listed by /sdapi/v1/embeddings
+      --lora-dir DIR       where <lora:NAME:W> prompt tags find NAME.safetensors, listed by
+                           /sdapi/v1/loras (default models/lora)
+      --embedding-dir DIR  textual-inversion embeddings, used by writing their name in a prompt,
+                           listed by /sdapi/v1/embeddings (default models/embeddings)
       --outputs DIR        also save every image there (never overwriting)
       --max-queue N        jobs that may wait; more get 503 with Retry-After (default 32)
       --timeout D          per-request limit, waiting included (default 10m; 0: none)
@@ -58,8 +60,8 @@ func parseServeOptions(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:7860", "")
 	fs.StringVar(&o.model, "model", defaultModel, "")
 	fs.StringVar(&o.device, "device", "auto", "")
-	fs.StringVar(&o.loraDir, "lora-dir", "", "")
-	fs.StringVar(&o.embeddingDir, "embedding-dir", "", "")
+	fs.StringVar(&o.loraDir, "lora-dir", defaultLoRADir, "")
+	fs.StringVar(&o.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
 	fs.StringVar(&o.outs, "outputs", "", "")
 	fs.IntVar(&o.maxQueue, "max-queue", 32, "")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "")
@@ -148,11 +150,22 @@ func runServe(args []string) error {
 		}
 		defer closeRunner()
 		cfg.Runner, cfg.Model, cfg.Workers = runner, info, o.inFlight
+		if c, ok := runner.(interface {
+			LoRAs(context.Context, string) ([]string, error)
+		}); ok {
+			// The workers have the LoRAs: list theirs beside this folder's.
+			cfg.RemoteLoRAs = func(ctx context.Context) ([]string, error) {
+				ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				return c.LoRAs(ctx, info.Name)
+			}
+		}
 	} else {
 		engine, closeEngine, err := loadEngine(o.model, o.device, logger)
 		if err != nil {
 			return err
 		}
+		engine.UseAdapterDirs(o.loraDir, o.embeddingDir, logger)
 		defer closeEngine()
 		cfg.Runner, cfg.Model, cfg.Workers = engine, engine.Info, 1
 	}

@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/internal/loratest"
 	"github.com/gosdxl/gosdxl/server"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
@@ -24,7 +26,24 @@ func TestServePNGEqualsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer engine.Close()
-	srv, err := server.New(server.Config{Runner: engine, Model: engine.Info})
+	loraDir, embDir := t.TempDir(), t.TempDir()
+	writeTestLoRA(t, loraDir, "mystyle", nil)
+	writeTestLoRA(t, loraDir, "other", func(f *loratest.File) {
+		for _, x := range f.Tensors {
+			for i := range x.V {
+				x.V[i] *= -0.5
+			}
+		}
+	})
+	r := rand.New(rand.NewSource(1))
+	if err := loratest.Write(filepath.Join(embDir, "badhands.safetensors"), &loratest.File{Tensors: map[string]*loratest.Tensor{
+		"clip_l": loratest.Random(r, "F16", 0.1, 2, 64), "clip_g": loratest.Random(r, "F16", 0.1, 2, 128),
+	}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	engine.UseAdapterDirs(loraDir, embDir, nil)
+	adapterFlags := []string{"--lora-dir", loraDir, "--embedding-dir", embDir}
+	srv, err := server.New(server.Config{Runner: engine, Model: engine.Info, LoRADir: loraDir, EmbeddingDir: embDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,25 +62,41 @@ func TestServePNGEqualsCLI(t *testing.T) {
 		api  map[string]any
 		cli  []string
 		path string
+		want []string // in the parameters
 	}{
 		{"euler a", map[string]any{"prompt": "1girl, (smile:1.2), upper body", "negative_prompt": "lowres",
 			"width": 64, "height": 64, "steps": 3, "cfg_scale": 5, "sampler_name": "Euler a", "seed": 42},
 			[]string{"-p", "1girl, (smile:1.2), upper body", "-n", "lowres", "--width", "64", "--height", "64",
-				"--steps", "3", "--cfg", "5", "--sampler", "euler_a", "--seed", "42"}, "txt2img"},
+				"--steps", "3", "--cfg", "5", "--sampler", "euler_a", "--seed", "42"}, "txt2img", nil},
+		// A LoRA tag and an embedding: merged on the resident model, the
+		// tag kept in the parameters with Lora hashes and TI hashes.
+		{"lora and embedding", map[string]any{"prompt": "1girl, solo<lora:mystyle:0.7>", "negative_prompt": "badhands, lowres",
+			"width": 64, "height": 64, "steps": 2, "cfg_scale": 5, "sampler_name": "Euler", "seed": 5},
+			[]string{"-p", "1girl, solo<lora:mystyle:0.7>", "-n", "badhands, lowres", "--width", "64", "--height", "64",
+				"--steps", "2", "--cfg", "5", "--sampler", "euler", "--seed", "5"}, "txt2img",
+			[]string{"<lora:mystyle:0.7>", `Lora hashes: "mystyle: `, `TI hashes: "badhands: `}},
+		// Another set: the first is taken out, two merged with their own
+		// text-encoder and UNet strengths.
+		{"two loras, te and unet strengths", map[string]any{"prompt": "<lora:other:0.5:-1>a cat, <lora:mystyle:1.2>", "negative_prompt": "",
+			"width": 64, "height": 64, "steps": 2, "cfg_scale": 5, "sampler_name": "Euler", "seed": 6},
+			[]string{"-p", "<lora:other:0.5:-1>a cat, <lora:mystyle:1.2>", "-n", "", "--width", "64", "--height", "64",
+				"--steps", "2", "--cfg", "5", "--sampler", "euler", "--seed", "6"}, "txt2img",
+			[]string{`Lora hashes: "other: `}},
+		// The cases after this one have no LoRA: the checkpoint is back.
 		{"dpm++ 2m karras, empty negative, batch", map[string]any{"prompt": "a cat", "negative_prompt": "",
 			"width": 72, "height": 64, "steps": 2, "cfg_scale": 7, "sampler_name": "DPM++ 2M", "scheduler": "Karras",
 			"seed": 7, "batch_size": 2},
 			[]string{"-p", "a cat", "-n", "", "--width", "72", "--height", "64", "--steps", "2", "--cfg", "7",
-				"--sampler", "dpmpp_2m", "--schedule", "karras", "--seed", "7", "--batch", "2"}, "txt2img"},
+				"--sampler", "dpmpp_2m", "--schedule", "karras", "--seed", "7", "--batch", "2"}, "txt2img", nil},
 		{"img2img", map[string]any{"prompt": "a dog", "negative_prompt": "blurry", "init_images": []string{initB64()},
 			"denoising_strength": 0.6, "steps": 5, "cfg_scale": 6, "sampler_name": "Euler", "seed": 3},
 			[]string{"-p", "a dog", "-n", "blurry", "--init-image", initImage, "--strength", "0.6", "--steps", "5",
-				"--cfg", "6", "--sampler", "euler", "--seed", "3"}, "img2img"},
+				"--cfg", "6", "--sampler", "euler", "--seed", "3"}, "img2img", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			args := append(c.cli, "--model", model, "--device", "cpu", "-q", "--out", filepath.Join(dir, "cli.png"))
+			args := append(append(c.cli, adapterFlags...), "--model", model, "--device", "cpu", "-q", "--out", filepath.Join(dir, "cli.png"))
 			var out, errOut bytes.Buffer
 			stdout, stderr = &out, &errOut
 			defer func() { stdout, stderr = os.Stdout, os.Stderr }()
@@ -95,6 +130,11 @@ func TestServePNGEqualsCLI(t *testing.T) {
 			}
 			for i, s := range res.Images {
 				png, _ := base64.StdEncoding.DecodeString(s)
+				for _, want := range c.want {
+					if !bytes.Contains(png, []byte(want)) {
+						t.Errorf("image %d: the parameters lack %q", i, want)
+					}
+				}
 				if !bytes.Equal(png, files[i]) {
 					t.Errorf("image %d: the server's PNG (%d bytes) differs from gen's (%d bytes)", i, len(png), len(files[i]))
 				}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gosdxl/gosdxl/lora"
 	"github.com/gosdxl/gosdxl/server"
 	"github.com/gosdxl/gosdxl/server/natsqueue"
 )
@@ -41,7 +42,9 @@ const workerUsage = `Usage: gen worker --queue nats://HOST:4222 [flags]   run ge
       --queue URL          the NATS server with JetStream (required)
       --model PATH         checkpoint; jobs for its name come here (default weights/animagine-xl-4.0.safetensors)
       --device D           auto (default), cpu or cuda; run one worker per GPU
-      --lora-dir DIR       LoRA files this worker advertises
+      --lora-dir DIR       where <lora:NAME:W> prompt tags find NAME.safetensors; the worker
+                           advertises its LoRAs (default models/lora)
+      --embedding-dir DIR  textual-inversion embeddings (default models/embeddings)
       --ack-wait D         redeliver a job when its worker is silent this long (default 30s)
       --max-deliver N      deliveries before a job is dead-lettered (default 3)
       --log-level L        debug, info (default), warn, error
@@ -50,6 +53,7 @@ const workerUsage = `Usage: gen worker --queue nats://HOST:4222 [flags]   run ge
 // workerOptions are `gen worker`'s flags.
 type workerOptions struct {
 	queue, model, device, loraDir, logLevel string
+	embeddingDir                            string
 	ackWait                                 time.Duration
 	maxDeliver                              int
 }
@@ -62,7 +66,8 @@ func parseWorkerOptions(args []string) (*workerOptions, error) {
 	fs.StringVar(&o.queue, "queue", "", "")
 	fs.StringVar(&o.model, "model", defaultModel, "")
 	fs.StringVar(&o.device, "device", "auto", "")
-	fs.StringVar(&o.loraDir, "lora-dir", "", "")
+	fs.StringVar(&o.loraDir, "lora-dir", defaultLoRADir, "")
+	fs.StringVar(&o.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
 	fs.DurationVar(&o.ackWait, "ack-wait", 30*time.Second, "")
 	fs.IntVar(&o.maxDeliver, "max-deliver", 3, "")
 	fs.StringVar(&o.logLevel, "log-level", "info", "")
@@ -111,23 +116,21 @@ func runWorker(args []string) error {
 		return err
 	}
 	defer closeEngine()
+	engine.UseAdapterDirs(loraDir, o.embeddingDir, logger)
 	nc, err := natsqueue.Connect(queue, "gosdxl-worker", logger)
 	if err != nil {
 		return usagef("--queue: %v", err)
 	}
 	defer nc.Close()
-	var loras []string
-	if loraDir != "" {
-		matches, _ := filepath.Glob(filepath.Join(loraDir, "*.safetensors"))
-		for _, m := range matches {
-			loras = append(loras, strings.TrimSuffix(filepath.Base(m), filepath.Ext(m)))
-		}
-	}
-	w, err := natsqueue.NewWorker(nc, engine, engine.Info, device, loras,
+	w, err := natsqueue.NewWorker(nc, engine, engine.Info, device, nil,
 		natsqueue.Options{AckWait: ackWait, MaxDeliver: maxDeliver, Logger: logger})
 	if err != nil {
 		return err
 	}
+	w.AdvertiseLoRAs(func() []string {
+		names, _ := lora.List(loraDir) // the names its tags can use; none without the folder
+		return names
+	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := w.Run(ctx); err != nil && ctx.Err() == nil {

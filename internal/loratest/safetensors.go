@@ -32,6 +32,22 @@ type File struct {
 // dtypes are kept as raw F32 zeros of the right shape: the tests never
 // change them, and Write stores them back unchanged through Raw).
 func Read(path string) (*File, map[string][]byte, error) {
+	return read(path, nil)
+}
+
+// ReadTensors is Read of the named tensors alone (and the metadata):
+// decoding a whole checkpoint to float64 takes seconds.
+func ReadTensors(path string, names ...string) (*File, error) {
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = true
+	}
+	f, _, err := read(path, keep)
+	return f, err
+}
+
+// read decodes the tensors of keep (nil: all).
+func read(path string, keep map[string]bool) (*File, map[string][]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -46,6 +62,9 @@ func Read(path string) (*File, map[string][]byte, error) {
 	for name, msg := range header {
 		if name == "__metadata__" {
 			json.Unmarshal(msg, &f.Metadata)
+			continue
+		}
+		if keep != nil && !keep[name] {
 			continue
 		}
 		var h struct {

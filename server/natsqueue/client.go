@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,6 +171,9 @@ func (c *Client) Run(ctx context.Context, spec *server.Spec, ctl *server.Control
 
 // output fetches the result's images from the object store.
 func (c *Client) output(ctx context.Context, r resultMsg) (*server.Output, error) {
+	if r.Error != "" && r.Status != 0 {
+		return nil, server.RequestError(r.Status, r.Error)
+	}
 	if r.Error != "" {
 		return nil, fmt.Errorf("%s", r.Error)
 	}
@@ -281,6 +285,30 @@ func (c *Client) Workers(ctx context.Context) ([]WorkerInfo, error) {
 			out = append(out, w)
 		}
 	}
+	return out, nil
+}
+
+// LoRAs lists the LoRA names the live workers of model advertise, each
+// once, sorted: what a front end without a LoRA folder of its own offers.
+func (c *Client) LoRAs(ctx context.Context, model string) ([]string, error) {
+	ws, err := c.Workers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range ws {
+		if w.Model.Name != model {
+			continue
+		}
+		for _, n := range w.LoRAs {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
 	return out, nil
 }
 

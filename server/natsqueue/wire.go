@@ -66,8 +66,11 @@ type resultMsg struct {
 	Output       *server.Output `json:"output,omitempty"`
 	ImageObjects []string       `json:"image_objects,omitempty"`
 	Error        string         `json:"error,omitempty"`
-	Worker       string         `json:"worker,omitempty"`
-	Deliveries   uint64         `json:"deliveries,omitempty"`
+	// Status is the HTTP status of an error that is the request's fault
+	// (an unknown LoRA): the front end answers it as it would locally.
+	Status     int    `json:"status,omitempty"`
+	Worker     string `json:"worker,omitempty"`
+	Deliveries uint64 `json:"deliveries,omitempty"`
 }
 
 // deadLetter is what GOSDXL_DEAD keeps of a job given up on.

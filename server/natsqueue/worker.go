@@ -26,7 +26,15 @@ type Worker struct {
 	info   WorkerInfo
 	opts   Options
 	log    *slog.Logger
+	// loras, when set, lists the LoRA names again for each advertisement
+	// (files added to the folder are used by the next job).
+	loras func() []string
 }
+
+// AdvertiseLoRAs makes the worker advertise list's names, asked again
+// before each refresh of its entry, instead of the fixed list it was
+// made with. Call it before Run.
+func (w *Worker) AdvertiseLoRAs(list func() []string) { w.loras = list }
 
 // NewWorker prepares a worker that runs jobs for model on runner.
 func NewWorker(nc *nats.Conn, runner server.Runner, model server.ModelInfo, device string, loras []string, opts Options) (*Worker, error) {
@@ -88,8 +96,12 @@ func (w *Worker) Run(ctx context.Context) error {
 // advertise keeps this worker's entry in the workers bucket fresh (the
 // bucket forgets entries after 15 s).
 func (w *Worker) advertise(ctx context.Context, kv jetstream.KeyValue) {
-	b, _ := json.Marshal(w.info)
 	for {
+		info := w.info
+		if w.loras != nil {
+			info.LoRAs = w.loras()
+		}
+		b, _ := json.Marshal(info)
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		kv.Put(pctx, w.info.ID, b)
 		cancel()
@@ -184,6 +196,11 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, images jetstream.O
 	case err != nil && !job.Deadline.IsZero() && time.Now().After(job.Deadline):
 		log.Info("job ran past its deadline")
 		m.Term()
+	case isRequestError(err):
+		// Another worker would refuse it too: answer now, no retry.
+		status, _ := server.RequestStatus(err)
+		log.Info("job refused", "status", status, "err", err)
+		w.refuse(m, job, md.NumDelivered, status, err.Error())
 	case err != nil && int(md.NumDelivered) < w.opts.MaxDeliver:
 		log.Warn("job failed; handing it back for another try", "err", err)
 		m.NakWithDelay(time.Second)
@@ -242,6 +259,25 @@ func (w *Worker) deadLetter(m jetstream.Msg, job jobMsg, deliveries uint64, reas
 		b, _ := json.Marshal(resultMsg{ID: job.Spec.ID, Worker: w.info.ID, Deliveries: deliveries,
 			Error: fmt.Sprintf("job failed %d times, last on worker %s: %s", deliveries, w.info.ID, reason)})
 		w.js.Publish(ctx, job.Reply, b)
+	}
+	m.TermWithReason(reason)
+}
+
+func isRequestError(err error) bool {
+	_, ok := server.RequestStatus(err)
+	return ok
+}
+
+// refuse answers a job the request's own fault stopped and takes it off
+// the queue.
+func (w *Worker) refuse(m jetstream.Msg, job jobMsg, deliveries uint64, status int, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, _ := json.Marshal(resultMsg{ID: job.Spec.ID, Worker: w.info.ID, Deliveries: deliveries, Error: reason, Status: status})
+	if err := retry(ctx, func(ctx context.Context) error { _, err := w.js.Publish(ctx, job.Reply, b); return err }); err != nil {
+		w.log.Error("could not send the refusal; the job will be redelivered", "job", job.Spec.ID, "err", err)
+		m.Nak()
+		return
 	}
 	m.TermWithReason(reason)
 }
