@@ -201,12 +201,19 @@ func (m *Model) hiresPass(r *Request, latents []float32, s latentShape) ([]float
 	if err != nil {
 		return nil, s, err
 	}
-	x, err := sched.Img2ImgStart(up, randn(us.size()))
+	d := newDumper(r.DumpDir)
+	noise := randn(us.size())
+	d.add("hires", "upscaled", Float32Tensor{Shape: us.dims(), Data: up})
+	d.add("hires", "noise", Float32Tensor{Shape: us.dims(), Data: noise})
+	x, err := sched.Img2ImgStart(up, noise)
 	if err != nil {
 		return nil, s, err
 	}
-	out, err := m.sampleLatents(&hr, info, sched, x, cond, us, randn, nil)
-	return out, us, err
+	out, err := m.sampleLatents(&hr, info, sched, x, cond, us, randn, nil, d, "hires")
+	if err != nil {
+		return nil, s, err
+	}
+	return out, us, d.flush()
 }
 
 // hiresUpscale resizes latents [B,4,h,w] to the latents of an upW×upH
@@ -311,15 +318,18 @@ func cropLatents(x []float32, s latentShape, dy, dx int) ([]float32, latentShape
 
 // sampleLatents runs the sampler with classifier-free guidance from x (k-
 // diffusion form) and returns the final latents; after, if set, runs after
-// every step on the sampler's own latents.
+// every step on the sampler's own latents. The latents after each step go
+// to d's file as latents_step_NN.
 func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Schedule, x []float32,
-	cond *Conditioning, shape latentShape, randn func(int) []float32, after func(int, []float32, float64)) ([]float32, error) {
+	cond *Conditioning, shape latentShape, randn func(int) []float32, after func(int, []float32, float64),
+	d *dumper, file string) ([]float32, error) {
 	den := cfgDenoiser(m.runUNet, cond, shape, r.CFGScale, nil)
 	total := sched.Steps()
 	return info.Sample(sched, x, den, sampler.Options{
 		Noise:     randn,
 		AfterStep: after,
-		OnStep: func(i int, _ []float32) error {
+		OnStep: func(i int, latents []float32) error {
+			d.add(file, fmt.Sprintf("latents_step_%02d", i), Float32Tensor{Shape: shape.dims(), Data: latents})
 			if r.OnStep != nil {
 				r.OnStep(i+1, total)
 			}
