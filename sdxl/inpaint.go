@@ -112,7 +112,7 @@ type inpaintPlan struct {
 func planInpaint(r *Request) (*inpaintPlan, error) {
 	ip := r.Inpaint
 	orig := rgbOf(r.InitImage)
-	mask := BinaryMask(ip.Mask)
+	mask := binaryMask(ip.Mask)
 	if ip.Pad != [4]int{} {
 		orig, mask = padImage(orig, mask, ip.Pad[0], ip.Pad[1], ip.Pad[2], ip.Pad[3])
 	}

@@ -19,10 +19,10 @@ type rgb8 struct {
 	w, h int
 }
 
-// BinaryMask is A1111's create_binary_mask: a mask with any transparency
+// binaryMask is A1111's create_binary_mask: a mask with any transparency
 // is its alpha channel, otherwise its PIL "L" luminance; either is then
 // thresholded, 255 above 128 and 0 otherwise. White means repaint.
-func BinaryMask(img image.Image) gray8 {
+func binaryMask(img image.Image) gray8 {
 	n := toNRGBA(img)
 	w, h := n.Rect.Dx(), n.Rect.Dy()
 	useAlpha := false
@@ -308,4 +308,11 @@ func (p rgb8) paste(img rgb8, x, y int) rgb8 {
 		copy(out.pix[3*((y+r)*p.w+x):], img.pix[3*r*img.w:3*(r+1)*img.w])
 	}
 	return out
+}
+
+// MaskCoverage counts the pixels a mask selects for repainting (A1111's
+// binary mask rule, as Inpaint.Mask is read) and all its pixels.
+func MaskCoverage(mask image.Image) (selected, total int) {
+	m := binaryMask(mask)
+	return m.count(), len(m.pix)
 }

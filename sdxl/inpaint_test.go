@@ -114,7 +114,7 @@ func TestInpaintMaskBlur(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := BinaryMask(r.Inpaint.Mask)
+	bin := binaryMask(r.Inpaint.Mask)
 	blurred := resample.GaussianBlur8(bin.pix, 192, 128, 4, 4)
 	kept := samePixels(t, "blur 4", res.Images[0], init, 0, func(x, y int) bool { return blurred[y*192+x] == 0 })
 	band := 0
@@ -246,16 +246,16 @@ func TestBinaryMaskAndCropRegion(t *testing.T) {
 	// Luminance above 128 repaints; a mask with transparency uses alpha.
 	img := image.NewNRGBA(image.Rect(0, 0, 4, 1))
 	img.Pix = []uint8{129, 129, 129, 255, 128, 128, 128, 255, 255, 0, 0, 255, 255, 255, 255, 255}
-	if got := BinaryMask(img).pix; string(got) != string([]uint8{255, 0, 0, 255}) {
+	if got := binaryMask(img).pix; string(got) != string([]uint8{255, 0, 0, 255}) {
 		t.Errorf("luminance mask %v", got)
 	}
 	img.Pix[3] = 200 // one translucent pixel: alpha decides everywhere
-	if got := BinaryMask(img).pix; string(got) != string([]uint8{255, 255, 255, 255}) {
+	if got := binaryMask(img).pix; string(got) != string([]uint8{255, 255, 255, 255}) {
 		t.Errorf("alpha mask %v", got)
 	}
 	// A 10×4 box in a 100×60 image, padding 5, processing 64×64: the box
 	// grown to 20×14, then to a square around it.
-	m := BinaryMask(rectMask(100, 60, 40, 20, 50, 24))
+	m := binaryMask(rectMask(100, 60, 40, 20, 50, 24))
 	x1, y1, x2, y2, ok := cropRegion(m, 5, 64, 64)
 	if !ok || x2-x1 != 20 || y2-y1 != 20 || x1 != 35 || y1 != 12 {
 		t.Errorf("crop region %d,%d–%d,%d", x1, y1, x2, y2)

@@ -53,6 +53,9 @@ type Request struct {
 	VAETileSize int                              // pixels; 0 = DefaultVAETileSize
 	MaxMemory   int64                            // bytes one VAE call may use (TilingAuto); 0 = no budget
 	Logf        func(format string, args ...any) // verbose messages; nil = none
+	// VAETileUsed, if set, receives the largest tile size a VAE call of the
+	// run used (0: every call ran untiled), so the run can be repeated.
+	VAETileUsed *int
 }
 
 // Result holds the 8-bit images and the seed that reproduces each alone

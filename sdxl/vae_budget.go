@@ -64,6 +64,13 @@ func (m *Model) planVAE(r *Request, height, width int, estimate func(h, w int) i
 	return vaePlan{true, tile}
 }
 
+// record notes a tiled call's tile size in Request.VAETileUsed.
+func (p vaePlan) record(r *Request) {
+	if p.tiled && r.VAETileUsed != nil {
+		*r.VAETileUsed = max(*r.VAETileUsed, p.tile)
+	}
+}
+
 // decodeLatents decodes pipeline latents [B,4,h,w] to images [B,3,8h,8w]
 // one image at a time, tiled or not as the request and its memory budget
 // say.
@@ -72,6 +79,7 @@ func (m *Model) decodeLatents(r *Request, latents []float32, s latentShape) ([]f
 	plan := m.planVAE(r, s.h*f, s.w*f, m.vaeDecodeBytes)
 	r.logf("VAE decode %dx%d: %s (untiled estimate %s, budget %s)", s.w*f, s.h*f, plan,
 		formatBytes(m.vaeDecodeBytes(s.h*f, s.w*f)), formatBytes(r.MaxMemory))
+	plan.record(r)
 	if !plan.tiled {
 		return m.decode(latents, s)
 	}
@@ -92,6 +100,7 @@ func (m *Model) decodeLatents(r *Request, latents []float32, s latentShape) ([]f
 func (m *Model) encodeImage(r *Request, img []float32, height, width int) (mean, std []float32, err error) {
 	plan := m.planVAE(r, height, width, m.vaeEncodeBytes)
 	r.logf("VAE encode %dx%d: %s", width, height, plan)
+	plan.record(r)
 	if !plan.tiled {
 		return m.encode(img, height, width)
 	}

@@ -26,6 +26,7 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
+	defer o.reportMemory()
 	var initImage image.Image
 	if o.initImage != "" {
 		img, err := sdxl.LoadImage(o.initImage)
@@ -38,6 +39,10 @@ func runGenerate(args []string) error {
 		}
 		initImage = img
 		o.width, o.height = b.Dx(), b.Dy()
+	}
+	mask, done, err := o.inpaintPrecheck(initImage)
+	if done || err != nil {
+		return err
 	}
 	// The device first: a machine that cannot run the request should say
 	// so before a 7 GB download or hash.
@@ -70,6 +75,7 @@ func runGenerate(args []string) error {
 
 	req := o.request()
 	req.InitImage = initImage
+	o.extendRequest(&req, mask)
 	bar := newProgressBar(stderr, "sampling", o.quiet)
 	req.OnStep = func(step, total int) { bar.update(int64(step), int64(total)) }
 	res, err := model.Generate(req)
@@ -173,6 +179,7 @@ func saveImages(o *options, res *sdxl.Result, hash string) error {
 		if o.initImage != "" {
 			p.DenoisingStrength = o.strength
 		}
+		o.hiresParams(&p)
 		if o.compat != "gosdxl" {
 			p.Extra = append(p.Extra, sdxl.Field{Key: fieldCompat, Value: o.compat})
 		}

@@ -48,6 +48,7 @@ type options struct {
 	quiet        bool
 	from         string
 	rng          string
+	hires        hiresOptions // options_hires.go
 
 	set map[string]bool // flags given explicitly, by canonical name
 }
@@ -117,7 +118,8 @@ func newFlagSet(o *options, w io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.StringVar(&o.from, "from", "", "")
 	fs.StringVar(&o.rng, "rng", "torch-cpu", "")
-	fs.Usage = func() { fmt.Fprint(w, usageText) }
+	registerHiresFlags(fs, &o.hires)
+	fs.Usage = func() { fmt.Fprint(w, usageText+usageHires) }
 	return fs
 }
 
@@ -259,7 +261,7 @@ func (o *options) validate(warn io.Writer) error {
 	if o.rng != "torch-cpu" {
 		return usagef("--rng %q: only torch-cpu is available", o.rng)
 	}
-	return nil
+	return o.validateHires()
 }
 
 // SDXL was trained on these sizes (about one megapixel, multiples of 64).
