@@ -154,7 +154,10 @@ func hiresRequest(r *Request) Request {
 		h.Steps = r.Steps
 	}
 	if h.Sampler == "" {
-		h.Sampler, h.Schedule = r.Sampler, r.Schedule
+		h.Sampler = r.Sampler
+	}
+	if h.Schedule == "" { // A1111: hr_scheduler defaults to the first pass's
+		h.Schedule = r.Schedule
 	}
 	if h.CFGScale == 0 {
 		h.CFGScale = r.CFGScale

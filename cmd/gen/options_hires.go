@@ -139,11 +139,19 @@ func (o *options) validateHires() error {
 		if name == "" {
 			name = o.sampler
 		}
-		if _, err := sampler.Lookup(name); err != nil {
+		info, err := sampler.Lookup(name)
+		if err != nil {
 			return usagef("--hires-sampler %q: unknown; valid samplers: %s", name, samplerNames())
 		}
 		if _, err := sampler.ScheduleDisplayName(h.hiresSchedule); err != nil {
 			return usagef("--hires-schedule %q: unknown; valid schedules: %s", h.hiresSchedule, strings.Join(sampler.ScheduleNames(), ", "))
+		}
+		schedule := h.hiresSchedule
+		if schedule == "" {
+			schedule = o.schedule
+		}
+		if _, err := info.Schedule(schedule, max(h.hiresSteps, o.steps)); err != nil {
+			return usagef("--hires-sampler %s --hires-schedule %q: %v", name, schedule, err)
 		}
 	}
 	inpaint := h.mask != "" || h.pad != ""
