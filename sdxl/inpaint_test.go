@@ -261,3 +261,28 @@ func TestBinaryMaskAndCropRegion(t *testing.T) {
 		t.Errorf("crop region %d,%d–%d,%d", x1, y1, x2, y2)
 	}
 }
+
+// fill keeps unmasked pixels and paints a hole with the colours around it.
+func TestFillMasked(t *testing.T) {
+	const w, h = 48, 32
+	img := rgb8{make([]uint8, 3*w*h), w, h}
+	for i := 0; i < w*h; i++ {
+		if i%w < w/2 {
+			img.pix[3*i] = 200 // red left half
+		} else {
+			img.pix[3*i+2] = 180 // blue right half
+		}
+	}
+	mask := binaryMask(rectMask(w, h, 4, 8, 12, 24)) // a hole deep in the red half
+	out := fillMasked(img, mask)
+	for i := 0; i < w*h; i++ {
+		x, y := i%w, i/w
+		inHole := x >= 4 && x < 12 && y >= 8 && y < 24
+		if !inHole && string(out.pix[3*i:3*i+3]) != string(img.pix[3*i:3*i+3]) {
+			t.Fatalf("unmasked pixel %d,%d changed", x, y)
+		}
+		if inHole && (out.pix[3*i] < 150 || out.pix[3*i+2] > 50) {
+			t.Fatalf("hole pixel %d,%d = %v, want mostly the surrounding red", x, y, out.pix[3*i:3*i+3])
+		}
+	}
+}
