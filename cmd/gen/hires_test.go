@@ -212,3 +212,24 @@ func TestHiresAndInpaintBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestOutpaintEndToEnd(t *testing.T) {
+	model := tinyModel(t)
+	prompt, _ := refPrompts(t)
+	init := refDir + "tiny-sdxl-a-i2i-input.png"
+	out := filepath.Join(t.TempDir(), "outpaint.png")
+	code, _, errOut := runCapture(t, "--model", model, "-p", prompt, "--init-image", init, "--pad", "16,0,0,8",
+		"--masked-content", "fill", "--steps", "2", "--seed", "9", "--device", "cpu", "--out", out, "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if b := readImageBounds(t, out); b.Dx() != 208 || b.Dy() != 136 {
+		t.Errorf("image %v, want 208x136", b)
+	}
+	fields := paramFields(t, out)
+	tail := strings.Join(fields[len(fields)-4:], ", ")
+	if tail != `Mask blur: 4, Masked content: fill, Mask: none, Outpaint pad: "16,0,0,8"` {
+		t.Errorf("inpainting fields %q", tail)
+	}
+	regenerate(t, out, "--model", model, "--init-image", init)
+}
