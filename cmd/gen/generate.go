@@ -51,6 +51,7 @@ func runGenerate(args []string) error {
 		return usageError{err.Error()}
 	}
 	defer closeBackend()
+	o.hires.backend = backend
 	if err := ensureModel(o); err != nil {
 		return err
 	}

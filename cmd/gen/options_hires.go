@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gosdxl/gosdxl/kernels"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
@@ -50,6 +51,7 @@ type hiresOptions struct {
 	procW    int // --width/--height as given, before an init image sets them;
 	procH    int // then the inpainting processing size
 	tileUsed int // the VAE tile size the run used (0: untiled)
+	backend  any // for the device's memory peak in reportMemory
 }
 
 const usageHires = `Hires fix (txt2img; on when --hires-scale, --hires-width or --hires-height is given):
@@ -506,6 +508,9 @@ func (o *options) reportMemory() {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		fmt.Fprintf(stderr, "gen: peak memory (resident): %s\n", formatMiB(ru.Maxrss<<10)) // Linux reports KiB
+	}
+	if b, ok := o.hires.backend.(interface{ Stats() kernels.PoolStats }); ok {
+		fmt.Fprintf(stderr, "gen: %v\n", b.Stats())
 	}
 }
 
