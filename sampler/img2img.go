@@ -14,6 +14,16 @@ func (s *Schedule) Img2Img(strength float64) (*Schedule, error) {
 	if keep < 1 {
 		return nil, fmt.Errorf("sampler: strength %v of %d steps leaves no step to run", strength, n)
 	}
+	return s.Tail(keep)
+}
+
+// Tail keeps the last keep steps of the schedule (A1111's img2img runs the
+// last steps of a longer schedule this way).
+func (s *Schedule) Tail(keep int) (*Schedule, error) {
+	n := len(s.Timesteps)
+	if keep < 1 || keep > n {
+		return nil, fmt.Errorf("sampler: cannot keep %d of %d steps", keep, n)
+	}
 	begin := n - keep
 	out := *s
 	out.Timesteps = s.Timesteps[begin:]

@@ -29,6 +29,10 @@ type Options struct {
 	// form for this scheduler (see Schedule.DiffusersLatents): what
 	// diffusers' callback_on_step_end sees.
 	OnStep func(step int, latents []float32) error
+	// AfterStep, if set, may change the sampler's own latents x (k-diffusion
+	// form, now at σ sigmaNext) after step i, before OnStep sees them: the
+	// hook for inpainting's per-step blending with the re-noised original.
+	AfterStep func(step int, x []float32, sigmaNext float64)
 }
 
 // run is the state shared by every sampler loop.
@@ -92,6 +96,9 @@ func (r *run) noise(n, step int) ([]float32, error) {
 
 // stepDone reports the latents after step i (now at σ_{i+1}).
 func (r *run) stepDone(i int, x []float32) error {
+	if r.opts.AfterStep != nil {
+		r.opts.AfterStep(i, x, r.sched.Sigmas[i+1])
+	}
 	if r.opts.OnStep == nil {
 		return nil
 	}

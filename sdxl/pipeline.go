@@ -48,6 +48,18 @@ type Request struct {
 	// Context, when set, stops the run between steps once it is done;
 	// Generate then returns context.Cause(Context).
 	Context context.Context
+
+	// Hires fix, inpainting and VAE tiling (hires.go, inpaint.go,
+	// vae_tiled.go); nil and zero values leave them off.
+	Hires       *Hires
+	Inpaint     *Inpaint
+	VAETiling   VAETiling
+	VAETileSize int                              // pixels; 0 = DefaultVAETileSize
+	MaxMemory   int64                            // bytes one VAE call may use (TilingAuto); 0 = no budget
+	Logf        func(format string, args ...any) // verbose messages; nil = none
+	// VAETileUsed, if set, receives the largest tile size a VAE call of the
+	// run used (0: every call ran untiled), so the run can be repeated.
+	VAETileUsed *int
 }
 
 // Result holds the 8-bit images and the seed that reproduces each alone
@@ -82,6 +94,16 @@ func checkRequest(r *Request) error {
 		return fmt.Errorf("cfg scale %v: must be finite", r.CFGScale)
 	case r.InitImage != nil && !(r.Strength > 0 && r.Strength <= 1):
 		return fmt.Errorf("strength %v: must be in (0, 1]", r.Strength)
+	}
+	if r.Hires != nil {
+		if err := checkHires(r); err != nil {
+			return err
+		}
+	}
+	if r.Inpaint != nil {
+		if err := checkInpaint(r); err != nil {
+			return err
+		}
 	}
 	if r.InitImage != nil {
 		b := r.InitImage.Bounds()

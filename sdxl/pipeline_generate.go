@@ -19,6 +19,9 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	if r.Compat == CompatDiffusers {
 		r.Syntax = SyntaxNone // diffusers reads prompts verbatim, truncated to 77 tokens
 	}
+	if r.Inpaint != nil {
+		return m.inpaint(r)
+	}
 	width, height := r.Width, r.Height
 	if r.InitImage != nil {
 		bnd := r.InitImage.Bounds()
@@ -47,7 +50,7 @@ func (m *Model) Generate(r Request) (*Result, error) {
 		d.add("sampling", "noise", Float32Tensor{Shape: shape.dims(), Data: noise})
 		x = sched.StartLatents(noise)
 	} else {
-		if x, err = m.img2imgStart(ImageToSigned(r.InitImage), height, width, shape, sched, randn, r.Compat != CompatDiffusers, d); err != nil {
+		if x, err = m.img2imgStart(&r, ImageToSigned(r.InitImage), height, width, shape, sched, randn, r.Compat != CompatDiffusers, d); err != nil {
 			return nil, err
 		}
 	}
@@ -80,9 +83,15 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Hires != nil {
+		if latents, shape, err = m.hiresPass(&r, latents, shape); err != nil {
+			return nil, err
+		}
+		width, height = shape.w*m.vae.Factor(), shape.h*m.vae.Factor()
+	}
 	d.add("sampling", "latents_final", Float32Tensor{Shape: shape.dims(), Data: latents})
 
-	decoded, err := m.decode(latents, shape)
+	decoded, err := m.decodeLatents(&r, latents, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -106,9 +115,9 @@ func (m *Model) Generate(r Request) (*Result, error) {
 
 // img2imgStart encodes the init image, samples the posterior (first draw)
 // and adds noise (second draw) at the first σ of the already cut schedule.
-func (m *Model) img2imgStart(img []float32, height, width int, shape latentShape, sched *sampler.Schedule,
+func (m *Model) img2imgStart(r *Request, img []float32, height, width int, shape latentShape, sched *sampler.Schedule,
 	randn func(int) []float32, perImage bool, d *dumper) ([]float32, error) {
-	mean, std, err := m.encode(img, height, width)
+	mean, std, err := m.encodeImage(r, img, height, width)
 	if err != nil {
 		return nil, err
 	}

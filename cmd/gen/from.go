@@ -114,7 +114,15 @@ func applyParameters(o *options, p *sdxl.Parameters) error {
 	if !keep("height") && p.Height > 0 {
 		o.height = p.Height
 	}
-	if p.DenoisingStrength > 0 {
+	isHires, err := applyFromHires(o, p)
+	if err != nil {
+		return err
+	}
+	if err := applyFromInpaint(o, p); err != nil {
+		return err
+	}
+	applyFromVAE(o, p)
+	if p.DenoisingStrength > 0 && !isHires {
 		if o.initImage == "" {
 			return usagef("--from %s: the image was made by img2img; give its input with --init-image", o.from)
 		}

@@ -11,7 +11,6 @@ import (
 // unreproducedFields are A1111 infotext fields whose effect gen does not
 // reproduce, with what the difference is.
 var unreproducedFields = []struct{ key, why string }{
-	{"Hires upscale", "the hires-fix second pass is not run"},
 	{"Variation seed", "variation seeds are not mixed in"},
 	{"Refiner", "the refiner model is not run"},
 	{"Eta", "eta is not applied"},

@@ -34,11 +34,16 @@ func runGenerate(args []string) error {
 		return err
 	}
 	defer ad.close()
+	defer o.reportMemory()
 	var initImage image.Image
 	if o.initImage != "" {
 		if initImage, err = o.loadInitImage(); err != nil {
 			return err
 		}
+	}
+	mask, done, err := o.inpaintPrecheck(initImage)
+	if done || err != nil {
+		return err
 	}
 	// The device first: a machine that cannot run the request should say
 	// so before a 7 GB download or hash.
@@ -47,6 +52,7 @@ func runGenerate(args []string) error {
 		return usageError{err.Error()}
 	}
 	defer closeBackend()
+	o.hires.backend = backend
 	if err := ensureModel(o); err != nil {
 		return err
 	}
@@ -90,6 +96,7 @@ func runGenerate(args []string) error {
 	} else {
 		o.phase("encoding the prompt")
 	}
+	o.extendRequest(&req, mask)
 	bar := newProgressBar(stderr, "sampling", o.quiet)
 	req.OnStep = func(step, total int) {
 		atomicfile.StallPoint("sampling")
@@ -217,6 +224,7 @@ func saveImages(o *options, res *sdxl.Result, hash string) error {
 		if o.initImage != "" {
 			p.DenoisingStrength = o.strength
 		}
+		o.hiresParams(&p)
 		if o.compat != "gosdxl" {
 			p.Extra = append(p.Extra, sdxl.Field{Key: fieldCompat, Value: o.compat})
 		}

@@ -20,14 +20,28 @@ func (o *options) memoryBudget() int64 {
 	if o.maxMemory > 0 {
 		return o.maxMemory
 	}
+	if o.set["max-memory"] {
+		// --max-memory SIZE or auto; none (0) falls through. A bad value
+		// is reported by validateHires, which runs after this check.
+		if b, err := parseMemory(o.hires.maxMemory); err == nil && b > 0 {
+			return b
+		}
+	}
 	if o.device == "cpu" || (o.device == "auto" && !kernels.Available()) {
 		return hostMemory()
 	}
 	return 0
 }
 
-// hostMemory reads MemTotal from /proc/meminfo (Linux); 0 elsewhere.
-func hostMemory() int64 {
+// hostMemory is the machine's physical memory (MemTotal; 0 where unknown).
+func hostMemory() int64 { return meminfo("MemTotal") }
+
+// availableMemory is the memory the system can give without swapping
+// (MemAvailable; 0 where unknown): --max-memory auto.
+func availableMemory() int64 { return meminfo("MemAvailable") }
+
+// meminfo reads one field of Linux's /proc/meminfo in bytes; 0 elsewhere.
+func meminfo(field string) int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0
@@ -36,7 +50,7 @@ func hostMemory() int64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+		if len(fields) >= 2 && fields[0] == field+":" {
 			kb, err := strconv.ParseInt(fields[1], 10, 64)
 			if err == nil && kb > 0 {
 				return kb << 10

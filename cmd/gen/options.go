@@ -49,6 +49,7 @@ type options struct {
 	rng          string
 	adapters     adapterOptions // options_lora.go
 	fromStrict   bool
+	hires        hiresOptions // options_hires.go
 
 	set map[string]bool // flags given explicitly, by canonical name
 	// spelled is each flag as the user wrote it ("-p", "--steps"), by
@@ -136,7 +137,8 @@ func newFlagSet(o *options, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.rng, "rng", "torch-cpu", "")
 	fs.BoolVar(&o.fromStrict, "from-strict", false, "")
 	registerAdapterFlags(fs, &o.adapters)
-	fs.Usage = func() { fmt.Fprint(w, usageText+adapterUsage) }
+	registerHiresFlags(fs, &o.hires)
+	fs.Usage = func() { fmt.Fprint(w, usageText+adapterUsage+usageHires) }
 	return fs
 }
 
@@ -295,7 +297,7 @@ func (o *options) validate(warn io.Writer) error {
 			o.width, o.height, sdxlResolutionList())
 	}
 	o.warnPrompts(warn)
-	return nil
+	return o.validateHires()
 }
 
 // SDXL was trained on these sizes (about one megapixel, multiples of 64).

@@ -1,0 +1,501 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/gosdxl/gosdxl/kernels"
+	"github.com/gosdxl/gosdxl/sampler"
+	"github.com/gosdxl/gosdxl/sdxl"
+)
+
+// Flags of the hires fix, inpainting, the tiled VAE and the memory budget.
+// Defaults are A1111's UI defaults.
+type hiresOptions struct {
+	hiresScale    float64
+	hiresWidth    int
+	hiresHeight   int
+	hiresUpscaler string
+	hiresSteps    int
+	hiresDenoise  float64
+	hiresCFG      float64
+	hiresSampler  string
+	hiresSchedule string
+
+	mask           string
+	maskBlur       int
+	inpaintFullRes bool
+	inpaintPadding int
+	maskedContent  string
+	pad            string
+
+	vaeTiling   string
+	vaeTileSize int
+	maxMemory   string
+	verbose     bool
+
+	// Filled by validateHires.
+	hires    bool
+	upscaler sdxl.HiresUpscaler
+	content  sdxl.MaskedContent
+	pads     [4]int
+	budget   int64
+	procW    int // --width/--height as given, before an init image sets them;
+	procH    int // then the inpainting processing size
+	tileUsed int // the VAE tile size the run used (0: untiled)
+	backend  any // for the device's memory peak in reportMemory
+}
+
+const usageHires = `Hires fix (txt2img; on when --hires-scale, --hires-width or --hires-height is given):
+      --hires-scale X      upscale the first pass by X ≥ 1 (default 2)
+      --hires-width N, --hires-height N
+                           upscale to this size instead (one of them keeps the aspect)
+      --hires-upscaler U   latent (bilinear, A1111's "Latent"; default), latent-antialiased, latent-bicubic,
+                           latent-bicubic-antialiased, latent-nearest, latent-nearest-exact, lanczos, nearest
+      --hires-steps N      steps of the second pass (default 0: as the first)
+      --hires-denoise X    denoising strength of the second pass, in (0, 1] (default 0.7)
+      --hires-cfg X, --hires-sampler NAME, --hires-schedule NAME
+                           the second pass's, when not the first pass's
+Inpainting (with --init-image):
+      --mask FILE|alpha    white = repaint (PNG/JPEG, grey levels; a mask with transparency uses its alpha);
+                           "alpha": the init image's transparent pixels
+      --mask-blur N        Gaussian blur of the mask in pixels (default 4)
+      --inpaint-full-res   repaint only the masked area, cut out at --width x --height ("Only masked")
+      --inpaint-padding N  pixels around the masked area with --inpaint-full-res (default 32)
+      --masked-content M   original (default), fill, latent-noise, latent-nothing
+      --pad L,T,R,B        outpaint: extend the image by these pixels (multiples of 8)
+Memory:
+      --vae-tiling M       auto (default: tile when the VAE would exceed --max-memory), on, off
+      --vae-tile-size N    VAE tile size in pixels, a multiple of 32 (default 1024, diffusers')
+      --max-memory SIZE    memory one VAE call may use, e.g. 4G, 512M; auto (default: the
+                           available system memory) or none
+  -v, --verbose            say how the run is planned, and the peak memory at the end
+`
+
+func registerHiresFlags(fs *flag.FlagSet, h *hiresOptions) {
+	fs.Float64Var(&h.hiresScale, "hires-scale", 2, "")
+	fs.IntVar(&h.hiresWidth, "hires-width", 0, "")
+	fs.IntVar(&h.hiresHeight, "hires-height", 0, "")
+	fs.StringVar(&h.hiresUpscaler, "hires-upscaler", "latent", "")
+	fs.IntVar(&h.hiresSteps, "hires-steps", 0, "")
+	fs.Float64Var(&h.hiresDenoise, "hires-denoise", 0.7, "")
+	fs.Float64Var(&h.hiresCFG, "hires-cfg", 0, "")
+	fs.StringVar(&h.hiresSampler, "hires-sampler", "", "")
+	fs.StringVar(&h.hiresSchedule, "hires-schedule", "", "")
+	fs.StringVar(&h.mask, "mask", "", "")
+	fs.IntVar(&h.maskBlur, "mask-blur", 4, "")
+	fs.BoolVar(&h.inpaintFullRes, "inpaint-full-res", false, "")
+	fs.IntVar(&h.inpaintPadding, "inpaint-padding", 32, "")
+	fs.StringVar(&h.maskedContent, "masked-content", "original", "")
+	fs.StringVar(&h.pad, "pad", "", "")
+	fs.StringVar(&h.vaeTiling, "vae-tiling", "auto", "")
+	fs.IntVar(&h.vaeTileSize, "vae-tile-size", sdxl.DefaultVAETileSize, "")
+	fs.StringVar(&h.maxMemory, "max-memory", "auto", "")
+	fs.BoolVar(&h.verbose, "verbose", false, "")
+	fs.BoolVar(&h.verbose, "v", false, "")
+}
+
+func init() { aliases["v"] = "verbose" }
+
+// validateHires checks the flags of this file (called by validate).
+func (o *options) validateHires() error {
+	h := &o.hires
+	h.procW, h.procH = o.width, o.height
+	h.hires = o.set["hires-scale"] || o.set["hires-width"] || o.set["hires-height"]
+	for _, name := range []string{"hires-upscaler", "hires-steps", "hires-denoise", "hires-cfg", "hires-sampler", "hires-schedule"} {
+		if o.set[name] && !h.hires {
+			return usagef("--%s needs --hires-scale, --hires-width or --hires-height", name)
+		}
+	}
+	if h.hires {
+		if o.initImage != "" {
+			return usagef("--hires-scale: the hires fix is for txt2img; it cannot be used with --init-image")
+		}
+		u, ok := sdxl.LookupHiresUpscaler(h.hiresUpscaler)
+		if !ok {
+			return usagef("--hires-upscaler %q: unknown; valid upscalers: %s", h.hiresUpscaler, upscalerNames())
+		}
+		h.upscaler = u
+		hr := h.request()
+		if _, _, _, _, err := sdxl.HiresSize(hr, o.width, o.height); err != nil {
+			return usagef("--hires-scale/--hires-width/--hires-height: %v", err)
+		}
+		if !(h.hiresDenoise > 0 && h.hiresDenoise <= 1) {
+			return usagef("--hires-denoise %v: must be in (0, 1]", h.hiresDenoise)
+		}
+		if h.hiresSteps < 0 {
+			return usagef("--hires-steps %d: must be 0 (as the first pass) or more", h.hiresSteps)
+		}
+		if h.hiresCFG < 0 || math.IsNaN(h.hiresCFG) || math.IsInf(h.hiresCFG, 0) {
+			return usagef("--hires-cfg %v: must be a finite number (0: as the first pass)", h.hiresCFG)
+		}
+		name := h.hiresSampler
+		if name == "" {
+			name = o.sampler
+		}
+		info, err := sampler.Lookup(name)
+		if err != nil {
+			return usagef("--hires-sampler %q: unknown; valid samplers: %s", name, samplerNames())
+		}
+		if _, err := sampler.ScheduleDisplayName(h.hiresSchedule); err != nil {
+			return usagef("--hires-schedule %q: unknown; valid schedules: %s", h.hiresSchedule, strings.Join(sampler.ScheduleNames(), ", "))
+		}
+		schedule := h.hiresSchedule
+		if schedule == "" {
+			schedule = o.schedule
+		}
+		if _, err := info.Schedule(schedule, max(h.hiresSteps, o.steps)); err != nil {
+			return usagef("--hires-sampler %s --hires-schedule %q: %v", name, schedule, err)
+		}
+	}
+	inpaint := h.mask != "" || h.pad != ""
+	for _, name := range []string{"mask-blur", "inpaint-full-res", "inpaint-padding", "masked-content"} {
+		if o.set[name] && !inpaint {
+			return usagef("--%s needs --mask (or --pad)", name)
+		}
+	}
+	if inpaint && o.initImage == "" {
+		return usagef("--mask and --pad need --init-image")
+	}
+	if h.maskBlur < 0 {
+		return usagef("--mask-blur %d: must not be negative", h.maskBlur)
+	}
+	if h.inpaintPadding < 0 {
+		return usagef("--inpaint-padding %d: must not be negative", h.inpaintPadding)
+	}
+	found := false
+	for i, n := range sdxl.MaskedContentNames {
+		if strings.ReplaceAll(n, " ", "-") == h.maskedContent {
+			h.content, found = sdxl.MaskedContent(i), true
+		}
+	}
+	if !found {
+		return usagef("--masked-content %q: must be original, fill, latent-noise or latent-nothing", h.maskedContent)
+	}
+	if h.pad != "" {
+		parts := strings.Split(h.pad, ",")
+		if len(parts) != 4 {
+			return usagef("--pad %q: give four numbers L,T,R,B", h.pad)
+		}
+		for i, p := range parts {
+			v, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil || v < 0 || v%8 != 0 {
+				return usagef("--pad %q: each of L,T,R,B must be a whole multiple of 8, at least 0", h.pad)
+			}
+			h.pads[i] = v
+		}
+	}
+	switch h.vaeTiling {
+	case "auto", "on", "off":
+	default:
+		return usagef("--vae-tiling %q: must be auto, on or off", h.vaeTiling)
+	}
+	if h.vaeTileSize < 32 || h.vaeTileSize%32 != 0 {
+		return usagef("--vae-tile-size %d: must be a positive multiple of 32", h.vaeTileSize)
+	}
+	budget, err := parseMemory(h.maxMemory)
+	if err != nil {
+		return usagef("--max-memory %q: %v", h.maxMemory, err)
+	}
+	h.budget = budget
+	return nil
+}
+
+func upscalerNames() string {
+	names := make([]string, len(sdxl.HiresUpscalers))
+	for i, u := range sdxl.HiresUpscalers {
+		names[i] = u.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseMemory reads a byte count: a number with an optional K, M, G or T
+// (powers of 1024; a plain number is MiB), "auto" for the available
+// system memory, "none" for no budget.
+func parseMemory(s string) (int64, error) {
+	switch strings.ToLower(s) {
+	case "none":
+		return 0, nil
+	case "auto":
+		return availableMemory(), nil
+	}
+	mult := int64(1 << 20)
+	num := strings.TrimSuffix(strings.ToUpper(s), "B")
+	for suffix, m := range map[string]int64{"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40} {
+		if rest, ok := strings.CutSuffix(num, suffix); ok {
+			num, mult = rest, m
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("not a size (examples: 4G, 512M, auto, none)")
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// request is the sdxl.Hires of the hires flags.
+func (h *hiresOptions) request() *sdxl.Hires {
+	return &sdxl.Hires{
+		Scale: h.hiresScale, Width: h.hiresWidth, Height: h.hiresHeight, Upscaler: h.upscaler,
+		Steps: h.hiresSteps, Denoise: h.hiresDenoise, CFGScale: h.hiresCFG,
+		Sampler: h.hiresSampler, Schedule: h.hiresSchedule,
+	}
+}
+
+// inpaintPrecheck reads the mask before any heavy work. An empty mask
+// (and no padding) leaves nothing to repaint: it says so, copies the init
+// image to the output and reports done.
+func (o *options) inpaintPrecheck(initImage image.Image) (mask image.Image, done bool, err error) {
+	h := &o.hires
+	if h.mask == "" && h.pad == "" {
+		return nil, false, nil
+	}
+	b := initImage.Bounds()
+	switch {
+	case h.mask == "alpha":
+		if mask = sdxl.TransparencyMask(initImage); mask == nil {
+			mask = image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+		}
+	case h.mask != "":
+		if mask, err = sdxl.LoadImage(h.mask); err != nil {
+			return nil, false, usagef("--mask: %v", err)
+		}
+		if mb := mask.Bounds(); mb.Dx() != b.Dx() || mb.Dy() != b.Dy() {
+			return nil, false, usagef("--mask %s: size %dx%d differs from --init-image's %dx%d", h.mask, mb.Dx(), mb.Dy(), b.Dx(), b.Dy())
+		}
+	default: // --pad alone
+		mask = image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	}
+	if h.pads != [4]int{} {
+		return mask, false, nil
+	}
+	selected, total := sdxl.MaskCoverage(mask)
+	switch {
+	case selected == 0:
+		out := o.out
+		if out == "" {
+			out = filepath.Join("out", strings.TrimSuffix(filepath.Base(o.initImage), filepath.Ext(o.initImage))+".png")
+		}
+		name, err := writePNG(out, initImage, "", o.overwrite)
+		if err != nil {
+			return nil, false, err
+		}
+		fmt.Fprintf(stderr, "gen: the mask %s selects nothing to repaint; copied the init image unchanged\n", h.mask)
+		fmt.Fprintln(stdout, name)
+		return nil, true, nil
+	case selected == total:
+		return nil, false, usagef("--mask %s: the mask covers the whole image, so nothing is kept; use img2img (--init-image without --mask)", h.mask)
+	}
+	return mask, false, nil
+}
+
+// extendRequest adds the hires, inpainting and memory settings to req.
+func (o *options) extendRequest(req *sdxl.Request, mask image.Image) {
+	h := &o.hires
+	if h.hires {
+		req.Hires = h.request()
+	}
+	if mask != nil {
+		req.Inpaint = &sdxl.Inpaint{Mask: mask, MaskBlur: h.maskBlur, FullRes: h.inpaintFullRes,
+			Padding: h.inpaintPadding, Content: h.content, Pad: h.pads}
+		req.Width, req.Height = h.procW, h.procH
+		if !o.set["width"] || !o.set["height"] {
+			// "Only masked" works at the image's own size unless told.
+			req.Width, req.Height = o.width, o.height
+		}
+		h.procW, h.procH = req.Width, req.Height
+	}
+	req.VAETiling = map[string]sdxl.VAETiling{"auto": sdxl.TilingAuto, "on": sdxl.TilingOn, "off": sdxl.TilingOff}[h.vaeTiling]
+	req.VAETileSize = h.vaeTileSize
+	req.MaxMemory = h.budget
+	req.VAETileUsed = &h.tileUsed
+	if h.verbose {
+		req.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, "gen: "+format+"\n", args...) }
+		req.Logf("memory budget for one VAE call: %s", formatMiB(h.budget))
+	}
+}
+
+// Our own infotext fields for these modes, beside A1111's.
+const (
+	fieldMask      = "Mask"         // the --mask value's file name, or "alpha"
+	fieldPad       = "Outpaint pad" // L,T,R,B
+	fieldVAETiling = "VAE tile size"
+)
+
+// hiresParams adds the A1111 fields of the hires fix and inpainting, in
+// A1111's order, and ours. Size stays the first pass's, as A1111 writes.
+func (o *options) hiresParams(p *sdxl.Parameters) {
+	h := &o.hires
+	if h.hires {
+		p.Width, p.Height = o.width, o.height
+		p.DenoisingStrength = h.hiresDenoise
+		if h.hiresSampler != "" && h.hiresSampler != o.sampler {
+			s, _ := displayNames(h.hiresSampler, "")
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires sampler", Value: s})
+		}
+		if h.hiresSchedule != "" && h.hiresSchedule != o.schedule {
+			_, s := displayNames(o.sampler, h.hiresSchedule)
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires schedule type", Value: s})
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires schedule name", Value: h.hiresSchedule})
+		}
+		if h.hiresCFG != 0 && h.hiresCFG != o.cfg {
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires CFG Scale", Value: strconv.FormatFloat(h.hiresCFG, 'f', -1, 64)})
+		}
+		if h.hiresWidth == 0 && h.hiresHeight == 0 {
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires upscale", Value: strconv.FormatFloat(h.hiresScale, 'f', -1, 64)})
+		} else {
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires resize", Value: fmt.Sprintf("%dx%d", h.hiresWidth, h.hiresHeight)})
+		}
+		if h.hiresSteps != 0 {
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires steps", Value: strconv.Itoa(h.hiresSteps)})
+		}
+		p.Extra = append(p.Extra, sdxl.Field{Key: "Hires upscaler", Value: h.upscaler.A1111})
+	}
+	if h.mask != "" || h.pad != "" {
+		if h.maskBlur > 0 {
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Mask blur", Value: strconv.Itoa(h.maskBlur)})
+		}
+		if h.inpaintFullRes {
+			p.Width, p.Height = h.procW, h.procH // A1111's Size is the processing size
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Inpaint area", Value: "Only masked"},
+				sdxl.Field{Key: "Masked area padding", Value: strconv.Itoa(h.inpaintPadding)})
+		}
+		if h.content != sdxl.ContentOriginal {
+			p.Extra = append(p.Extra, sdxl.Field{Key: "Masked content", Value: h.content.String()})
+		}
+		mask := "none"
+		if h.mask != "" {
+			mask = filepath.Base(h.mask)
+		}
+		p.Extra = append(p.Extra, sdxl.Field{Key: fieldMask, Value: mask})
+		if h.pad != "" {
+			p.Extra = append(p.Extra, sdxl.Field{Key: fieldPad, Value: strings.Trim(strings.Join(strings.Fields(fmt.Sprint(h.pads)), ","), "[]")})
+		}
+	}
+	if h.tileUsed > 0 {
+		p.Extra = append(p.Extra, sdxl.Field{Key: fieldVAETiling, Value: strconv.Itoa(h.tileUsed)})
+	}
+}
+
+// applyFromHires reads the fields of this file back for --from. It
+// returns true when the image was a hires fix (its "Denoising strength"
+// is then the second pass's, not an img2img strength).
+func applyFromHires(o *options, p *sdxl.Parameters) (hires bool, err error) {
+	h := &o.hires
+	keep := func(name string) bool { return o.set[name] }
+	get := func(k string) (string, bool) { return p.Get(k) }
+	if v, ok := get("Hires upscale"); ok && !keep("hires-scale") && !keep("hires-width") && !keep("hires-height") {
+		if h.hiresScale, err = strconv.ParseFloat(v, 64); err != nil {
+			return false, usagef("--from %s: bad Hires upscale %q", o.from, v)
+		}
+		o.set["hires-scale"], hires = true, true
+	}
+	if v, ok := get("Hires resize"); ok && !keep("hires-scale") && !keep("hires-width") && !keep("hires-height") {
+		if _, err := fmt.Sscanf(v, "%dx%d", &h.hiresWidth, &h.hiresHeight); err != nil {
+			return false, usagef("--from %s: bad Hires resize %q", o.from, v)
+		}
+		o.set["hires-width"], hires = true, true
+	}
+	if !hires {
+		return false, nil
+	}
+	if !keep("hires-denoise") && p.DenoisingStrength > 0 {
+		h.hiresDenoise = p.DenoisingStrength
+	}
+	if v, ok := get("Hires steps"); ok && !keep("hires-steps") {
+		h.hiresSteps, _ = strconv.Atoi(v)
+	}
+	if v, ok := get("Hires upscaler"); ok && !keep("hires-upscaler") {
+		u, found := sdxl.LookupHiresUpscaler(v)
+		if !found {
+			return false, usagef("--from %s: hires upscaler %q is not one gen has (%s)", o.from, v, upscalerNames())
+		}
+		h.hiresUpscaler = u.Name
+	}
+	if v, ok := get("Hires sampler"); ok && !keep("hires-sampler") {
+		name, _, found := samplerFromA1111(v)
+		if !found {
+			return false, usagef("--from %s: hires sampler %q is not one gen knows", o.from, v)
+		}
+		h.hiresSampler = name
+	}
+	if v, ok := get("Hires schedule name"); ok && !keep("hires-schedule") {
+		h.hiresSchedule = v
+	} else if v, ok := get("Hires schedule type"); ok && !keep("hires-schedule") {
+		h.hiresSchedule, _ = scheduleFromA1111(v)
+	}
+	if v, ok := get("Hires CFG Scale"); ok && !keep("hires-cfg") {
+		h.hiresCFG, _ = strconv.ParseFloat(v, 64)
+	}
+	return true, nil
+}
+
+// applyFromInpaint reads the inpainting fields back; the init image and
+// the mask themselves must be given again.
+func applyFromInpaint(o *options, p *sdxl.Parameters) error {
+	h := &o.hires
+	mask, ok := p.Get(fieldMask)
+	if !ok {
+		return nil
+	}
+	if o.initImage == "" || (mask != "none" && h.mask == "") {
+		return usagef("--from %s: the image was inpainted; give its input with --init-image and its mask (%s) with --mask", o.from, mask)
+	}
+	keep := func(name string) bool { return o.set[name] }
+	if !keep("mask-blur") {
+		h.maskBlur = 0
+		if v, ok := p.Get("Mask blur"); ok {
+			h.maskBlur, _ = strconv.Atoi(v)
+		}
+	}
+	if v, ok := p.Get("Inpaint area"); ok && v == "Only masked" && !keep("inpaint-full-res") {
+		h.inpaintFullRes = true
+		o.set["width"], o.set["height"] = true, true // Size is the processing size
+		if v, ok := p.Get("Masked area padding"); ok && !keep("inpaint-padding") {
+			h.inpaintPadding, _ = strconv.Atoi(v)
+		}
+	}
+	if v, ok := p.Get("Masked content"); ok && !keep("masked-content") {
+		h.maskedContent = strings.ReplaceAll(v, " ", "-")
+	}
+	if v, ok := p.Get(fieldPad); ok && !keep("pad") {
+		h.pad = v
+	}
+	return nil
+}
+
+// applyFromVAE repeats a tiled run's tiling.
+func applyFromVAE(o *options, p *sdxl.Parameters) {
+	if v, ok := p.Get(fieldVAETiling); ok && !o.set["vae-tiling"] && !o.set["vae-tile-size"] {
+		if n, err := strconv.Atoi(v); err == nil {
+			o.hires.vaeTiling, o.hires.vaeTileSize = "on", n
+		}
+	}
+}
+
+// reportMemory prints the peak resident memory of the process (-v).
+func (o *options) reportMemory() {
+	if !o.hires.verbose {
+		return
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		fmt.Fprintf(stderr, "gen: peak memory (resident): %s\n", formatMiB(ru.Maxrss<<10)) // Linux reports KiB
+	}
+	if b, ok := o.hires.backend.(interface{ Stats() kernels.PoolStats }); ok {
+		fmt.Fprintf(stderr, "gen: %v\n", b.Stats())
+	}
+}
+
+func formatMiB(n int64) string {
+	if n <= 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+}

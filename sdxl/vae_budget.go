@@ -1,0 +1,125 @@
+package sdxl
+
+import "fmt"
+
+// The VAE's memory use grows with the image: at full resolution the
+// decoder's last up level holds its input (channels[1] after the 2×
+// upsample), a GroupNorm and two convolutions' outputs at once. These
+// estimates decide when TilingAuto tiles; they count activations only (the
+// VAE's weights are the same either way).
+
+// vaeDecodeBytes estimates the decoder's peak activation bytes for an
+// H×W image: two tensors of channels[1] and three of channels[0] at full
+// resolution (the upsampled input and its norm; a ResBlock's conv outputs
+// and skip).
+func (m *Model) vaeDecodeBytes(height, width int) int64 {
+	ch := m.cfg.VAE.Channels
+	wide := ch[0]
+	if len(ch) > 1 {
+		wide = ch[1]
+	}
+	return int64(2*wide+3*ch[0]) * int64(height) * int64(width) * int64(m.Precision.VAE.Size())
+}
+
+// vaeEncodeBytes estimates the encoder's: four tensors of channels[0] at
+// full resolution (conv_in's output and a ResBlock's norm, conv and skip).
+func (m *Model) vaeEncodeBytes(height, width int) int64 {
+	return int64(4*m.cfg.VAE.Channels[0]) * int64(height) * int64(width) * int64(m.Precision.VAE.Size())
+}
+
+// vaePlan is how one VAE call runs: untiled, or tiled with a tile size.
+type vaePlan struct {
+	tiled bool
+	tile  int
+}
+
+func (p vaePlan) String() string {
+	if !p.tiled {
+		return "untiled"
+	}
+	return fmt.Sprintf("tiles of %dpx", p.tile)
+}
+
+// planVAE decides tiling for an H×W image given the request and an
+// estimate function. Auto tiles only when the untiled estimate is above
+// the budget; it then starts from the request's tile size and halves it
+// (down to 256 pixels) until one tile's estimate fits.
+func (m *Model) planVAE(r *Request, height, width int, estimate func(h, w int) int64) vaePlan {
+	tile := r.VAETileSize
+	if tile == 0 {
+		tile = DefaultVAETileSize
+	}
+	switch r.VAETiling {
+	case TilingOn:
+		return vaePlan{true, tile}
+	case TilingOff:
+		return vaePlan{}
+	}
+	if r.MaxMemory <= 0 || estimate(height, width) <= r.MaxMemory {
+		return vaePlan{}
+	}
+	for tile > 256 && estimate(tile, tile) > r.MaxMemory {
+		tile /= 2
+	}
+	return vaePlan{true, tile}
+}
+
+// record notes a tiled call's tile size in Request.VAETileUsed.
+func (p vaePlan) record(r *Request) {
+	if p.tiled && r.VAETileUsed != nil {
+		*r.VAETileUsed = max(*r.VAETileUsed, p.tile)
+	}
+}
+
+// decodeLatents decodes pipeline latents [B,4,h,w] to images [B,3,8h,8w]
+// one image at a time, tiled or not as the request and its memory budget
+// say.
+func (m *Model) decodeLatents(r *Request, latents []float32, s latentShape) ([]float32, error) {
+	f := m.vae.Factor()
+	plan := m.planVAE(r, s.h*f, s.w*f, m.vaeDecodeBytes)
+	r.logf("VAE decode %dx%d: %s (untiled estimate %s, budget %s)", s.w*f, s.h*f, plan,
+		formatBytes(m.vaeDecodeBytes(s.h*f, s.w*f)), formatBytes(r.MaxMemory))
+	plan.record(r)
+	if !plan.tiled {
+		return m.decode(latents, s)
+	}
+	per := s.c * s.h * s.w
+	var images []float32
+	for i := 0; i < s.b; i++ {
+		img, err := m.decodeTiled(latents[i*per:(i+1)*per], latentShape{b: 1, c: s.c, h: s.h, w: s.w}, plan.tile)
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, img...)
+	}
+	return images, nil
+}
+
+// encodeImage encodes one image [3,H,W] in [-1, 1] to the latent
+// distribution's mean and std, tiled or not as the request says.
+func (m *Model) encodeImage(r *Request, img []float32, height, width int) (mean, std []float32, err error) {
+	plan := m.planVAE(r, height, width, m.vaeEncodeBytes)
+	r.logf("VAE encode %dx%d: %s", width, height, plan)
+	plan.record(r)
+	if !plan.tiled {
+		return m.encode(img, height, width)
+	}
+	return m.encodeTiled(img, height, width, plan.tile)
+}
+
+func (r *Request) logf(format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
+}
+
+// formatBytes writes a byte count in MiB or GiB ("none" for 0).
+func formatBytes(n int64) string {
+	switch {
+	case n <= 0:
+		return "none"
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+}
