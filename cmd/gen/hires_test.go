@@ -168,7 +168,7 @@ func TestEmptyMaskCopiesInput(t *testing.T) {
 	mask := filepath.Join(dir, "empty.png")
 	writeMask(t, mask, 192, 128, 0, 0, 0, 0)
 	out := filepath.Join(dir, "copy.png")
-	code, stdoutText, errOut := runCapture(t, "-p", "x", "--init-image", init, "--mask", mask, "--model", "missing.safetensors",
+	code, stdoutText, errOut := runCapture(t, "-p", "x", "--init-image", init, "--mask", mask, "--model", tinyModel(t),
 		"--device", "cpu", "--out", out)
 	if code != 0 || !strings.Contains(errOut, "nothing to repaint") || strings.TrimSpace(stdoutText) != out {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdoutText, errOut)
@@ -185,7 +185,7 @@ func TestHiresAndInpaintBadInput(t *testing.T) {
 	writeMask(t, small, 96, 64, 0, 0, 8, 8)
 	full := filepath.Join(dir, "full.png")
 	writeMask(t, full, 192, 128, 0, 0, 192, 128)
-	base := []string{"-p", "x", "--device", "cpu", "--model", "missing.safetensors"}
+	base := []string{"-p", "x", "--device", "cpu", "--model", tinyModel(t)}
 	for _, c := range []struct {
 		args []string
 		want string

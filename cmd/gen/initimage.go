@@ -55,8 +55,14 @@ func (o *options) loadInitImage() (image.Image, error) {
 		return nil, usagef("%s: %v", o.flagName("init-image"), err)
 	}
 	b := img.Bounds()
-	if b.Dx() == o.width && b.Dy() == o.height {
+	// With --inpaint-full-res the image keeps its size: the masked crop is
+	// what is processed at --width×--height (A1111's "Only masked").
+	if (b.Dx() == o.width && b.Dy() == o.height) || o.hires.inpaintFullRes {
 		return img, nil
 	}
-	return resizeLanczos(img, o.width, o.height), nil
+	out, err := resizeLanczos(img, o.width, o.height)
+	if err != nil {
+		return nil, usagef("%s: resizing to %dx%d: %v", o.flagName("init-image"), o.width, o.height, err)
+	}
+	return out, nil
 }

@@ -266,8 +266,16 @@ func (o *options) inpaintPrecheck(initImage image.Image) (mask image.Image, done
 		if mask, err = sdxl.LoadImage(h.mask); err != nil {
 			return nil, false, usagef("--mask: %v", err)
 		}
-		if mb := mask.Bounds(); mb.Dx() != b.Dx() || mb.Dy() != b.Dy() {
-			return nil, false, usagef("--mask %s: size %dx%d differs from --init-image's %dx%d", h.mask, mb.Dx(), mb.Dy(), b.Dx(), b.Dy())
+		// The mask belongs to the init image as given; when that was
+		// resized to the output size, the mask follows (as A1111 does).
+		mb := mask.Bounds()
+		if mb.Dx() != o.initWidth || mb.Dy() != o.initHeight {
+			return nil, false, usagef("--mask %s: size %dx%d differs from --init-image's %dx%d", h.mask, mb.Dx(), mb.Dy(), o.initWidth, o.initHeight)
+		}
+		if mb.Dx() != b.Dx() || mb.Dy() != b.Dy() {
+			if mask, err = resizeLanczos(mask, b.Dx(), b.Dy()); err != nil {
+				return nil, false, usagef("--mask %s: resizing to %dx%d: %v", h.mask, b.Dx(), b.Dy(), err)
+			}
 		}
 	default: // --pad alone
 		mask = image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))

@@ -16,7 +16,10 @@ func TestResizeLanczos(t *testing.T) {
 		}
 	}
 	for _, sz := range [][2]int{{8, 8}, {40, 16}, {16, 8}} {
-		out := resizeLanczos(flat, sz[0], sz[1])
+		out, err := resizeLanczos(flat, sz[0], sz[1])
+		if err != nil {
+			t.Fatal(err)
+		}
 		if out.Bounds().Dx() != sz[0] || out.Bounds().Dy() != sz[1] {
 			t.Fatalf("size %v, want %v", out.Bounds(), sz)
 		}
@@ -32,7 +35,10 @@ func TestResizeLanczos(t *testing.T) {
 			grad.SetNRGBA(x, y, color.NRGBA{uint8(x * 16), uint8(y * 32), 7, 255})
 		}
 	}
-	same := resizeLanczos(grad, 16, 8)
+	same, err := resizeLanczos(grad, 16, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range same.Pix {
 		if same.Pix[i] != grad.Pix[i] {
 			t.Fatalf("same-size resize changed byte %d: %d → %d", i, grad.Pix[i], same.Pix[i])
