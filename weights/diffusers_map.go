@@ -3,8 +3,9 @@ package weights
 import "strconv"
 
 // This file is the one table between diffusers folder names and canonical
-// SGM names. It is built in loops from the model's topology, one exact full
-// key per tensor: no substring renaming. Each row says which stored tensors
+// SGM names. It is built in loops from the model's topology (the block
+// numbering read off canonical names, see unet_blocks.go, or off a diffusers
+// folder's names), one exact full key per tensor: no substring renaming. Each row says which stored tensors
 // make a canonical tensor and how (see transform.go).
 
 // diffusersKey names a tensor inside a diffusers folder: the component
