@@ -121,8 +121,12 @@ func (bd *Binder) Missing() []string { return append([]string{}, bd.missing...) 
 func (bd *Binder) Mismatched() []string { return append([]string{}, bd.mismatched...) }
 
 // Unused lists the source's tensors that no layer asked for, leaving out
-// training-only keys every loader ignores (see Ignorable).
+// training-only keys every loader ignores (see Ignorable). A dry run has
+// no source: nothing is unused.
 func (bd *Binder) Unused() []string {
+	if bd.src == nil {
+		return nil
+	}
 	var out []string
 	for _, n := range bd.src.Names() {
 		if !bd.used[n] && !Ignorable(n) {
