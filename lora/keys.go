@@ -15,7 +15,7 @@ type Target struct {
 }
 
 // KeyTable maps every module key an SDXL adapter may use onto its target,
-// for a model of configuration cfg:
+// for a model that declares the tensors want (sdxl.ExpectedTensors):
 //
 //   - kohya, SGM spelling of the UNet: lora_unet_ + the canonical name under
 //     model.diffusion_model. with dots as underscores
@@ -29,12 +29,11 @@ type Target struct {
 // The diffusers names come from weights.DiffusersNames, the table that also
 // opens diffusers folders. The VAE, embeddings, norms and biases are no
 // adapter's targets and are left out.
-func KeyTable(cfg weights.Config) map[string]Target {
+func KeyTable(want weights.Expected) map[string]Target {
 	t := map[string]Target{}
-	expected := weights.ExpectedTensors(cfg)
-	for name, shape := range expected {
+	for name, w := range want {
 		mod, ok := strings.CutSuffix(strings.TrimPrefix(name, weights.UNetPrefix), ".weight")
-		if ok && strings.HasPrefix(name, weights.UNetPrefix) && len(shape) >= 2 {
+		if ok && strings.HasPrefix(name, weights.UNetPrefix) && len(w.Shape) >= 2 {
 			t["lora_unet_"+underscore(mod)] = Target{Canonical: name, Blocks: 1}
 		}
 	}
@@ -43,14 +42,14 @@ func KeyTable(cfg weights.Config) map[string]Target {
 		"text_encoder":   {"lora_te1_", "text_encoder."},
 		"text_encoder_2": {"lora_te2_", "text_encoder_2."},
 	}
-	for dname, d := range weights.DiffusersNames(cfg) {
+	for dname, d := range weights.DiffusersNames(want) {
 		comp, name := weights.SplitDiffusersName(dname)
 		p, ok := prefixes[comp]
 		mod, isWeight := strings.CutSuffix(name, ".weight")
 		if !ok || !isWeight || d.Transformed || strings.Contains(mod, "embeddings") {
 			continue
 		}
-		if len(expected[d.Canonical]) < 2 {
+		if len(want[d.Canonical].Shape) < 2 {
 			continue // norm layers: 1-D, no adapter's target
 		}
 		tg := Target{Canonical: d.Canonical, Block: d.Block, Blocks: d.Blocks}

@@ -35,7 +35,9 @@ type Weights struct {
 	// Source is the checkpoint the weights were bound from: Unmerge reads
 	// the original bytes back from it.
 	Source weights.Source
-	Config weights.Config
+	// Tensors is every tensor the model declares, with its checkpoint
+	// shape (sdxl.ExpectedTensors: a dry-run bind of the model's layers).
+	Tensors weights.Expected
 	// Slots holds every bound weight by canonical name (weights.Binder.Slots).
 	Slots map[string]**tensor.Tensor
 }
@@ -58,7 +60,11 @@ type Merger struct {
 
 // NewMerger prepares to merge into w.
 func NewMerger(w Weights) *Merger {
-	return &Merger{w: w, keys: KeyTable(w.Config), torch: weights.ExpectedTensors(w.Config),
+	torch := make(map[string]tensor.Shape, len(w.Tensors))
+	for name, t := range w.Tensors {
+		torch[name] = t.Shape
+	}
+	return &Merger{w: w, keys: KeyTable(w.Tensors), torch: torch,
 		made: map[*tensor.Tensor]bool{}, released: map[*tensor.Tensor]bool{}}
 }
 

@@ -40,10 +40,7 @@ func TestMergeConvLayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	cfg, err := weights.InferConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tensors := listTensors(c)
 	ck, _, err := loratest.Read(refdata.TinyCheckpoint(t))
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +69,7 @@ func TestMergeConvLayouts(t *testing.T) {
 		bound := b.FromRaw(e.DType, shape, packed)
 		before := bits(b.ToFloat32(bound))
 		slot := &bound
-		mg := NewMerger(Weights{Backend: b, Source: src, Config: cfg, Slots: map[string]**tensor.Tensor{name: slot}})
+		mg := NewMerger(Weights{Backend: b, Source: src, Tensors: tensors, Slots: map[string]**tensor.Tensor{name: slot}})
 		const strength = -0.7
 		if err := mg.Apply([]Use{{File: f, Name: "conv", UNet: strength, Text: 1}}); err != nil {
 			t.Fatal(err)

@@ -54,7 +54,7 @@ func BenchmarkLoRAMergeFullSize(b *testing.B) {
 	// heap copies it replaces (3×3 convs, repacked at load; other weights
 	// alias the mapped file).
 	largest, merged, replaced := 0, int64(0), int64(0)
-	table := lora.KeyTable(m.cfg)
+	table := lora.KeyTable(mustExpected(b, m.cfg))
 	for _, mod := range f.Modules {
 		e, _ := m.src.Lookup(table[mod.Key].Canonical)
 		n := e.Shape.NumElements()
@@ -116,7 +116,7 @@ func writeRandomFullLoRA(b *testing.B, m *Model, path string) (modules int, byte
 	}
 	const rank = 32
 	var keys []string
-	table := lora.KeyTable(m.cfg)
+	table := lora.KeyTable(mustExpected(b, m.cfg))
 	for k := range table {
 		if strings.HasPrefix(k, "lora_unet_input_blocks_") || strings.HasPrefix(k, "lora_unet_middle_block_") ||
 			strings.HasPrefix(k, "lora_unet_output_blocks_") || k == "lora_unet_out_2" {

@@ -72,9 +72,7 @@ func bindModel(src weights.Source, b tensor.Backend) (*Model, error) {
 	m := &Model{backend: b, src: src, cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE),
 		text: text, Precision: DefaultPrecision(b)}
 	bd := weights.NewBinder(b, src)
-	bd.Bind(weights.UNetPrefix, m.unet)
-	bd.Bind(weights.VAEPrefix, m.vae)
-	text.Bind(bd)
+	bindNetworks(bd, m.unet, m.vae, text)
 	m.weights = bd.Tensors()
 	if err := bd.Err(); err != nil {
 		m.freeWeights()

@@ -15,7 +15,11 @@ func (m *Model) ApplyLoRAs(uses []lora.Use) error {
 		return nil
 	}
 	if m.merger == nil {
-		m.merger = lora.NewMerger(lora.Weights{Backend: m.backend, Source: m.src, Config: m.cfg, Slots: m.slots})
+		want, err := ExpectedTensors(m.cfg)
+		if err != nil {
+			return err
+		}
+		m.merger = lora.NewMerger(lora.Weights{Backend: m.backend, Source: m.src, Tensors: want, Slots: m.slots})
 	}
 	return m.merger.Apply(uses)
 }

@@ -143,7 +143,7 @@ func TestWrongShapeIsMismatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := CheckTensors(src, cfg)
+	r := CheckTensors(src, expectedOf(t, cfg))
 	if len(r.Missing) != 0 || len(r.Unused) != 0 || len(r.Mismatched) != 1 ||
 		!strings.Contains(r.Mismatched[0], victim+": shape [128 255 3 3] in the file, expected [128 256 3 3]") {
 		t.Errorf("report %+v", r)
@@ -170,7 +170,7 @@ func TestMissingAndUnusedAreReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := CheckTensors(src, cfg)
+	r := CheckTensors(src, expectedOf(t, cfg))
 	if strings.Join(r.Missing, ",") != dropped || strings.Join(r.Unused, ",") != "model.diffusion_model.extra.weight" || len(r.Mismatched) != 0 {
 		t.Errorf("report %+v", r)
 	}

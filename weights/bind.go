@@ -42,7 +42,32 @@ type Binder struct {
 	mismatched []string
 	unreadable []string
 	slots      map[string]**tensor.Tensor
+	// listing is set on a dry run (NewDryRun): what Bind would load.
+	listing Expected
 }
+
+// Expected lists the tensors a model declares, by canonical name: the
+// result of a dry-run Bind over layers filled with tensor.Spec placeholders.
+// It is the one description of what a checkpoint must hold.
+type Expected map[string]ExpectedTensor
+
+// ExpectedTensor is one declared tensor: its shape as the checkpoint stores
+// it (before any layout option rearranges it; nil when the layer declared
+// no shape) and whether the layer works without it.
+type ExpectedTensor struct {
+	Shape    tensor.Shape
+	Optional bool
+}
+
+// NewDryRun returns a Binder that reads no file: Bind only walks the layer
+// structs, recording every tensor they declare (see Listing), and leaves
+// the placeholders in place.
+func NewDryRun() *Binder {
+	return &Binder{used: map[string]bool{}, slots: map[string]**tensor.Tensor{}, listing: Expected{}}
+}
+
+// Listing is what a dry run recorded (nil for a Binder reading a file).
+func (bd *Binder) Listing() Expected { return bd.listing }
 
 // NewBinder prepares to bind tensors of src, uploaded to backend b.
 func NewBinder(b tensor.Backend, src Source) *Binder {
@@ -96,8 +121,12 @@ func (bd *Binder) Missing() []string { return append([]string{}, bd.missing...) 
 func (bd *Binder) Mismatched() []string { return append([]string{}, bd.mismatched...) }
 
 // Unused lists the source's tensors that no layer asked for, leaving out
-// training-only keys every loader ignores (see Ignorable).
+// training-only keys every loader ignores (see Ignorable). A dry run has
+// no source: nothing is unused.
 func (bd *Binder) Unused() []string {
+	if bd.src == nil {
+		return nil
+	}
 	var out []string
 	for _, n := range bd.src.Names() {
 		if !bd.used[n] && !Ignorable(n) {
@@ -122,7 +151,7 @@ func (bd *Binder) bindStruct(prefix string, v reflect.Value) {
 		bd.bindField(prefix+name, parseTagOptions(name, opts), v.Field(i))
 	}
 	// Only a fully bound layer is prepared: its tensors are all real.
-	if len(bd.missing)+len(bd.mismatched)+len(bd.unreadable) == before && v.CanAddr() {
+	if bd.listing == nil && len(bd.missing)+len(bd.mismatched)+len(bd.unreadable) == before && v.CanAddr() {
 		if p, ok := v.Addr().Interface().(Preparer); ok {
 			p.PrepareWeights(bd.backend)
 		}
@@ -183,6 +212,14 @@ func (bd *Binder) bindField(name string, opts tagOptions, f reflect.Value) {
 
 // load fetches one tensor, checks it against the expected spec and uploads it.
 func (bd *Binder) load(name string, want *tensor.Tensor, opts tagOptions) *tensor.Tensor {
+	if bd.listing != nil {
+		var shape tensor.Shape
+		if want != nil {
+			shape = want.Shape().Clone()
+		}
+		bd.listing[name] = ExpectedTensor{Shape: shape, Optional: opts.optional}
+		return want
+	}
 	e, ok := bd.src.Lookup(name)
 	if !ok {
 		if !opts.optional {

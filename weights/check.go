@@ -20,20 +20,22 @@ type Report struct {
 // OK reports whether the checkpoint has exactly what cfg needs.
 func (r Report) OK() bool { return len(r.Missing)+len(r.Mismatched)+len(r.Unused) == 0 }
 
-// CheckTensors compares src with ExpectedTensors(cfg) by name, shape and
-// dtype, without reading any tensor data.
-func CheckTensors(src Source, cfg Config) Report {
-	want := ExpectedTensors(cfg)
+// CheckTensors compares src with want (a dry-run Bind's listing of the
+// model the checkpoint is for) by name, shape and dtype, without reading
+// any tensor data: the same judgement loading makes, before any upload.
+func CheckTensors(src Source, want Expected) Report {
 	r := Report{Missing: []string{}, Mismatched: []string{}, Unused: []string{}}
-	for name, shape := range want {
+	for name, w := range want {
 		e, ok := src.Lookup(name)
 		switch {
 		case !ok:
-			r.Missing = append(r.Missing, name)
+			if !w.Optional {
+				r.Missing = append(r.Missing, name)
+			}
 		case !e.DType.IsFloat():
 			r.Mismatched = append(r.Mismatched, fmt.Sprintf("%s: dtype %s, expected a float type", name, e.DType))
-		case !e.Shape.Equal(shape):
-			r.Mismatched = append(r.Mismatched, fmt.Sprintf("%s: shape %v in the file, expected %v", name, e.Shape, shape))
+		case w.Shape != nil && !e.Shape.Equal(w.Shape):
+			r.Mismatched = append(r.Mismatched, fmt.Sprintf("%s: shape %v in the file, expected %v", name, e.Shape, w.Shape))
 		}
 	}
 	for _, name := range src.Names() {

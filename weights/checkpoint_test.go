@@ -43,10 +43,11 @@ func assertConfig(t *testing.T, cfg Config, key string) {
 	}
 }
 
-// assertComplete checks that src holds exactly the tensors cfg needs.
+// assertComplete checks that src holds exactly the tensors the model of cfg
+// declares.
 func assertComplete(t *testing.T, src Source, cfg Config) {
 	t.Helper()
-	r := CheckTensors(src, cfg)
+	r := CheckTensors(src, expectedOf(t, cfg))
 	if !r.OK() {
 		t.Errorf("%d missing %v, %d mismatched %v, %d unused %v", len(r.Missing), head(r.Missing), len(r.Mismatched), head(r.Mismatched), len(r.Unused), head(r.Unused))
 	}

@@ -110,20 +110,54 @@ func diffusersTopology(stored map[string]*mappedFile) topology {
 		}
 		return nil
 	}
-	unet, vae := names("unet"), names("vae")
-	top := topology{
-		unetLevels:    countIndexed(unet, "down_blocks."),
-		unetResBlocks: countIndexed(unet, "down_blocks.0.resnets."),
-		unetMidDepth:  countIndexed(unet, "mid_block.attentions.0.transformer_blocks."),
-		te1Layers:     countIndexed(names("text_encoder"), "text_model.encoder.layers."),
-		te2Layers:     countIndexed(names("text_encoder_2"), "text_model.encoder.layers."),
-		vaeLevels:     countIndexed(vae, "encoder.down_blocks."),
-		vaeResBlocks:  countIndexed(vae, "encoder.down_blocks.0.resnets."),
+	vae := names("vae")
+	return topology{
+		unet:         diffusersUNetBlocks(names("unet")),
+		te1Layers:    countIndexed(names("text_encoder"), "text_model.encoder.layers."),
+		te2Layers:    countIndexed(names("text_encoder_2"), "text_model.encoder.layers."),
+		vaeLevels:    countIndexed(vae, "encoder.down_blocks."),
+		vaeResBlocks: countIndexed(vae, "encoder.down_blocks.0.resnets."),
 	}
-	for i := 0; i < top.unetLevels; i++ {
-		top.unetDepth = append(top.unetDepth, countIndexed(unet, "down_blocks."+itoa(i)+".attentions.0.transformer_blocks."))
+}
+
+// diffusersUNetBlocks numbers a diffusers UNet's blocks the SGM way: SGM
+// numbers its blocks in execution order, so each resnet (with its
+// attention) takes the next number, a downsampler takes one of its own, and
+// an upsampler joins its level's last block, after the attention when the
+// level has one.
+func diffusersUNetBlocks(unet []string) unetBlocks {
+	has := make(map[string]bool, len(unet))
+	for _, n := range unet {
+		has[n] = true
 	}
-	return top
+	side := func(prefix, sampler string, next int) []unetLevel {
+		var levels []unetLevel
+		for i := 0; i < countIndexed(unet, prefix); i++ {
+			b := prefix + itoa(i) + "."
+			lvl := unetLevel{sampler: -1, depth: countIndexed(unet, b+"attentions.0.transformer_blocks.")}
+			for range countIndexed(unet, b+"resnets.") {
+				lvl.blocks = append(lvl.blocks, next)
+				next++
+			}
+			switch {
+			case !has[b+sampler+".weight"]:
+			case prefix == "down_blocks.":
+				lvl.sampler, lvl.samplerSlot = next, ".0.op"
+				next++
+			case lvl.depth > 0:
+				lvl.sampler, lvl.samplerSlot = next-1, ".2.conv"
+			default:
+				lvl.sampler, lvl.samplerSlot = next-1, ".1.conv"
+			}
+			levels = append(levels, lvl)
+		}
+		return levels
+	}
+	return unetBlocks{
+		down:     side("down_blocks.", "downsamplers.0.conv", 1), // 0 is conv_in
+		up:       side("up_blocks.", "upsamplers.0.conv", 0),
+		midDepth: countIndexed(unet, "mid_block.attentions.0.transformer_blocks."),
+	}
 }
 
 // componentFile picks the weights file of one component folder: the only

@@ -3,8 +3,9 @@ package weights
 import "strconv"
 
 // This file is the one table between diffusers folder names and canonical
-// SGM names. It is built in loops from the model's topology, one exact full
-// key per tensor: no substring renaming. Each row says which stored tensors
+// SGM names. It is built in loops from the model's topology (the block
+// numbering read off canonical names, see unet_blocks.go, or off a diffusers
+// folder's names), one exact full key per tensor: no substring renaming. Each row says which stored tensors
 // make a canonical tensor and how (see transform.go).
 
 // diffusersKey names a tensor inside a diffusers folder: the component
@@ -24,14 +25,24 @@ type mapping struct {
 }
 
 // topology is the block structure the table is built from: what a loop must
-// know to spell every name. It comes from counting indices in a folder's
-// names (diffusersTopology) or from a Config (Config.topology).
+// know to spell every name. It comes from the canonical names a model
+// declares (canonicalTopology) or from counting indices in a diffusers
+// folder's names (diffusersTopology).
 type topology struct {
-	unetLevels, unetResBlocks int
-	unetDepth                 []int // transformer blocks per level, 0 without attention
-	unetMidDepth              int
-	te1Layers, te2Layers      int
-	vaeLevels, vaeResBlocks   int
+	unet                    unetBlocks
+	te1Layers, te2Layers    int
+	vaeLevels, vaeResBlocks int
+}
+
+// canonicalTopology reads the topology off canonical names.
+func canonicalTopology(names []string) topology {
+	return topology{
+		unet:         readUNetBlocks(names),
+		te1Layers:    countIndexed(names, TextEncoder1Prefix+"encoder.layers."),
+		te2Layers:    countIndexed(names, TextEncoder2Prefix+"transformer.resblocks."),
+		vaeLevels:    countIndexed(names, VAEPrefix+"encoder.down."),
+		vaeResBlocks: countIndexed(names, VAEPrefix+"encoder.down.0.block."),
+	}
 }
 
 // table collects mappings while the loops run.
@@ -71,44 +82,36 @@ func (t *table) unet(top topology) {
 	t.weightBias(asIs, p+"out.0", c, "conv_norm_out")
 	t.weightBias(asIs, p+"out.2", c, "conv_out")
 
-	L, R := top.unetLevels, top.unetResBlocks
-	for i := 0; i < L; i++ {
+	for i, lvl := range top.unet.down {
 		down := "down_blocks." + itoa(i) + "."
-		for j := 0; j < R; j++ {
-			block := p + "input_blocks." + itoa(1+i*(R+1)+j) + "."
+		for j, n := range lvl.blocks {
+			block := p + "input_blocks." + itoa(n) + "."
 			t.unetResBlock(block+"0", down+"resnets."+itoa(j))
-			if top.unetDepth[i] > 0 {
-				t.unetTransformer(block+"1", down+"attentions."+itoa(j), top.unetDepth[i])
+			if lvl.depth > 0 {
+				t.unetTransformer(block+"1", down+"attentions."+itoa(j), lvl.depth)
 			}
 		}
-		if i < L-1 {
-			t.weightBias(asIs, p+"input_blocks."+itoa(1+i*(R+1)+R)+".0.op", c, down+"downsamplers.0.conv")
+		if lvl.sampler >= 0 {
+			t.weightBias(asIs, p+"input_blocks."+itoa(lvl.sampler)+lvl.samplerSlot, c, down+"downsamplers.0.conv")
 		}
 	}
 
 	t.unetResBlock(p+"middle_block.0", "mid_block.resnets.0")
-	t.unetTransformer(p+"middle_block.1", "mid_block.attentions.0", top.unetMidDepth)
+	t.unetTransformer(p+"middle_block.1", "mid_block.attentions.0", top.unet.midDepth)
 	t.unetResBlock(p+"middle_block.2", "mid_block.resnets.1")
 
-	// diffusers up block i is the level L-1-i, with one ResBlock more than
-	// a down level; the upsampler follows the last ResBlock (and its
-	// transformer, when the level has one).
-	for i := 0; i < L; i++ {
-		level := L - 1 - i
+	// diffusers up block i is the i-th output level, deepest first.
+	for i, lvl := range top.unet.up {
 		up := "up_blocks." + itoa(i) + "."
-		for j := 0; j <= R; j++ {
-			block := p + "output_blocks." + itoa(i*(R+1)+j) + "."
+		for j, n := range lvl.blocks {
+			block := p + "output_blocks." + itoa(n) + "."
 			t.unetResBlock(block+"0", up+"resnets."+itoa(j))
-			if top.unetDepth[level] > 0 {
-				t.unetTransformer(block+"1", up+"attentions."+itoa(j), top.unetDepth[level])
+			if lvl.depth > 0 {
+				t.unetTransformer(block+"1", up+"attentions."+itoa(j), lvl.depth)
 			}
 		}
-		if level > 0 {
-			slot := ".1.conv"
-			if top.unetDepth[level] > 0 {
-				slot = ".2.conv"
-			}
-			t.weightBias(asIs, p+"output_blocks."+itoa(i*(R+1)+R)+slot, c, up+"upsamplers.0.conv")
+		if lvl.sampler >= 0 {
+			t.weightBias(asIs, p+"output_blocks."+itoa(lvl.sampler)+lvl.samplerSlot, c, up+"upsamplers.0.conv")
 		}
 	}
 }

@@ -3,6 +3,7 @@ package weights
 import (
 	"bytes"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -11,23 +12,31 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// topologyOf is the table's topology for a configuration.
-func topologyOf(cfg Config) topology {
-	return topology{
-		unetLevels: len(cfg.UNet.Channels), unetResBlocks: cfg.UNet.ResBlocksPerLevel,
-		unetDepth: cfg.UNet.TransformerDepth, unetMidDepth: cfg.UNet.MidTransformerDepth,
-		te1Layers: cfg.TextEncoder1.Layers, te2Layers: cfg.TextEncoder2.Layers,
-		vaeLevels: len(cfg.VAE.Channels), vaeResBlocks: cfg.VAE.ResBlocksPerLevel,
+// topologyOf is the table's topology for a configuration, read off the
+// model's dry-run listing.
+func topologyOf(t testing.TB, cfg Config) topology {
+	var names []string
+	for n := range expectedOf(t, cfg) {
+		names = append(names, n)
 	}
+	return canonicalTopology(names)
 }
 
 // Hand-written pairs from the reference README's layout description, so the
 // block numbering is checked against something other than the table itself.
 func TestDiffusersTableKnownPairs(t *testing.T) {
-	top := topology{unetLevels: 3, unetResBlocks: 2, unetDepth: []int{0, 2, 10}, unetMidDepth: 10,
-		te1Layers: 12, te2Layers: 32, vaeLevels: 4, vaeResBlocks: 2}
+	dir, m := writeSparseManifest(t, "manifest-sdxl-sgm.json")
+	c, err := OpenCheckpoint(filepath.Join(dir, m.Files[0].Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg, err := InferConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rows := map[string]mapping{}
-	for _, m := range diffusersTable(top) {
+	for _, m := range diffusersTable(topologyOf(t, cfg)) {
 		if _, dup := rows[m.canonical]; dup {
 			t.Errorf("%s appears twice in the table", m.canonical)
 		}
@@ -142,7 +151,7 @@ func TestDiffusersFolderRoundTrip(t *testing.T) {
 	}
 	files := map[string]map[string]safetensors.TensorView{}
 	mapped := map[string]bool{}
-	for _, m := range diffusersTable(topologyOf(cfg)) {
+	for _, m := range diffusersTable(topologyOf(t, cfg)) {
 		e, ok := single.Lookup(m.canonical)
 		if !ok {
 			continue
@@ -189,15 +198,9 @@ func TestDiffusersFolderRoundTrip(t *testing.T) {
 	for _, f := range folder.files {
 		stored[filepath.Base(filepath.Dir(f.path))] = f
 	}
-	if got, want := diffusersTopology(stored), topologyOf(cfg); !equalTopology(got, want) {
-		t.Errorf("counted topology %+v, config topology %+v", got, want)
+	if got, want := diffusersTopology(stored), topologyOf(t, cfg); !reflect.DeepEqual(got, want) {
+		t.Errorf("counted topology %+v, listed topology %+v", got, want)
 	}
-}
-
-func equalTopology(a, b topology) bool {
-	return a.unetLevels == b.unetLevels && a.unetResBlocks == b.unetResBlocks && a.unetMidDepth == b.unetMidDepth &&
-		tensor.Shape(a.unetDepth).Equal(b.unetDepth) && a.te1Layers == b.te1Layers && a.te2Layers == b.te2Layers &&
-		a.vaeLevels == b.vaeLevels && a.vaeResBlocks == b.vaeResBlocks
 }
 
 func tensorView(t *testing.T, st storedTensor) safetensors.TensorView {

@@ -15,25 +15,22 @@ type DiffusersTarget struct {
 	Transformed bool
 }
 
-// DiffusersNames maps every diffusers tensor name of a model of
-// configuration cfg, spelt "component/name" ("unet/down_blocks.0.…weight",
+// DiffusersNames maps every diffusers tensor name of a model that declares
+// the canonical tensors want (see Expected), spelt "component/name" ("unet/down_blocks.0.…weight",
 // "text_encoder_2/text_model.encoder.layers.0.self_attn.q_proj.weight"),
 // to its canonical tensor. It is read off the same table that opens
 // diffusers folders, so adapters in diffusers naming land exactly where the
 // folder's tensors would.
-func DiffusersNames(cfg Config) map[string]DiffusersTarget {
-	top := topology{
-		unetLevels:    len(cfg.UNet.Channels),
-		unetResBlocks: cfg.UNet.ResBlocksPerLevel,
-		unetDepth:     cfg.UNet.TransformerDepth,
-		unetMidDepth:  cfg.UNet.MidTransformerDepth,
-		te1Layers:     cfg.TextEncoder1.Layers,
-		te2Layers:     cfg.TextEncoder2.Layers,
-		vaeLevels:     len(cfg.VAE.Channels),
-		vaeResBlocks:  cfg.VAE.ResBlocksPerLevel,
+func DiffusersNames(want Expected) map[string]DiffusersTarget {
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
 	}
 	out := map[string]DiffusersTarget{}
-	for _, row := range diffusersTable(top) {
+	for _, row := range diffusersTable(canonicalTopology(names)) {
+		if _, declared := want[row.canonical]; !declared {
+			continue // a conv_shortcut where widths agree, a bias-free projection's bias
+		}
 		for i, k := range row.from {
 			out[k.String()] = DiffusersTarget{
 				Canonical:   row.canonical,

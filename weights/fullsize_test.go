@@ -113,7 +113,7 @@ func BenchmarkInspectFullSize(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r := CheckTensors(c, cfg); !r.OK() {
+		if r := CheckTensors(c, expectedOf(b, cfg)); !r.OK() {
 			b.Fatalf("%+v", r)
 		}
 		c.Close()

@@ -72,33 +72,28 @@ func (r *shapeReader) heads(what string, width int) int {
 func (r *shapeReader) unet(names []string) UNetConfig {
 	p := UNetPrefix
 	var u UNetConfig
-	inputs := countIndexed(names, p+"input_blocks.")
-	downsamplers := 0
-	for i := 0; i < inputs; i++ {
-		if _, ok := r.src.Lookup(p + "input_blocks." + itoa(i) + ".0.op.weight"); ok {
-			downsamplers++
-		}
-	}
-	levels := downsamplers + 1
-	if inputs < 2 || (inputs-1-downsamplers)%levels != 0 {
-		r.fail("the UNet's %d input blocks with %d downsamplers do not form equal levels", inputs, downsamplers)
+	blocks := readUNetBlocks(names)
+	if len(blocks.down) == 0 || len(blocks.down[0].blocks) == 0 {
+		r.fail("no UNet input blocks (%sinput_blocks.*)", p)
 		return u
 	}
-	u.ResBlocksPerLevel = (inputs - 1 - downsamplers) / levels
-	for i := 0; i < levels; i++ {
-		block := p + "input_blocks." + itoa(1+i*(u.ResBlocksPerLevel+1))
-		ch := r.dim(block+".0.out_layers.3.weight", 0)
-		depth := countIndexed(names, block+".1.transformer_blocks.")
+	u.ResBlocksPerLevel = len(blocks.down[0].blocks)
+	for i, lvl := range blocks.down {
+		if len(lvl.blocks) != u.ResBlocksPerLevel {
+			r.fail("the UNet's level %d has %d ResBlocks, level 0 has %d: the levels are not equal", i, len(lvl.blocks), u.ResBlocksPerLevel)
+			return u
+		}
+		ch := r.dim(p+"input_blocks."+itoa(lvl.blocks[0])+".0.out_layers.3.weight", 0)
 		heads := 0
-		if depth > 0 {
+		if lvl.depth > 0 {
 			heads = r.heads("UNet level "+itoa(i), ch)
 		}
 		u.Channels = append(u.Channels, ch)
-		u.TransformerDepth = append(u.TransformerDepth, depth)
+		u.TransformerDepth = append(u.TransformerDepth, lvl.depth)
 		u.Heads = append(u.Heads, heads)
 	}
-	u.MidTransformerDepth = countIndexed(names, p+"middle_block.1.transformer_blocks.")
-	u.ContextDim = r.dim(firstCrossAttention(names, u), 1)
+	u.MidTransformerDepth = blocks.midDepth
+	u.ContextDim = r.dim(firstCrossAttention(blocks), 1)
 	u.ADMInChannels = r.dim(p+"label_emb.0.0.weight", 1)
 	u.TimeEmbedDim = r.dim(p+"time_embed.0.weight", 0)
 	u.InChannels = r.dim(p+"input_blocks.0.0.weight", 1)
@@ -108,10 +103,10 @@ func (r *shapeReader) unet(names []string) UNetConfig {
 
 // firstCrossAttention names the key projection of the first cross-attention,
 // whose input width is the context width.
-func firstCrossAttention(names []string, u UNetConfig) string {
-	for i, depth := range u.TransformerDepth {
-		if depth > 0 {
-			return UNetPrefix + "input_blocks." + itoa(1+i*(u.ResBlocksPerLevel+1)) + ".1.transformer_blocks.0.attn2.to_k.weight"
+func firstCrossAttention(blocks unetBlocks) string {
+	for _, lvl := range blocks.down {
+		if lvl.depth > 0 {
+			return UNetPrefix + "input_blocks." + itoa(lvl.blocks[0]) + ".1.transformer_blocks.0.attn2.to_k.weight"
 		}
 	}
 	return UNetPrefix + "middle_block.1.transformer_blocks.0.attn2.to_k.weight"

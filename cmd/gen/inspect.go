@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/weights"
 )
 
@@ -74,7 +75,11 @@ func inspectCheckpoint(path string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	report := weights.CheckTensors(c, cfg)
+	want, err := sdxl.ExpectedTensors(cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	report := weights.CheckTensors(c, want)
 	st := c.Stats()
 	out, err := json.MarshalIndent(inspection{
 		Layout: c.Layout(), DTypes: st.DTypes, Tensors: st.Tensors, Bytes: st.Bytes, Config: cfg,
