@@ -1,9 +1,8 @@
 // Host emulation of the CUDA built-ins our kernels use, so their real sources
-// compile as C++ and run on the CPU: one std::thread per CUDA thread (see
+// compile as C++ and run on the CPU: one fiber per CUDA thread (see
 // runtime.cpp), a block barrier for __syncthreads, a warp barrier for the
 // warp collectives. cuda_fp16.h and cuda_bf16.h here include only this file.
 #pragma once
-#include <barrier>
 #include <cassert>
 #include <cmath>
 #include <cstddef>
@@ -36,8 +35,7 @@ struct dim3u {
   unsigned x, y, z;
   dim3u(unsigned x = 1, unsigned y = 1, unsigned z = 1) : x(x), y(y), z(z) {}
 };
-extern thread_local dim3u threadIdx, blockIdx;
-extern dim3u blockDim, gridDim; // the same for every thread of a launch
+extern dim3u blockIdx, blockDim, gridDim; // the same for every thread of a block
 
 // ---- small vector and integer helpers ----
 struct uint4 {
@@ -108,17 +106,40 @@ inline float __bfloat162float(__nv_bfloat16 x) { return bf16_to_f32(x.bits); }
 inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {f32_to_bf16(x)}; }
 
 // ---- barriers and warp collectives ----
+// A barrier among the fibers of a block (runtime.cpp): arrive_and_wait
+// switches to the other fibers until all live members have arrived;
+// arrive_and_drop (a thread that exits) leaves it for good.
+struct EmuBarrier {
+  unsigned live = 0, count = 0, gen = 0;
+  void arrive_and_wait();
+  void arrive_and_drop();
+};
 // Each warp has a context with its own barrier (sized to the warp's live
 // threads) and exchange slots; lanes write, meet, read, meet again.
 struct WarpCtx {
-  std::barrier<> *bar;
+  EmuBarrier *bar;
   const void *addr[32];
   uint32_t a[32][4], b[32][2];
   float c[32][4], sh[32];
 };
-extern thread_local WarpCtx *warp_ctx;
-extern thread_local unsigned thread_rank; // linear index of the thread in its block
-extern std::barrier<> *block_bar;
+// cp.async state of one thread (mma.cuh): pending copies per commit group.
+struct PendingCopy { void *dst; const void *src; bool valid; };
+struct CpState { std::vector<std::vector<PendingCopy>> groups; std::vector<PendingCopy> open; };
+// The running CUDA thread. Fibers share one OS thread, so what CUDA keeps
+// per thread lives here and the scheduler points emu_thread at the fiber it
+// resumes; threadIdx is a macro for its index.
+struct EmuThread {
+  dim3u idx;
+  unsigned rank; // linear index of the thread in its block
+  WarpCtx *warp;
+  CpState cp;
+};
+extern EmuThread *emu_thread;
+#define threadIdx (emu_thread->idx)
+#define warp_ctx (emu_thread->warp)
+#define thread_rank (emu_thread->rank)
+#define cp_state (emu_thread->cp)
+extern EmuBarrier *block_bar;
 inline void __syncthreads() { block_bar->arrive_and_wait(); }
 inline unsigned lane_id() { return thread_rank % 32; }
 

@@ -66,9 +66,6 @@ template <> struct Elem<__nv_bfloat16> {
 };
 
 // ---- cp.async: per-thread groups, landing early (at issue) or late (at wait) ----
-struct PendingCopy { void *dst; const void *src; bool valid; };
-struct CpState { std::vector<std::vector<PendingCopy>> groups; std::vector<PendingCopy> open; };
-extern thread_local CpState cp_state;
 extern bool cp_late; // true: copies land only when waited for
 extern unsigned char *smem_lo, *smem_hi; // the block's shared memory
 extern const unsigned char *gmem_lo, *gmem_hi; // any allocation may be a source: checked loosely
