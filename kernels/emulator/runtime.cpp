@@ -185,6 +185,7 @@ void launch(dim3u grid, dim3u block, size_t shared, const std::function<void()> 
     block_bar = &bar;
     for (unsigned w = 0; w < nwarps; w++) {
       warp_bars[w] = EmuBarrier{std::min(32u, threads - 32 * w), 0, 0};
+      warps[w] = WarpCtx{};
       warps[w].bar = &warp_bars[w];
     }
     for (unsigned r = 0; r < threads; r++) {
