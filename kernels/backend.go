@@ -200,7 +200,8 @@ func (b *Backend) Close() error {
 	b.logf("cuda: %v", b.Stats())
 	b.w.stop(func() {
 		errs = append(errs, streamSync(b.stream))
-		b.pool.releaseIdle()
+		_, err := b.pool.releaseIdle()
+		errs = append(errs, err)
 		errs = append(errs, b.uploads.close())
 		for _, m := range b.modules {
 			errs = append(errs, moduleUnload(m))

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
@@ -47,4 +48,51 @@ func TestSelfCheckDropsAPlantedWrongFastKernel(t *testing.T) {
 	if got := newTestBackend(t, "fast").KernelChoice("linear"); got != Fast {
 		t.Errorf("fast mode: %s, want fast (kept as asked, with a log line)", got)
 	}
+}
+
+// The emulated driver checks what a GPU would only show as a fault or as
+// garbage. These tests plant the bugs and need the emulated device.
+
+// TestEmulatedDriverCatchesSwappedLauncherArguments launches unary_f16 as
+// Unary does, but with its x and n arguments swapped: the driver sees a
+// 4-byte int where a pointer should be (and a pointer in an int's slot) and
+// the backend's sticky error names the kernel.
+func TestEmulatedDriverCatchesSwappedLauncherArguments(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	if !emulated(t, b, "planted swapped launcher arguments") {
+		t.Skip("needs the emulated driver: on a GPU the planted launch would corrupt memory")
+	}
+	x := b.FromFloat32(tensor.F16, tensor.Shape{300}, make([]float32, 300))
+	n := x.NumElements()
+	b.Launch(Kernel{"elementwise", "unary_f16"}, D1(gridFor(n)), D1(256), 0, x, n, x, int(tensor.SiLU))
+	err := b.Sync()
+	if err == nil || !strings.Contains(err.Error(), "unary_f16") {
+		t.Fatalf("Sync after the planted launch = %v, want an error naming unary_f16", err)
+	}
+	t.Logf("caught: %v", err)
+}
+
+// TestEmulatedDriverCatchesAPoolThatFreesABlockTwice plants a pool bug
+// below put's own check (the same block twice in the idle list, as a pool
+// with a broken bookkeeping would have): releasing the idle blocks frees it
+// twice, which the emulated driver refuses, and Close reports.
+func TestEmulatedDriverCatchesAPoolThatFreesABlockTwice(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	if !emulated(t, b, "planted double free in the pool") {
+		t.Skip("needs the emulated driver, which remembers freed blocks")
+	}
+	var err error
+	b.w.do(func() {
+		ptr, class, getErr := b.pool.get(4096)
+		if getErr != nil {
+			err = getErr
+			return
+		}
+		b.pool.idle[class] = append(b.pool.idle[class], ptr, ptr) // the planted bug
+		_, err = b.pool.releaseIdle()
+	})
+	if err == nil || !strings.Contains(err.Error(), "cuMemFree") {
+		t.Fatalf("releasing a block listed twice: %v, want the driver's cuMemFree error", err)
+	}
+	t.Logf("caught: %v", err)
 }

@@ -81,7 +81,9 @@ func (g *Graph) Destroy() {
 			graphDestroy(g.graph)
 		}
 		for _, buf := range g.retained {
-			b.pool.put(buf.ptr, buf.class)
+			if err := b.pool.put(buf.ptr, buf.class); err != nil && b.err == nil {
+				b.err = fmt.Errorf("cuda: graph: %w", err)
+			}
 		}
 		g.retained, g.exec, g.graph = nil, cuGraphEx{}, cuGraph{}
 	})

@@ -82,6 +82,10 @@ struct Fiber {
   void *sp;
   unsigned char *stack; // STACK bytes, the lowest page a guard
   bool done;
+  // The barrier the fiber waits at and its generation then: the scheduler
+  // resumes the fiber only once that generation has passed.
+  const EmuBarrier *waits;
+  unsigned wait_gen;
   EmuThread t;
 };
 
@@ -130,6 +134,7 @@ void start(Fiber &f) {
   for (int i = 3; i <= 8; i++) top[-i] = nullptr;
   f.sp = top - 8;
   f.done = false;
+  f.waits = nullptr;
 }
 } // namespace
 
@@ -141,7 +146,10 @@ void EmuBarrier::arrive_and_wait() {
     gen++;
     return;
   }
-  while (gen == g) yield();
+  current->waits = this;
+  current->wait_gen = g;
+  yield(); // resumed only after the release
+  current->waits = nullptr;
 }
 
 void EmuBarrier::arrive_and_drop() {
@@ -201,7 +209,7 @@ void launch(dim3u grid, dim3u block, size_t shared, const std::function<void()> 
       unsigned long before = progress;
       for (unsigned r = 0; r < threads; r++) {
         Fiber &f = fibers[r];
-        if (f.done) continue;
+        if (f.done || (f.waits && f.waits->gen == f.wait_gen)) continue;
         current = &f;
         emu_thread = &f.t;
         emu_switch(&scheduler_sp, f.sp);
