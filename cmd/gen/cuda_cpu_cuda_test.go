@@ -86,9 +86,22 @@ func compareDevices(t *testing.T, model, prefix string, args ...string) {
 	if len(images[0]) != len(images[1]) {
 		t.Fatalf("cpu image has %d values, cuda %d", len(images[0]), len(images[1]))
 	}
+	if flat(images[0]) {
+		t.Fatal("the CPU image is one flat colour: comparing it proves nothing")
+	}
 	db := psnr(images[1], images[0])
 	t.Logf("PSNR of --device cuda against --device cpu: %.1f dB (%d pixels)", db, len(images[0])/3)
 	if !(db >= 30) {
 		t.Errorf("PSNR %.1f dB, want ≥ 30", db)
 	}
+}
+
+// flat reports whether every pixel has the same value in each channel.
+func flat(rgb []uint8) bool {
+	for i := 3; i < len(rgb); i++ {
+		if rgb[i] != rgb[i%3] {
+			return false
+		}
+	}
+	return true
 }
