@@ -1,7 +1,7 @@
 # gosdxl — everyday targets. `make test` is what CI runs; nothing here needs a GPU.
 GO ?= go
 
-.PHONY: build test lint fuzz ptx kernels-check kernels-emulate cuda-compile gpu-bundle bench
+.PHONY: build test lint fuzz ptx kernels-check kernels-emulate cuda-compile gpu-bundle bench fake-cuda test-cuda-emulated
 
 build:
 	$(GO) build ./...
@@ -35,6 +35,16 @@ kernels-check:
 # the tensor-core instructions (kernels/emulator/README.md): no GPU needed.
 kernels-emulate:
 	bash scripts/kernels-emulate.sh
+
+# The emulated CUDA driver (kernels/emulator/driver/README.md): a libcuda.so.1
+# that runs the kernels' real sources on the CPU, into kernels/emulator/build/.
+fake-cuda:
+	bash scripts/fake-cuda.sh
+
+# Runs every -tags cuda test and `gen --device cuda` on the emulated driver:
+# the whole CUDA backend executes without a GPU (reduced sizes, logged).
+test-cuda-emulated: fake-cuda
+	bash scripts/test-cuda-emulated.sh
 
 # Compiles (does not run: that needs a GPU) all -tags cuda code and tests.
 cuda-compile:

@@ -31,6 +31,7 @@ type Backend struct {
 	choices  map[string]Choice
 	active   map[string]bool // ops running their fast kernel
 	uploads  *uploader
+	counts   tensor.Counters // see Counters (context goroutine only)
 }
 
 var _ tensor.Backend = (*Backend)(nil)
@@ -106,7 +107,7 @@ func (b *Backend) setup() error {
 	if b.stream, err = streamCreate(); err != nil {
 		return err
 	}
-	b.pool = newPool(memAlloc, memFree)
+	b.pool = newPool(b.countedAlloc, memFree)
 	b.uploads, err = newUploader()
 	return err
 }
@@ -129,6 +130,7 @@ func (b *Backend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 		}
 	}
 	buf := b.scratch(s.NumElements() * dt.Size())
+	b.w.do(func() { b.counts.Allocs++ })
 	return tensor.New(b, dt, s, buf)
 }
 
@@ -150,6 +152,8 @@ func (b *Backend) FromRaw(dt tensor.DType, shape tensor.Shape, raw []byte) *tens
 	buf := b.buffer(t)
 	b.w.do(func() {
 		if b.err == nil {
+			b.counts.Uploads++
+			b.counts.UploadBytes += int64(len(raw))
 			b.err = b.uploads.upload(buf.ptr, raw, b.stream)
 		}
 	})
@@ -163,6 +167,9 @@ func (b *Backend) ToFloat32(t *tensor.Tensor) []float32 {
 	raw := make([]byte, t.NumElements()*t.DType().Size())
 	b.w.do(func() {
 		if b.err == nil {
+			b.counts.Downloads++
+			b.counts.DownloadBytes += int64(len(raw))
+			b.counts.Syncs++ // copyToHost waits for the stream
 			b.err = copyToHost(raw, buf.ptr, b.stream)
 		}
 	})
@@ -179,7 +186,7 @@ func (b *Backend) Sync() error {
 	var err error
 	b.w.do(func() {
 		if b.err == nil && b.capture == nil {
-			b.err = streamSync(b.stream)
+			b.err = b.syncStream()
 		}
 		err, b.err = b.err, nil
 	})
@@ -193,7 +200,8 @@ func (b *Backend) Close() error {
 	b.logf("cuda: %v", b.Stats())
 	b.w.stop(func() {
 		errs = append(errs, streamSync(b.stream))
-		b.pool.releaseIdle()
+		_, err := b.pool.releaseIdle()
+		errs = append(errs, err)
 		errs = append(errs, b.uploads.close())
 		for _, m := range b.modules {
 			errs = append(errs, moduleUnload(m))

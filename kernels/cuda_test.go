@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -25,9 +26,10 @@ var gpuTolerance = map[tensor.DType]conformance.Tolerance{
 }
 
 // newTestBackend opens the GPU with the given kernel choice. These tests run
-// from gpu-bundle/run.sh on a GPU host: on a machine without a GPU the cuda
-// test binary does not get this far (gorgonia.org/cu exits at start-up), and
-// the skip is for a driver that reports no devices after all.
+// from gpu-bundle/run.sh on a GPU host, and on the emulated driver (`make
+// test-cuda-emulated`); elsewhere the cuda test binary does not get this far
+// (gorgonia.org/cu exits at start-up), and the skip is for a driver that
+// reports no devices after all.
 func newTestBackend(t testing.TB, kernels string) *Backend {
 	t.Helper()
 	if !Available() {
@@ -47,18 +49,20 @@ func newTestBackend(t testing.TB, kernels string) *Backend {
 
 func TestConformanceSimpleKernels(t *testing.T) {
 	b := newTestBackend(t, "simple")
+	full := !emulated(t, b, "the full-size SDXL shapes are left out (hours on the CPU); every other case runs")
 	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16, tensor.F32} {
 		t.Run(dt.String(), func(t *testing.T) {
-			conformance.Run(t, b, dt, gpuTolerance[dt], conformance.Options{Full: true})
+			conformance.Run(t, b, dt, gpuTolerance[dt], conformance.Options{Full: full})
 		})
 	}
 }
 
 func TestConformanceFastKernels(t *testing.T) {
 	b := newTestBackend(t, "fast")
+	full := !emulated(t, b, "the full-size SDXL shapes are left out (hours on the CPU); every other case runs")
 	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
 		t.Run(dt.String(), func(t *testing.T) {
-			conformance.Run(t, b, dt, gpuTolerance[dt], conformance.Options{Full: true})
+			conformance.Run(t, b, dt, gpuTolerance[dt], conformance.Options{Full: full})
 		})
 	}
 }
@@ -86,9 +90,15 @@ func TestFastKernelsPassTheirSelfCheck(t *testing.T) {
 }
 
 // TestFastMatchesSimpleAtSDXLShapes compares the two implementations of each
-// heavy op on full-size SDXL cases, F16 activations and weights.
+// heavy op on full-size SDXL cases, F16 activations and weights. Emulated,
+// the token counts and image sides are divided by 16 (the channel counts,
+// head size and head count stay SDXL's).
 func TestFastMatchesSimpleAtSDXLShapes(t *testing.T) {
 	b := newTestBackend(t, "fast")
+	tokens, side := 4096, 64
+	if emulated(t, b, "4096 tokens reduced to 256, 64×64 images to 16×16") {
+		tokens, side = 256, 16
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	rnd := func(std float64, shape ...int) *tensor.Tensor {
 		data := make([]float32, tensor.Shape(shape).NumElements())
@@ -116,25 +126,25 @@ func TestFastMatchesSimpleAtSDXLShapes(t *testing.T) {
 		}
 	}
 	if fastLinear != nil {
-		t.Run("Linear/4096x640x5120", func(t *testing.T) {
-			x, w, bias := rnd(1, 2*4096, 640), rnd(0.04, 5120, 640), rnd(0.1, 5120)
-			compare(t, []int{2 * 4096, 5120},
+		t.Run(fmt.Sprintf("Linear/%dx640x5120", tokens), func(t *testing.T) {
+			x, w, bias := rnd(1, 2*tokens, 640), rnd(0.04, 5120, 640), rnd(0.1, 5120)
+			compare(t, []int{2 * tokens, 5120},
 				func(d *tensor.Tensor) bool { return fastLinear(b, d, x, w, bias) },
 				func(d *tensor.Tensor) { b.simpleLinear(d, x, w, bias) })
 		})
 	}
 	if fastConv2D != nil {
-		t.Run("Conv2D/64x64x640", func(t *testing.T) {
-			x, w, bias := rnd(1, 2, 64, 64, 640), rnd(0.013, 640, 3, 3, 640), rnd(0.1, 640)
-			compare(t, []int{2, 64, 64, 640},
+		t.Run(fmt.Sprintf("Conv2D/%dx%dx640", side, side), func(t *testing.T) {
+			x, w, bias := rnd(1, 2, side, side, 640), rnd(0.013, 640, 3, 3, 640), rnd(0.1, 640)
+			compare(t, []int{2, side, side, 640},
 				func(d *tensor.Tensor) bool { return fastConv2D(b, d, x, w, bias, 1, 1) },
 				func(d *tensor.Tensor) { b.simpleConv2D(d, x, w, bias, 1, 1) })
 		})
 	}
 	if fastAttention != nil {
-		t.Run("Attention/4096x4096x10heads", func(t *testing.T) {
-			q, k, v := rnd(1, 2, 4096, 640), rnd(1, 2, 4096, 640), rnd(1, 2, 4096, 640)
-			compare(t, []int{2, 4096, 640},
+		t.Run(fmt.Sprintf("Attention/%dx%dx10heads", tokens, tokens), func(t *testing.T) {
+			q, k, v := rnd(1, 2, tokens, 640), rnd(1, 2, tokens, 640), rnd(1, 2, tokens, 640)
+			compare(t, []int{2, tokens, 640},
 				func(d *tensor.Tensor) bool { return fastAttention(b, d, q, k, v, 10, false) },
 				func(d *tensor.Tensor) { b.simpleAttention(d, q, k, v, 10, false) })
 		})

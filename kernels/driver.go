@@ -8,7 +8,8 @@ package kernels
 //
 // cu calls cuInit in its init function and exits the process (status 1, with
 // a message) when that fails. A binary built with the cuda tag therefore only
-// starts on a machine with the NVIDIA driver and a GPU; without the tag,
+// starts on a machine with the NVIDIA driver and a GPU, or with the emulated
+// driver first on LD_LIBRARY_PATH (kernels/emulator/driver); without the tag,
 // gosdxl runs on the CPU and New returns ErrNoCUDA.
 //
 // We use cu's plain functions, not its Ctx worker: our own context goroutine

@@ -16,6 +16,7 @@ type Graph struct {
 	graph    cuGraph
 	exec     cuGraphEx
 	retained []deviceBuffer
+	kernels  int64 // launches captured: what one replay runs
 }
 
 // Capture records the work that record queues (no synchronising calls such as
@@ -62,6 +63,7 @@ func (b *Backend) Capture(record func()) (*Graph, error) {
 func (g *Graph) Launch() {
 	g.b.w.do(func() {
 		if g.b.err == nil {
+			g.b.counts.Launches += g.kernels
 			g.b.err = graphLaunch(g.exec, g.b.stream)
 		}
 	})
@@ -71,7 +73,7 @@ func (g *Graph) Launch() {
 func (g *Graph) Destroy() {
 	b := g.b
 	b.w.do(func() {
-		streamSync(b.stream)
+		b.syncStream()
 		if g.exec != (cuGraphEx{}) {
 			graphExecDestroy(g.exec)
 		}
@@ -79,7 +81,9 @@ func (g *Graph) Destroy() {
 			graphDestroy(g.graph)
 		}
 		for _, buf := range g.retained {
-			b.pool.put(buf.ptr, buf.class)
+			if err := b.pool.put(buf.ptr, buf.class); err != nil && b.err == nil {
+				b.err = fmt.Errorf("cuda: graph: %w", err)
+			}
 		}
 		g.retained, g.exec, g.graph = nil, cuGraphEx{}, cuGraph{}
 	})

@@ -52,11 +52,16 @@ func (b *Backend) launchOnWorker(k Kernel, grid, block Dim3, shared int, args []
 		fn.maxShared = shared
 	}
 	b.slots = boxArgs(b.slots, args)
+	if b.capture != nil {
+		b.capture.kernels++
+	} else {
+		b.counts.Launches++
+	}
 	if err := launchKernel(fn.f, grid, block, shared, b.stream, b.slots); err != nil {
 		return fmt.Errorf("kernel %s grid %v block %v shared %d: %w", k, grid, block, shared, err)
 	}
 	if b.syncEach && b.capture == nil {
-		if err := streamSync(b.stream); err != nil {
+		if err := b.syncStream(); err != nil {
 			return fmt.Errorf("kernel %s (synchronised after launch): %w", k, err)
 		}
 	}

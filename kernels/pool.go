@@ -19,7 +19,8 @@ type pool struct {
 	alloc func(bytes int) (devicePtr, error)
 	free  func(devicePtr) error
 
-	idle map[int][]devicePtr // class size -> blocks ready for reuse
+	idle   map[int][]devicePtr // class size -> blocks ready for reuse
+	isIdle map[devicePtr]bool  // the same blocks, to refuse a second put
 
 	held     int64 // bytes obtained from the driver and not returned to it
 	peakHeld int64
@@ -44,7 +45,7 @@ func (s PoolStats) String() string {
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func newPool(alloc func(int) (devicePtr, error), free func(devicePtr) error) *pool {
-	return &pool{alloc: alloc, free: free, idle: map[int][]devicePtr{}}
+	return &pool{alloc: alloc, free: free, idle: map[int][]devicePtr{}, isIdle: map[devicePtr]bool{}}
 }
 
 // sizeClass rounds a request up to its block size.
@@ -66,13 +67,20 @@ func (p *pool) get(bytes int) (devicePtr, int, error) {
 	if list := p.idle[class]; len(list) > 0 {
 		ptr := list[len(list)-1]
 		p.idle[class] = list[:len(list)-1]
+		delete(p.isIdle, ptr)
 		p.reuses++
 		p.use(int64(class))
 		return ptr, class, nil
 	}
 	ptr, err := p.alloc(class)
-	if err != nil && p.releaseIdle() > 0 {
-		ptr, err = p.alloc(class)
+	if err != nil {
+		freed, releaseErr := p.releaseIdle()
+		if freed > 0 {
+			ptr, err = p.alloc(class)
+		}
+		if err != nil {
+			err = errors.Join(err, releaseErr)
+		}
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("allocating %d bytes (%.1f MiB held): %w", class, mib(p.held), err)
@@ -91,14 +99,21 @@ func (p *pool) use(n int64) {
 
 // put makes a block available for reuse. Work already queued on the stream
 // that reads or writes it runs before any later user's work, because every
-// operation goes to the same stream.
-func (p *pool) put(ptr devicePtr, class int) {
+// operation goes to the same stream. A block that is already idle is refused:
+// taking it twice would give two tensors the same memory.
+func (p *pool) put(ptr devicePtr, class int) error {
+	if p.isIdle[ptr] {
+		return fmt.Errorf("device block %#x (%d bytes) returned to the pool twice", uint64(ptr), class)
+	}
+	p.isIdle[ptr] = true
 	p.inUse -= int64(class)
 	p.idle[class] = append(p.idle[class], ptr)
+	return nil
 }
 
-// releaseIdle returns every idle block to the driver and reports the bytes freed.
-func (p *pool) releaseIdle() int64 {
+// releaseIdle returns every idle block to the driver and reports the bytes
+// freed and the driver's errors (a block it refuses to free stays lost).
+func (p *pool) releaseIdle() (int64, error) {
 	var freed int64
 	var errs []error
 	classes := make([]int, 0, len(p.idle))
@@ -116,9 +131,9 @@ func (p *pool) releaseIdle() int64 {
 		}
 		delete(p.idle, c)
 	}
+	clear(p.isIdle)
 	p.held -= freed
-	_ = errors.Join(errs...) // a failed cuMemFree leaks the block; nothing better to do
-	return freed
+	return freed, errors.Join(errs...)
 }
 
 func (p *pool) stats() PoolStats {

@@ -95,3 +95,22 @@ func TestPoolReleasesIdleBlocksWhenOutOfMemory(t *testing.T) {
 		t.Errorf("pool holds %d bytes, device has %d allocated", p.held, dev.used)
 	}
 }
+
+// TestPoolRefusesABlockReturnedTwice: a block put back twice must not be
+// handed to two later requests (two tensors sharing memory).
+func TestPoolRefusesABlockReturnedTwice(t *testing.T) {
+	dev := &fakeDevice{capacity: 1 << 20, live: map[devicePtr]int{}}
+	p := newPool(dev.alloc, dev.free)
+	a, ca, _ := p.get(1000)
+	if err := p.put(a, ca); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.put(a, ca); err == nil {
+		t.Error("second put of the same block accepted")
+	}
+	x, _, _ := p.get(1000)
+	y, _, _ := p.get(1000)
+	if x == y {
+		t.Errorf("two requests got the same block %#x", uint64(x))
+	}
+}

@@ -58,8 +58,8 @@ func (b *Backend) release(buf *deviceBuffer) {
 		}
 		if b.capture != nil {
 			b.capture.retained = append(b.capture.retained, *buf)
-		} else {
-			b.pool.put(buf.ptr, buf.class)
+		} else if err := b.pool.put(buf.ptr, buf.class); err != nil && b.err == nil {
+			b.err = fmt.Errorf("cuda: %w", err)
 		}
 		buf.class, buf.ptr = 0, 0
 	})

@@ -28,6 +28,7 @@ func (b *Backend) Time(queue func()) (float32, error) {
 			return
 		}
 		if err = eventRecord(end, b.stream); err == nil {
+			b.counts.Syncs++
 			if err = eventSync(end); err == nil {
 				ms, err = eventElapsed(start, end)
 			}

@@ -11,6 +11,7 @@ type uploader struct {
 	staging [2][]byte
 	done    [2]cuEvent
 	used    [2]bool
+	waits   int // host waits for a staging buffer to be free again
 }
 
 const uploadChunk = 16 << 20
@@ -37,6 +38,7 @@ func (u *uploader) upload(dst devicePtr, src []byte, s cuStream) error {
 	for i, off := 0, 0; off < len(src); i, off = i^1, off+uploadChunk {
 		n := min(uploadChunk, len(src)-off)
 		if u.used[i] {
+			u.waits++
 			if err := eventSync(u.done[i]); err != nil {
 				return err
 			}

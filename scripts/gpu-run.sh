@@ -100,7 +100,9 @@ fi
 
 # Any other package's GPU tests.
 for t in $(find . -path ./kernels -prune -o -path ./sdxl -prune -o -name '*.test' -print | sort); do
-  gpu_step "$(basename "$t" .test)-tests" 60 "$root/$(dirname "${t#./}")" "$bundle/${t#./}" -test.v -test.count=1
+  # Only their GPU tests (named GPU or CUDA): the rest are CPU tests CI runs.
+  gpu_step "$(basename "$t" .test)-tests" 60 "$root/$(dirname "${t#./}")" "$bundle/${t#./}" -test.v -test.count=1 \
+    -test.run 'GPU|CUDA'
 done
 
 # 4-5. Benchmarks: kernels per op, then the model at 1024².

@@ -1,9 +1,8 @@
 // Host emulation of the CUDA built-ins our kernels use, so their real sources
-// compile as C++ and run on the CPU: one std::thread per CUDA thread (see
+// compile as C++ and run on the CPU: one fiber per CUDA thread (see
 // runtime.cpp), a block barrier for __syncthreads, a warp barrier for the
 // warp collectives. cuda_fp16.h and cuda_bf16.h here include only this file.
 #pragma once
-#include <barrier>
 #include <cassert>
 #include <cmath>
 #include <cstddef>
@@ -36,8 +35,7 @@ struct dim3u {
   unsigned x, y, z;
   dim3u(unsigned x = 1, unsigned y = 1, unsigned z = 1) : x(x), y(y), z(z) {}
 };
-extern thread_local dim3u threadIdx, blockIdx;
-extern dim3u blockDim, gridDim; // the same for every thread of a launch
+extern dim3u blockIdx, blockDim, gridDim; // the same for every thread of a block
 
 // ---- small vector and integer helpers ----
 struct uint4 {
@@ -65,33 +63,36 @@ struct __nv_bfloat16 {
   uint16_t bits;
 };
 
+// Bit manipulation, not libm (ldexp, frexp) that made conversions the bulk of
+// an emulated run; scripts/kernels-emulate.sh checks every 16-bit pattern
+// against an independent decoder.
 inline float f16_to_f32(uint16_t h) {
-  int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
-  float v;
-  if (e == 0) v = std::ldexp((float)m, -24);
-  else if (e == 31) v = m ? NAN : INFINITY;
-  else v = std::ldexp((float)(m | 1024), e - 25);
-  return s ? -v : v;
+  uint32_t s = uint32_t(h & 0x8000) << 16, e = (h >> 10) & 31, m = h & 1023, u;
+  if (e == 0) { // zero or subnormal: m units of 2^-24, exact in float
+    float v = (float)m * 5.9604644775390625e-8f;
+    memcpy(&u, &v, 4);
+    u |= s;
+  } else if (e == 31) u = s | (m ? 0x7fc00000u : 0x7f800000u); // NaN (quiet) or infinity
+  else u = s | ((e + 112) << 23) | (m << 13);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
 }
-inline uint16_t f32_to_f16(float f) { // round to nearest even via double arithmetic
-  if (std::isnan(f)) return 0x7e00;
-  uint16_t s = std::signbit(f) ? 0x8000 : 0;
-  double a = std::fabs((double)f);
-  if (a >= 65520.0) return s | 0x7c00;
-  if (a < std::ldexp(1.0, -14)) { // subnormal: units of 2^-24
-    double q = std::nearbyint(a * std::ldexp(1.0, 24));
-    return s | (uint16_t)q;
+inline uint16_t f32_to_f16(float f) { // round to nearest even
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint16_t s = (x >> 16) & 0x8000;
+  x &= 0x7fffffff;
+  if (x > 0x7f800000) return 0x7e00;        // NaN
+  if (x >= 0x477ff000) return s | 0x7c00;   // >= 65520 rounds to infinity
+  if (x < 0x38800000) {                     // below 2^-14: subnormal, units of 2^-24
+    float a;
+    memcpy(&a, &x, 4);
+    return s | (uint16_t)std::nearbyint(a * 16777216.0f); // exact scaling, then the FPU's ties-to-even
   }
-  int e;
-  double fr = std::frexp(a, &e);          // a = fr * 2^e, fr in [0.5,1)
-  double q = std::nearbyint(fr * 2048.0); // 11 significant bits
-  if (q == 2048.0) {
-    q = 1024.0;
-    e++;
-  }
-  int E = e - 1 + 15;
-  if (E >= 31) return s | 0x7c00;
-  return s | (uint16_t)(E << 10) | (uint16_t)((int)q - 1024);
+  uint32_t h = ((x >> 23) - 112) << 10 | ((x >> 13) & 1023), rest = x & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++; // a carry into the exponent is right
+  return s | (uint16_t)h;
 }
 inline float bf16_to_f32(uint16_t h) { return __uint_as_float((uint32_t)h << 16); }
 inline uint16_t f32_to_bf16(float f) {
@@ -108,17 +109,43 @@ inline float __bfloat162float(__nv_bfloat16 x) { return bf16_to_f32(x.bits); }
 inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {f32_to_bf16(x)}; }
 
 // ---- barriers and warp collectives ----
+// A barrier among the fibers of a block (runtime.cpp): arrive_and_wait
+// switches to the other fibers until all live members have arrived;
+// arrive_and_drop (a thread that exits) leaves it for good.
+struct EmuBarrier {
+  unsigned live = 0, count = 0, gen = 0;
+  void arrive_and_wait();
+  void arrive_and_drop();
+};
 // Each warp has a context with its own barrier (sized to the warp's live
 // threads) and exchange slots; lanes write, meet, read, meet again.
 struct WarpCtx {
-  std::barrier<> *bar;
+  EmuBarrier *bar;
   const void *addr[32];
   uint32_t a[32][4], b[32][2];
   float c[32][4], sh[32];
+  // mma: the first lane past the barrier computes every lane's result
+  float d[32][4];
+  unsigned long lane_round[32], round_done;
 };
-extern thread_local WarpCtx *warp_ctx;
-extern thread_local unsigned thread_rank; // linear index of the thread in its block
-extern std::barrier<> *block_bar;
+// cp.async state of one thread (mma.cuh): pending copies per commit group.
+struct PendingCopy { void *dst; const void *src; bool valid; };
+struct CpState { std::vector<std::vector<PendingCopy>> groups; std::vector<PendingCopy> open; };
+// The running CUDA thread. Fibers share one OS thread, so what CUDA keeps
+// per thread lives here and the scheduler points emu_thread at the fiber it
+// resumes; threadIdx is a macro for its index.
+struct EmuThread {
+  dim3u idx;
+  unsigned rank; // linear index of the thread in its block
+  WarpCtx *warp;
+  CpState cp;
+};
+extern EmuThread *emu_thread;
+#define threadIdx (emu_thread->idx)
+#define warp_ctx (emu_thread->warp)
+#define thread_rank (emu_thread->rank)
+#define cp_state (emu_thread->cp)
+extern EmuBarrier *block_bar;
 inline void __syncthreads() { block_bar->arrive_and_wait(); }
 inline unsigned lane_id() { return thread_rank % 32; }
 

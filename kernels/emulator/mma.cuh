@@ -17,11 +17,11 @@ template <> struct Conv<__nv_bfloat16> {
 };
 
 // ---- warp-collective mma ----
-template <typename T> inline void mma_emul(float c[4], const uint32_t a[4], const uint32_t b[2]) {
-  WarpCtx *w = warp_ctx; unsigned l = lane_id();
-  for (int i = 0; i < 4; i++) w->a[l][i] = a[i], w->c[l][i] = c[i];
-  for (int i = 0; i < 2; i++) w->b[l][i] = b[i];
-  w->bar->arrive_and_wait();
+// All lanes store their fragments and meet; the first lane to resume
+// decodes the 16x16 and 16x8 operands once and computes every lane's
+// accumulators into d (round_done marks the round as computed); all meet
+// again before the slots are reused.
+template <typename T> void mma_compute(WarpCtx *w) {
   // PTX ISA "Matrix Fragments for mma.m16n8k16 with floating point type".
   float A[16][16], B[16][8];
   for (int ln = 0; ln < 32; ln++) {
@@ -38,14 +38,29 @@ template <typename T> inline void mma_emul(float c[4], const uint32_t a[4], cons
       B[row][g] = Conv<T>::f(bits);
     }
   }
-  int g = l >> 2, t = l % 4;
-  float out[4];
-  for (int i = 0; i < 4; i++) {
-    int row = i < 2 ? g : g + 8, col = t * 2 + (i & 1);
-    double s = w->c[l][i];
-    for (int k = 0; k < 16; k++) s += (double)A[row][k] * B[k][col];
-    out[i] = (float)s;
+  for (int ln = 0; ln < 32; ln++) {
+    int g = ln >> 2, t = ln % 4;
+    for (int i = 0; i < 4; i++) {
+      int row = i < 2 ? g : g + 8, col = t * 2 + (i & 1);
+      double s = w->c[ln][i];
+      for (int k = 0; k < 16; k++) s += (double)A[row][k] * B[k][col];
+      w->d[ln][i] = (float)s;
+    }
   }
+}
+
+template <typename T> inline void mma_emul(float c[4], const uint32_t a[4], const uint32_t b[2]) {
+  WarpCtx *w = warp_ctx; unsigned l = lane_id();
+  for (int i = 0; i < 4; i++) w->a[l][i] = a[i], w->c[l][i] = c[i];
+  for (int i = 0; i < 2; i++) w->b[l][i] = b[i];
+  unsigned long round = ++w->lane_round[l];
+  w->bar->arrive_and_wait();
+  if (w->round_done != round) {
+    mma_compute<T>(w);
+    w->round_done = round;
+  }
+  float out[4];
+  for (int i = 0; i < 4; i++) out[i] = w->d[l][i];
   w->bar->arrive_and_wait();
   for (int i = 0; i < 4; i++) c[i] = out[i];
 }
@@ -66,9 +81,6 @@ template <> struct Elem<__nv_bfloat16> {
 };
 
 // ---- cp.async: per-thread groups, landing early (at issue) or late (at wait) ----
-struct PendingCopy { void *dst; const void *src; bool valid; };
-struct CpState { std::vector<std::vector<PendingCopy>> groups; std::vector<PendingCopy> open; };
-extern thread_local CpState cp_state;
 extern bool cp_late; // true: copies land only when waited for
 extern unsigned char *smem_lo, *smem_hi; // the block's shared memory
 extern const unsigned char *gmem_lo, *gmem_hi; // any allocation may be a source: checked loosely

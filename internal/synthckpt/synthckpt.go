@@ -1,0 +1,122 @@
+// Package synthckpt writes random-weight SDXL checkpoints of any
+// configuration, for tests that must not depend on the one reference
+// checkpoint: other widths, head counts, depths and storage dtypes. Every
+// tensor sdxl.ExpectedTensors lists (the model's own layer structs) for the configuration is written
+// under its canonical (single-file) name, so the real loader reads it
+// without knowing it is synthetic.
+//
+// Values are chosen to keep a forward pass in range, not to draw anything:
+// matrices and convolutions are normal with standard deviation 1/√fan-in
+// (activations keep their scale layer after layer), norm scales are near 1,
+// biases and other vectors small.
+package synthckpt
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/gosdxl/gosdxl/sdxl"
+	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
+)
+
+// Write creates path (which must not exist) holding a checkpoint of cfg
+// with every tensor stored as dt (F32, F16 or BF16), drawn from seed.
+func Write(path string, cfg weights.Config, dt tensor.DType, seed uint64) error {
+	var dtName string
+	switch dt {
+	case tensor.F32:
+		dtName = "F32"
+	case tensor.F16:
+		dtName = "F16"
+	case tensor.BF16:
+		dtName = "BF16"
+	default:
+		return fmt.Errorf("synthckpt: dtype %v is not a checkpoint float type", dt)
+	}
+	listing, err := sdxl.ExpectedTensors(cfg)
+	if err != nil {
+		return fmt.Errorf("synthckpt: %w", err)
+	}
+	// Optional tensors (biases) are written too, as real checkpoints have them.
+	shapes := make(map[string]tensor.Shape, len(listing))
+	names := make([]string, 0, len(listing))
+	for n, e := range listing {
+		shapes[n] = e.Shape
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	type entry struct {
+		DType   string `json:"dtype"`
+		Shape   []int  `json:"shape"`
+		Offsets [2]int `json:"data_offsets"`
+	}
+	header := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
+	offset := 0
+	for _, n := range names {
+		bytes := shapes[n].NumElements() * dt.Size()
+		header[n] = entry{dtName, append([]int{}, shapes[n]...), [2]int{offset, offset + bytes}}
+		offset += bytes
+	}
+	head, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	for len(head)%8 != 0 {
+		head = append(head, ' ')
+	}
+
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	binary.Write(w, binary.LittleEndian, uint64(len(head)))
+	w.Write(head)
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	buf := make([]byte, 4)
+	for _, n := range names {
+		s := shapes[n]
+		mean, std := values(n, s)
+		for range s.NumElements() {
+			v := float32(mean + std*rng.NormFloat64())
+			switch dt {
+			case tensor.F32:
+				binary.LittleEndian.PutUint32(buf, math.Float32bits(v))
+				w.Write(buf[:4])
+			case tensor.F16:
+				binary.LittleEndian.PutUint16(buf, tensor.F32ToF16(v))
+				w.Write(buf[:2])
+			case tensor.BF16:
+				binary.LittleEndian.PutUint16(buf, tensor.F32ToBF16(v))
+				w.Write(buf[:2])
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// values gives the mean and standard deviation for tensor name of shape s.
+func values(name string, s tensor.Shape) (mean, std float64) {
+	switch {
+	case len(s) >= 2:
+		fanIn := s.NumElements() / s[0]
+		return 0, 1 / math.Sqrt(float64(fanIn))
+	case strings.HasSuffix(name, ".weight") || strings.HasSuffix(name, "_scale"):
+		return 1, 0.05 // norm scales (and a scalar logit scale)
+	default:
+		return 0, 0.02
+	}
+}

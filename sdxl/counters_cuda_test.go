@@ -1,0 +1,49 @@
+//go:build cuda
+
+package sdxl
+
+import (
+	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// TestGPUTinyUNetStepCosts pins what one F16 UNet call (a CFG step's batch
+// of two) costs the CUDA backend once warmed up, from the backend's own
+// counters (tensor.Counting), so that a regression shows without a GPU on
+// the emulated driver: no cuMemAlloc (the pool serves every block), no host
+// wait and no download inside the step, and a bounded number of uploads and
+// launches.
+func TestGPUTinyUNetStepCosts(t *testing.T) {
+	b := newGPU(t)
+	u := bindTinyUNet(t, b)
+	in := unetInputAs(b, unetGoldenInput(t, b, "unet/0/"), tensor.F16)
+	step := func() { b.Free(u.Forward(b, in)) }
+	step() // warm-up: the pool takes its blocks from the driver, conv weights are repacked
+	syncOrFatal(t, b)
+	before := b.Counters()
+	step()
+	got := b.Counters().Sub(before)
+	syncOrFatal(t, b)
+	t.Logf("one warm UNet call: %+v", got)
+	for _, c := range []struct {
+		what       string
+		n, most    int64
+		whyTheMost string
+	}{
+		{"driver allocations", got.DriverAllocs, 0, "the pool holds every block after the warm-up"},
+		{"host waits", got.Syncs, 0, "nothing in a step may wait for the device"},
+		{"downloads", got.Downloads, 0, "a step reads nothing back"},
+		// The timestep and size embeddings are computed on the host and
+		// uploaded: 2 (measured). The conditioning (context, pooled) is an
+		// input here, uploaded by the caller once per generation.
+		{"uploads", got.Uploads, 2, "the timestep and size embeddings"},
+		// Measured 552 on this tiny UNet; the bound leaves 8% for changes that
+		// add a kernel here and there, not for a per-element or per-head loop.
+		{"kernel launches", got.Launches, 600, "the tiny UNet's measured 552 plus 8%"},
+	} {
+		if c.n > c.most {
+			t.Errorf("%s in one warm UNet call: %d, at most %d (%s)", c.what, c.n, c.most, c.whyTheMost)
+		}
+	}
+}
