@@ -6,7 +6,10 @@ import "fmt"
 // decoder's last up level holds its input (channels[1] after the 2×
 // upsample), a GroupNorm and two convolutions' outputs at once. These
 // estimates decide when TilingAuto tiles; they count activations only (the
-// VAE's weights are the same either way).
+// VAE's weights are the same either way), twice over on the CPU, where
+// Go's collector lets the heap grow to twice the live data (GOGC=100).
+// Measured: a 2048² decode in 512 px tiles with the full-size VAE peaks at
+// 2472 MiB resident, for an estimate of 1792 MiB plus the weights.
 
 // vaeDecodeBytes estimates the decoder's peak activation bytes for an
 // H×W image: two tensors of channels[1] and three of channels[0] at full
@@ -18,13 +21,22 @@ func (m *Model) vaeDecodeBytes(height, width int) int64 {
 	if len(ch) > 1 {
 		wide = ch[1]
 	}
-	return int64(2*wide+3*ch[0]) * int64(height) * int64(width) * int64(m.Precision.VAE.Size())
+	return m.heapFactor() * int64(2*wide+3*ch[0]) * int64(height) * int64(width) * int64(m.Precision.VAE.Size())
+}
+
+// heapFactor is 2 on the CPU backend (garbage-collected host memory), 1
+// on a device with its own allocator.
+func (m *Model) heapFactor() int64 {
+	if m.backend != nil && m.backend.Name() == "cpu" {
+		return 2
+	}
+	return 1
 }
 
 // vaeEncodeBytes estimates the encoder's: four tensors of channels[0] at
 // full resolution (conv_in's output and a ResBlock's norm, conv and skip).
 func (m *Model) vaeEncodeBytes(height, width int) int64 {
-	return int64(4*m.cfg.VAE.Channels[0]) * int64(height) * int64(width) * int64(m.Precision.VAE.Size())
+	return m.heapFactor() * int64(4*m.cfg.VAE.Channels[0]) * int64(height) * int64(width) * int64(m.Precision.VAE.Size())
 }
 
 // vaePlan is how one VAE call runs: untiled, or tiled with a tile size.
