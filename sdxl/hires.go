@@ -52,6 +52,9 @@ var HiresUpscalers = []HiresUpscaler{
 	{Name: "latent-nearest-exact", A1111: "Latent (nearest-exact)", Latent: true, Mode: resample.NearestExact},
 	{Name: "lanczos", A1111: "Lanczos", Filter: resample.FilterLanczos},
 	{Name: "nearest", A1111: "Nearest", Filter: resample.FilterNearest},
+	// A1111's "None" upscaler leaves the image as it is, and its
+	// resize_image then resizes with PIL's LANCZOS.
+	{Name: "none", A1111: "None", Filter: resample.FilterLanczos},
 }
 
 // LookupHiresUpscaler finds an upscaler by our name or A1111's.

@@ -111,7 +111,7 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
-	return saveImages(o, res, modelHash)
+	return saveImages(o, &req, res, modelHash)
 }
 
 // phase reports the start (or end) of a long phase on stderr unless -q.
@@ -191,7 +191,7 @@ func modelHash(path string, quiet bool) (string, error) {
 
 // saveImages writes each image with its own parameters and prints the
 // file names on stdout.
-func saveImages(o *options, res *sdxl.Result, hash string) error {
+func saveImages(o *options, req *sdxl.Request, res *sdxl.Result, hash string) error {
 	samplerDisplay, scheduleDisplay := displayNames(o.sampler, o.schedule)
 	paths := o.outputPaths(res.Seeds)
 	for i, img := range res.Images {
@@ -224,7 +224,7 @@ func saveImages(o *options, res *sdxl.Result, hash string) error {
 		if o.initImage != "" {
 			p.DenoisingStrength = o.strength
 		}
-		o.hiresParams(&p)
+		o.hiresParams(&p, req)
 		if o.compat != "gosdxl" {
 			p.Extra = append(p.Extra, sdxl.Field{Key: fieldCompat, Value: o.compat})
 		}
