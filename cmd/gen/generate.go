@@ -26,15 +26,8 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.preflight(); err != nil {
-		return err
-	}
-	ad, err := prepareAdapters(o)
-	if err != nil {
-		return err
-	}
-	defer ad.close()
-	defer o.reportMemory()
+	// The init image and the mask first: a mask that does not fit, or
+	// selects nothing (the input is then the answer), needs no model.
 	var initImage image.Image
 	if o.initImage != "" {
 		if initImage, err = o.loadInitImage(); err != nil {
@@ -45,6 +38,15 @@ func runGenerate(args []string) error {
 	if done || err != nil {
 		return err
 	}
+	if err := o.preflight(); err != nil {
+		return err
+	}
+	ad, err := prepareAdapters(o)
+	if err != nil {
+		return err
+	}
+	defer ad.close()
+	defer o.reportMemory()
 	// The device first: a machine that cannot run the request should say
 	// so before a 7 GB download or hash.
 	backend, closeBackend, err := openBackend(o.device, o.quiet)

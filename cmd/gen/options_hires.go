@@ -46,8 +46,8 @@ type hiresOptions struct {
 	content  sdxl.MaskedContent
 	pads     [4]int
 	budget   int64
-	procW    int // --width/--height as given, before an init image sets them;
-	procH    int // then the inpainting processing size
+	procW    int // --width/--height as given, before an init image sets them
+	procH    int // (validate); then the inpainting processing size
 	tileUsed int // the VAE tile size the run used (0: untiled)
 	backend  any // for the device's memory peak in reportMemory
 }
@@ -106,7 +106,6 @@ func init() { aliases["v"] = "verbose" }
 // validateHires checks the flags of this file (called by validate).
 func (o *options) validateHires() error {
 	h := &o.hires
-	h.procW, h.procH = o.width, o.height
 	h.hires = o.set["hires-scale"] || o.set["hires-width"] || o.set["hires-height"]
 	for _, name := range []string{"hires-upscaler", "hires-steps", "hires-denoise", "hires-cfg", "hires-sampler", "hires-schedule"} {
 		if o.set[name] && !h.hires {
