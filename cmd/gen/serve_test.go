@@ -127,6 +127,14 @@ func TestServePNGEqualsCLI(t *testing.T) {
 				"--sampler", "euler", "--seed", "11", "--hires-scale", "1.5", "--hires-upscaler", "latent-bicubic",
 				"--hires-steps", "2", "--hires-denoise", "0.5", "--hires-sampler", "dpmpp_2m", "--hires-schedule", "karras"},
 			"txt2img", []string{"Size: 64x64", "Hires upscale: 1.5", "Hires upscaler: Latent (bicubic)", "Hires sampler: DPM++ 2M"}},
+		// Inpainting with A1111's API defaults: "Only masked" at width ×
+		// height, no padding, masked content "fill", mask blur 4.
+		{"inpainting, defaults", map[string]any{"prompt": "a dog", "negative_prompt": "", "init_images": []string{initB64()},
+			"mask": maskB64(), "width": 64, "height": 64, "steps": 3, "cfg_scale": 6, "sampler_name": "Euler", "seed": 4},
+			[]string{"-p", "a dog", "-n", "", "--init-image", initImage, "--mask", maskFile, "--inpaint-full-res",
+				"--inpaint-padding", "0", "--masked-content", "fill", "--width", "64", "--height", "64",
+				"--steps", "3", "--cfg", "6", "--sampler", "euler", "--seed", "4"},
+			"img2img", []string{"Size: 64x64", "Mask blur: 4", "Inpaint area: Only masked", "Masked content: fill", "Mask: mask.png"}},
 		// Inpainting of the whole picture, inpaint_full_res as the web
 		// UI sends it (0), inpainting_fill 1 ("original").
 		{"inpainting", map[string]any{"prompt": "a dog", "negative_prompt": "", "init_images": []string{initB64()},
