@@ -69,6 +69,7 @@ func TestBadInput(t *testing.T) {
 		{"mask not an image", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "mask": "aGVsbG8="}`, 422, "mask: not a readable PNG or JPEG"},
 		{"mask bad base64", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "mask": "@@@"}`, 422, "mask: not valid base64"},
 		{"mask selects nothing", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "mask": "` + maskPNG(t, 64, 64, 0) + `"}`, 422, "mask: selects nothing"},
+		{"whole mask with fill", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "mask": "` + maskPNG(t, 64, 64, 255) + `"}`, 422, "mask: covers the whole image, so inpainting_fill 0 (fill)"},
 		{"mask blur x and y differ", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "mask": "` + tinyPNG(t, 64, 64) + `", "mask_blur_x": 2, "mask_blur_y": 6}`, 422, "mask_blur_x 2, mask_blur_y 6"},
 		{"unknown inpainting_fill", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "mask": "` + tinyPNG(t, 64, 64) + `", "inpainting_fill": 4}`, 422, "inpainting_fill 4"},
 		{"inpaint_full_res as text", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "mask": "` + tinyPNG(t, 64, 64) + `", "inpaint_full_res": "yes"}`, 422, `field "inpaint_full_res"`},

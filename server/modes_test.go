@@ -12,7 +12,7 @@ import (
 // job's Hires and Inpaint with A1111's API defaults and meanings.
 func TestModeSpecs(t *testing.T) {
 	s, _ := startServer(t, Config{Runner: newFakeRunner()})
-	init, mask := tinyPNG(t, 64, 64), maskPNG(t, 64, 64, 255)
+	init, mask := tinyPNG(t, 64, 64), tinyPNG(t, 64, 64) // a mask of mixed levels
 	cases := []struct {
 		name    string
 		img2img bool
