@@ -140,6 +140,8 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 			return out, nil
 		case ctx.Err() != nil:
 			return nil, context.Cause(ctx)
+		case errors.Is(err, sdxl.ErrEmptyMask):
+			return nil, errorf(http.StatusUnprocessableEntity, "mask: %v", err)
 		default:
 			return nil, err
 		}

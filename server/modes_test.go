@@ -33,7 +33,7 @@ func TestModeSpecs(t *testing.T) {
 			&HiresSpec{Scale: 2, Upscaler: "None", Denoise: 0.75}, nil},
 		{"mask defaults: only masked at width x height, fill, blur 4", true, `{"prompt": "a", "init_images": ["` + init + `"], "mask": "` + mask + `"}`,
 			nil, &InpaintSpec{FullRes: true, MaskBlur: 4, Content: sdxl.ContentFill, Width: 512, Height: 512}},
-		{"mask_blur sets x and y; whole picture; latent noise; invert", true, `{"prompt": "a", "init_images": ["` + init + `"], "mask": "` + maskPNG(t, 64, 64, 0) + `",
+		{"mask_blur sets x and y; whole picture; latent noise; invert", true, `{"prompt": "a", "init_images": ["` + init + `"], "mask": "` + mask + `",
 			"mask_blur_x": 1, "mask_blur_y": 9, "mask_blur": 0, "inpaint_full_res": false, "inpaint_full_res_padding": 16,
 			"inpainting_fill": 2, "inpainting_mask_invert": 1}`,
 			nil, &InpaintSpec{Invert: true, Padding: 16, Content: sdxl.ContentLatentNoise}},

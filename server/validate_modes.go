@@ -129,8 +129,13 @@ func (s *Server) checkInpaint(req *GenerationRequest, spec *Spec) error {
 		return errorf(http.StatusUnprocessableEntity, "inpainting_mask_invert %d: must be 0 (inpaint masked) or 1 (inpaint not masked)", req.InpaintingMaskInvert)
 	}
 	selected, total := sdxl.MaskCoverage(mask)
-	if selected == 0 {
+	switch {
+	case selected == 0:
 		return errorf(http.StatusUnprocessableEntity, "mask: selects nothing to repaint (white, or opaque where the mask has transparency, is repainted)")
+	case selected == total:
+		// The pipeline keeps nothing of the image then (and "fill" has no
+		// colours to fill from); gen refuses it too.
+		return errorf(http.StatusUnprocessableEntity, "mask: covers the whole image, so nothing is kept; use img2img without a mask")
 	}
 	blurX, blurY := req.MaskBlurX, req.MaskBlurY
 	if req.MaskBlur != nil {
@@ -149,9 +154,6 @@ func (s *Server) checkInpaint(req *GenerationRequest, spec *Spec) error {
 		return errorf(http.StatusUnprocessableEntity, "inpainting_fill %d: must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing)", req.InpaintingFill)
 	}
 	ip.Content = fills[req.InpaintingFill]
-	if selected == total && ip.Content == sdxl.ContentFill {
-		return errorf(http.StatusUnprocessableEntity, "mask: covers the whole image, so inpainting_fill 0 (fill) has no surrounding colours to fill from; use another inpainting_fill, or img2img without a mask")
-	}
 	if ip.Padding < 0 {
 		return errorf(http.StatusUnprocessableEntity, "inpaint_full_res_padding %d: must not be negative", ip.Padding)
 	}
