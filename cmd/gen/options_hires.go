@@ -57,7 +57,8 @@ const usageHires = `Hires fix (txt2img; on when --hires-scale, --hires-width or 
       --hires-width N, --hires-height N
                            upscale to this size instead (one of them keeps the aspect)
       --hires-upscaler U   latent (bilinear, A1111's "Latent"; default), latent-antialiased, latent-bicubic,
-                           latent-bicubic-antialiased, latent-nearest, latent-nearest-exact, lanczos, nearest
+                           latent-bicubic-antialiased, latent-nearest, latent-nearest-exact, lanczos, nearest,
+                           none (one Lanczos resize, A1111's "None")
       --hires-steps N      steps of the second pass (default 0: as the first)
       --hires-denoise X    denoising strength of the second pass, in (0, 1] (default 0.7)
       --hires-cfg X, --hires-sampler NAME, --hires-schedule NAME

@@ -228,7 +228,7 @@ func TestRoundTrip(t *testing.T) {
 		`{"prompt": "a cat", "steps": 4, "seed": 9, "init_images": ["` + initImage(t) + `"], "denoising_strength": 0.5}`,
 		// The hires fix and inpainting travel in the spec, the mask in
 		// the object store.
-		`{"prompt": "a cat", "width": 64, "height": 64, "steps": 2, "seed": 9, "enable_hr": true, "hr_scale": 1.5, "hr_upscaler": "Lanczos", "denoising_strength": 0.6}`,
+		`{"prompt": "a cat", "width": 64, "height": 64, "steps": 2, "seed": 9, "enable_hr": true, "hr_scale": 1.5, "hr_upscaler": "None", "denoising_strength": 0.6}`,
 		`{"prompt": "a cat", "steps": 4, "seed": 9, "init_images": ["` + initImage(t) + `"], "mask": "` + maskImage(t, 192, 128) + `", "inpaint_full_res": false}`,
 	} {
 		path := "txt2img"
