@@ -38,6 +38,9 @@ type HiresUpscaler struct {
 	Mode      resample.Mode // latent modes: torch interpolate mode
 	Antialias bool
 	Filter    resample.Filter // pixel modes: PIL filter
+	// Direct: no upscaler, one Lanczos resize to the target (A1111's
+	// "None": resize_image skips the upscaler chain).
+	Direct bool
 }
 
 // HiresUpscalers lists the upscalers, A1111's shared.latent_upscale_modes
@@ -52,6 +55,7 @@ var HiresUpscalers = []HiresUpscaler{
 	{Name: "latent-nearest-exact", A1111: "Latent (nearest-exact)", Latent: true, Mode: resample.NearestExact},
 	{Name: "lanczos", A1111: "Lanczos", Filter: resample.FilterLanczos},
 	{Name: "nearest", A1111: "Nearest", Filter: resample.FilterNearest},
+	{Name: "none", A1111: "None", Filter: resample.FilterLanczos, Direct: true},
 }
 
 // LookupHiresUpscaler finds an upscaler by our name or A1111's.
@@ -247,7 +251,13 @@ func (m *Model) hiresUpscale(r *Request, latents []float32, s latentShape, upW, 
 				rgb[j*3+c] = uint8(255 * clamp01((img[c*h*w+j]+1)/2))
 			}
 		}
-		big, err := UpscaleA1111(rgb, w, h, upW, upH, u.Filter)
+		var big []uint8
+		var err error
+		if u.Direct {
+			big, err = resample.Resize8(rgb, 3, w, h, upW, upH, resample.FilterLanczos)
+		} else {
+			big, err = UpscaleA1111(rgb, w, h, upW, upH, u.Filter)
+		}
 		if err != nil {
 			return nil, err
 		}

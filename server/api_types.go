@@ -1,5 +1,10 @@
 package server
 
+import (
+	"encoding/json"
+	"reflect"
+)
+
 // GenerationRequest is the body of POST /sdapi/v1/txt2img and
 // /sdapi/v1/img2img: AUTOMATIC1111's StableDiffusionProcessing fields with
 // its defaults (newRequest). Fields this server does not act on are still
@@ -63,6 +68,7 @@ type GenerationRequest struct {
 	HRScheduler       string   `json:"hr_scheduler"`
 	HRPrompt          string   `json:"hr_prompt"`
 	HRNegativePrompt  string   `json:"hr_negative_prompt"`
+	HRCFG             *float64 `json:"hr_cfg"` // nil: the first pass's cfg_scale
 	FirstpassImage    string   `json:"firstpass_image"`
 
 	// img2img.
@@ -75,12 +81,30 @@ type GenerationRequest struct {
 	MaskBlur               *int     `json:"mask_blur"`
 	MaskRound              bool     `json:"mask_round"`
 	InpaintingFill         int      `json:"inpainting_fill"`
-	InpaintFullRes         bool     `json:"inpaint_full_res"`
+	InpaintFullRes         flexBool `json:"inpaint_full_res"`
 	InpaintFullResPadding  int      `json:"inpaint_full_res_padding"`
 	InpaintingMaskInvert   int      `json:"inpainting_mask_invert"`
 	InitialNoiseMultiplier *float64 `json:"initial_noise_multiplier"`
 	LatentMask             string   `json:"latent_mask"`
 	IncludeInitImages      bool     `json:"include_init_images"`
+}
+
+// flexBool is a JSON boolean that also reads 0 and 1: A1111's web UI
+// sends inpaint_full_res as the index of its radio button, and pydantic
+// takes either.
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(data []byte) error {
+	switch string(data) {
+	case "true", "1":
+		*b = true
+	case "false", "0":
+		*b = false
+	case "null":
+	default:
+		return &json.UnmarshalTypeError{Value: string(data), Type: reflect.TypeOf(true)}
+	}
+	return nil
 }
 
 // newRequest returns A1111's defaults (modules/processing.py and

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,6 +118,10 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 			Compat: sdxl.CompatGosdxl, Syntax: sdxl.SyntaxA1111,
 			Context: iterCtx,
 		}
+		if err := spec.modeRequest(&req, true); err != nil {
+			cancel(nil)
+			return nil, errorf(http.StatusUnprocessableEntity, "%v", err)
+		}
 		if progress != nil {
 			progress(Progress{Iteration: k, Iterations: spec.NIter, Step: 0, Steps: spec.Steps})
 			req.OnStep = func(step, total int) {
@@ -135,6 +140,8 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 			return out, nil
 		case ctx.Err() != nil:
 			return nil, context.Cause(ctx)
+		case errors.Is(err, sdxl.ErrEmptyMask):
+			return nil, errorf(http.StatusUnprocessableEntity, "mask: %v", err)
 		default:
 			return nil, err
 		}
@@ -185,5 +192,6 @@ func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapt
 	if spec.InitImage != nil {
 		p.DenoisingStrength = spec.Strength
 	}
+	spec.modeFields(&p)
 	return p.String()
 }

@@ -119,6 +119,9 @@ func (s *Server) response(req *GenerationRequest, spec *Spec, out *Output, img2i
 	if img2img {
 		info.DenoisingStrength = &spec.Strength
 	}
+	if spec.Hires != nil {
+		info.DenoisingStrength = &spec.Hires.Denoise
+	}
 	b, _ := json.Marshal(info)
 	return &GenerationResponse{Images: images, Parameters: &params, Info: string(b)}
 }

@@ -152,6 +152,20 @@ func tinyPNG(t testing.TB, w, h int) string {
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
+// maskPNG is a w×h grey mask of one level v.
+func maskPNG(t testing.TB, w, h int, v uint8) string {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
 // newLoopbackServer serves s on 127.0.0.1 without the automatic cleanup
 // of startServer, for tests that stop it themselves.
 func newLoopbackServer(t testing.TB, s *Server) *httptest.Server {

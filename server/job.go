@@ -23,6 +23,10 @@ type Spec struct {
 	// txt2img.
 	InitImage []byte  `json:"init_image,omitempty"`
 	Strength  float64 `json:"strength,omitempty"`
+	// Hires and Inpaint are the hires fix (txt2img) and inpainting
+	// (img2img with a mask); nil when not asked for (job_modes.go).
+	Hires   *HiresSpec   `json:"hires,omitempty"`
+	Inpaint *InpaintSpec `json:"inpaint,omitempty"`
 }
 
 // Images is the number of images the job makes.

@@ -13,9 +13,7 @@ import (
 // refused with a 422 saying so, rather than silently giving an image that
 // ignores part of the request; each switch is here, in one place.
 var features = struct {
-	LoRA       bool // <lora:name:weight> prompt tags
-	HiresFix   bool // enable_hr and hr_*
-	Inpainting bool // img2img mask
+	LoRA bool // <lora:name:weight> prompt tags
 }{LoRA: true}
 
 // extraNetworkTag is A1111's extra-network syntax: <kind:name[:args]>.
@@ -53,12 +51,6 @@ func checkUnsupported(req *GenerationRequest, img2img bool) error {
 		if _, _, err := lora.ParseTags(req.Prompt); err != nil {
 			return errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
 		}
-	}
-	if req.EnableHR && !features.HiresFix {
-		return errorf(http.StatusUnprocessableEntity, "enable_hr: hires fix is not supported by this server yet")
-	}
-	if img2img && req.Mask != "" && !features.Inpainting {
-		return errorf(http.StatusUnprocessableEntity, "mask: inpainting is not supported by this server yet")
 	}
 	if req.ScriptName != "" {
 		return errorf(http.StatusUnprocessableEntity, "script_name: Script '%s' not found", req.ScriptName)

@@ -71,6 +71,12 @@ func (s *Server) toSpec(req *GenerationRequest, img2img bool) (*Spec, error) {
 		if err := s.checkInitImage(req, spec); err != nil {
 			return nil, err
 		}
+		if err := s.checkInpaint(req, spec); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkHires(req, spec, img2img); err != nil {
+		return nil, err
 	}
 	return spec, nil
 }

@@ -26,15 +26,8 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.preflight(); err != nil {
-		return err
-	}
-	ad, err := prepareAdapters(o)
-	if err != nil {
-		return err
-	}
-	defer ad.close()
-	defer o.reportMemory()
+	// The init image and the mask first: a mask that does not fit, or
+	// selects nothing (the input is then the answer), needs no model.
 	var initImage image.Image
 	if o.initImage != "" {
 		if initImage, err = o.loadInitImage(); err != nil {
@@ -45,6 +38,15 @@ func runGenerate(args []string) error {
 	if done || err != nil {
 		return err
 	}
+	if err := o.preflight(); err != nil {
+		return err
+	}
+	ad, err := prepareAdapters(o)
+	if err != nil {
+		return err
+	}
+	defer ad.close()
+	defer o.reportMemory()
 	// The device first: a machine that cannot run the request should say
 	// so before a 7 GB download or hash.
 	backend, closeBackend, err := openBackend(o.device, o.quiet)
@@ -111,7 +113,7 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
-	return saveImages(o, res, modelHash)
+	return saveImages(o, &req, res, modelHash)
 }
 
 // phase reports the start (or end) of a long phase on stderr unless -q.
@@ -191,7 +193,7 @@ func modelHash(path string, quiet bool) (string, error) {
 
 // saveImages writes each image with its own parameters and prints the
 // file names on stdout.
-func saveImages(o *options, res *sdxl.Result, hash string) error {
+func saveImages(o *options, req *sdxl.Request, res *sdxl.Result, hash string) error {
 	samplerDisplay, scheduleDisplay := displayNames(o.sampler, o.schedule)
 	paths := o.outputPaths(res.Seeds)
 	for i, img := range res.Images {
@@ -224,7 +226,7 @@ func saveImages(o *options, res *sdxl.Result, hash string) error {
 		if o.initImage != "" {
 			p.DenoisingStrength = o.strength
 		}
-		o.hiresParams(&p)
+		o.hiresParams(&p, req)
 		if o.compat != "gosdxl" {
 			p.Extra = append(p.Extra, sdxl.Field{Key: fieldCompat, Value: o.compat})
 		}

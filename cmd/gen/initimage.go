@@ -34,13 +34,16 @@ func (o *options) readInitImageSize(warn io.Writer) error {
 			o.flagName("init-image"), o.initImage, w, h, sdxl.MaxSide, sdxl.MaxPixels/1e6)
 	}
 	o.initWidth, o.initHeight = w, h
-	if !o.set["width"] {
+	// Inpainting keeps the image's size: --width and --height are then
+	// the "only masked" processing size.
+	inpaint := o.hires.mask != "" || o.hires.pad != ""
+	if !o.set["width"] || inpaint {
 		o.width = max(8, w/8*8)
 	}
-	if !o.set["height"] {
+	if !o.set["height"] || inpaint {
 		o.height = max(8, h/8*8)
 	}
-	if (o.width != w || o.height != h) && !o.set["width"] && !o.set["height"] {
+	if (o.width != w || o.height != h) && (inpaint || !o.set["width"] && !o.set["height"]) {
 		fmt.Fprintf(warn, "gen: warning: %s is %dx%d; resizing it to %dx%d (sides must be multiples of 8)\n",
 			o.initImage, w, h, o.width, o.height)
 	}

@@ -228,6 +228,7 @@ func (o *options) validate(warn io.Writer) error {
 	if strings.TrimSpace(o.prompt) == "" && !o.set["prompt"] {
 		return usagef("no prompt: give one with -p \"...\" (see gen -h)")
 	}
+	o.hires.procW, o.hires.procH = o.width, o.height // as given, for "only masked"
 	if o.initImage != "" {
 		if err := o.readInitImageSize(warn); err != nil {
 			return err

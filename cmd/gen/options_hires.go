@@ -46,8 +46,8 @@ type hiresOptions struct {
 	content  sdxl.MaskedContent
 	pads     [4]int
 	budget   int64
-	procW    int // --width/--height as given, before an init image sets them;
-	procH    int // then the inpainting processing size
+	procW    int // --width/--height as given, before an init image sets them
+	procH    int // (validate); then the inpainting processing size
 	tileUsed int // the VAE tile size the run used (0: untiled)
 	backend  any // for the device's memory peak in reportMemory
 }
@@ -57,7 +57,8 @@ const usageHires = `Hires fix (txt2img; on when --hires-scale, --hires-width or 
       --hires-width N, --hires-height N
                            upscale to this size instead (one of them keeps the aspect)
       --hires-upscaler U   latent (bilinear, A1111's "Latent"; default), latent-antialiased, latent-bicubic,
-                           latent-bicubic-antialiased, latent-nearest, latent-nearest-exact, lanczos, nearest
+                           latent-bicubic-antialiased, latent-nearest, latent-nearest-exact, lanczos, nearest,
+                           none (one Lanczos resize, A1111's "None")
       --hires-steps N      steps of the second pass (default 0: as the first)
       --hires-denoise X    denoising strength of the second pass, in (0, 1] (default 0.7)
       --hires-cfg X, --hires-sampler NAME, --hires-schedule NAME
@@ -106,7 +107,6 @@ func init() { aliases["v"] = "verbose" }
 // validateHires checks the flags of this file (called by validate).
 func (o *options) validateHires() error {
 	h := &o.hires
-	h.procW, h.procH = o.width, o.height
 	h.hires = o.set["hires-scale"] || o.set["hires-width"] || o.set["hires-height"]
 	for _, name := range []string{"hires-upscaler", "hires-steps", "hires-denoise", "hires-cfg", "hires-sampler", "hires-schedule"} {
 		if o.set[name] && !h.hires {
@@ -331,64 +331,19 @@ func (o *options) extendRequest(req *sdxl.Request, mask image.Image) {
 
 // Our own infotext fields for these modes, beside A1111's.
 const (
-	fieldMask      = "Mask"         // the --mask value's file name, or "alpha"
-	fieldPad       = "Outpaint pad" // L,T,R,B
-	fieldVAETiling = "VAE tile size"
+	fieldMask      = sdxl.FieldMask
+	fieldPad       = sdxl.FieldPad
+	fieldVAETiling = sdxl.FieldVAETiling
 )
 
-// hiresParams adds the A1111 fields of the hires fix and inpainting, in
-// A1111's order, and ours. Size stays the first pass's, as A1111 writes.
-func (o *options) hiresParams(p *sdxl.Parameters) {
-	h := &o.hires
-	if h.hires {
-		p.Width, p.Height = o.width, o.height
-		p.DenoisingStrength = h.hiresDenoise
-		if h.hiresSampler != "" && h.hiresSampler != o.sampler {
-			s, _ := displayNames(h.hiresSampler, "")
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires sampler", Value: s})
-		}
-		if h.hiresSchedule != "" && h.hiresSchedule != o.schedule {
-			_, s := displayNames(o.sampler, h.hiresSchedule)
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires schedule type", Value: s})
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires schedule name", Value: h.hiresSchedule})
-		}
-		if h.hiresCFG != 0 && h.hiresCFG != o.cfg {
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires CFG Scale", Value: strconv.FormatFloat(h.hiresCFG, 'f', -1, 64)})
-		}
-		if h.hiresWidth == 0 && h.hiresHeight == 0 {
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires upscale", Value: strconv.FormatFloat(h.hiresScale, 'f', -1, 64)})
-		} else {
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires resize", Value: fmt.Sprintf("%dx%d", h.hiresWidth, h.hiresHeight)})
-		}
-		if h.hiresSteps != 0 {
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Hires steps", Value: strconv.Itoa(h.hiresSteps)})
-		}
-		p.Extra = append(p.Extra, sdxl.Field{Key: "Hires upscaler", Value: h.upscaler.A1111})
+// hiresParams adds the fields of the hires fix, inpainting and the tiled
+// VAE of req, the request the image was made with.
+func (o *options) hiresParams(p *sdxl.Parameters, req *sdxl.Request) {
+	mask := "none"
+	if o.hires.mask != "" {
+		mask = filepath.Base(o.hires.mask)
 	}
-	if h.mask != "" || h.pad != "" {
-		if h.maskBlur > 0 {
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Mask blur", Value: strconv.Itoa(h.maskBlur)})
-		}
-		if h.inpaintFullRes {
-			p.Width, p.Height = h.procW, h.procH // A1111's Size is the processing size
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Inpaint area", Value: "Only masked"},
-				sdxl.Field{Key: "Masked area padding", Value: strconv.Itoa(h.inpaintPadding)})
-		}
-		if h.content != sdxl.ContentOriginal {
-			p.Extra = append(p.Extra, sdxl.Field{Key: "Masked content", Value: h.content.String()})
-		}
-		mask := "none"
-		if h.mask != "" {
-			mask = filepath.Base(h.mask)
-		}
-		p.Extra = append(p.Extra, sdxl.Field{Key: fieldMask, Value: mask})
-		if h.pad != "" {
-			p.Extra = append(p.Extra, sdxl.Field{Key: fieldPad, Value: strings.Trim(strings.Join(strings.Fields(fmt.Sprint(h.pads)), ","), "[]")})
-		}
-	}
-	if h.tileUsed > 0 {
-		p.Extra = append(p.Extra, sdxl.Field{Key: fieldVAETiling, Value: strconv.Itoa(h.tileUsed)})
-	}
+	p.AddModeFields(req, mask, o.hires.pad != "")
 }
 
 // applyFromHires reads the fields of this file back for --from. It

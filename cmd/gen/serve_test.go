@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"image"
+	"image/png"
 	"io"
 	"math/rand"
 	"net/http"
@@ -57,6 +59,30 @@ func TestServePNGEqualsCLI(t *testing.T) {
 		}
 		return base64.StdEncoding.EncodeToString(b)
 	}
+	// A mask for inpainting: a white rectangle on the init image's size.
+	maskFile := filepath.Join(t.TempDir(), "mask.png")
+	{
+		mask := image.NewGray(image.Rect(0, 0, 192, 128))
+		for y := 40; y < 90; y++ {
+			for x := 60; x < 130; x++ {
+				mask.Pix[y*mask.Stride+x] = 255
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, mask); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(maskFile, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maskB64 := func() string {
+		b, err := os.ReadFile(maskFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	}
 	cases := []struct {
 		name string
 		api  map[string]any
@@ -92,6 +118,31 @@ func TestServePNGEqualsCLI(t *testing.T) {
 			"denoising_strength": 0.6, "steps": 5, "cfg_scale": 6, "sampler_name": "Euler", "seed": 3},
 			[]string{"-p", "a dog", "-n", "blurry", "--init-image", initImage, "--strength", "0.6", "--steps", "5",
 				"--cfg", "6", "--sampler", "euler", "--seed", "3"}, "img2img", nil},
+		// Hires fix with its own sampler and schedule for the second pass.
+		{"hires fix", map[string]any{"prompt": "a cat", "negative_prompt": "", "width": 64, "height": 64, "steps": 2,
+			"cfg_scale": 5, "sampler_name": "Euler", "seed": 11, "enable_hr": true, "hr_scale": 1.5,
+			"hr_upscaler": "Latent (bicubic)", "hr_second_pass_steps": 2, "denoising_strength": 0.5,
+			"hr_sampler_name": "DPM++ 2M", "hr_scheduler": "Karras"},
+			[]string{"-p", "a cat", "-n", "", "--width", "64", "--height", "64", "--steps", "2", "--cfg", "5",
+				"--sampler", "euler", "--seed", "11", "--hires-scale", "1.5", "--hires-upscaler", "latent-bicubic",
+				"--hires-steps", "2", "--hires-denoise", "0.5", "--hires-sampler", "dpmpp_2m", "--hires-schedule", "karras"},
+			"txt2img", []string{"Size: 64x64", "Hires upscale: 1.5", "Hires upscaler: Latent (bicubic)", "Hires sampler: DPM++ 2M"}},
+		// Inpainting with A1111's API defaults: "Only masked" at width ×
+		// height, no padding, masked content "fill", mask blur 4.
+		{"inpainting, defaults", map[string]any{"prompt": "a dog", "negative_prompt": "", "init_images": []string{initB64()},
+			"mask": maskB64(), "width": 64, "height": 64, "steps": 3, "cfg_scale": 6, "sampler_name": "Euler", "seed": 4},
+			[]string{"-p", "a dog", "-n", "", "--init-image", initImage, "--mask", maskFile, "--inpaint-full-res",
+				"--inpaint-padding", "0", "--masked-content", "fill", "--width", "64", "--height", "64",
+				"--steps", "3", "--cfg", "6", "--sampler", "euler", "--seed", "4"},
+			"img2img", []string{"Size: 64x64", "Mask blur: 4", "Inpaint area: Only masked", "Masked content: fill", "Mask: mask.png"}},
+		// Inpainting of the whole picture, inpaint_full_res as the web
+		// UI sends it (0), inpainting_fill 1 ("original").
+		{"inpainting", map[string]any{"prompt": "a dog", "negative_prompt": "", "init_images": []string{initB64()},
+			"mask": maskB64(), "inpaint_full_res": 0, "inpainting_fill": 1, "mask_blur": 2,
+			"steps": 3, "cfg_scale": 6, "sampler_name": "Euler", "seed": 4},
+			[]string{"-p", "a dog", "-n", "", "--init-image", initImage, "--mask", maskFile, "--mask-blur", "2",
+				"--strength", "0.75", "--steps", "3", "--cfg", "6", "--sampler", "euler", "--seed", "4"},
+			"img2img", []string{"Mask blur: 2", "Mask: mask.png", "Denoising strength: 0.75"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

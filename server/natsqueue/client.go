@@ -128,6 +128,19 @@ func (c *Client) Run(ctx context.Context, spec *server.Spec, ctl *server.Control
 		}
 		defer c.images.Delete(context.Background(), msg.InitObject)
 	}
+	if spec.Inpaint != nil && spec.Inpaint.Mask != nil {
+		ip := *spec.Inpaint
+		ip.Mask = nil
+		msg.Spec.Inpaint = &ip
+		msg.MaskObject = spec.ID + "/mask"
+		if err := retry(ctx, func(ctx context.Context) error {
+			_, err := c.images.PutBytes(ctx, msg.MaskObject, spec.Inpaint.Mask)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		defer c.images.Delete(context.Background(), msg.MaskObject)
+	}
 	data, err := json.Marshal(msg)
 	if err != nil {
 		return nil, err

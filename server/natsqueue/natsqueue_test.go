@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"net"
@@ -224,6 +226,10 @@ func TestRoundTrip(t *testing.T) {
 	for _, body := range []string{
 		`{"prompt": "a cat", "width": 64, "height": 64, "steps": 3, "seed": 9, "batch_size": 2}`,
 		`{"prompt": "a cat", "steps": 4, "seed": 9, "init_images": ["` + initImage(t) + `"], "denoising_strength": 0.5}`,
+		// The hires fix and inpainting travel in the spec, the mask in
+		// the object store.
+		`{"prompt": "a cat", "width": 64, "height": 64, "steps": 2, "seed": 9, "enable_hr": true, "hr_scale": 1.5, "hr_upscaler": "None", "denoising_strength": 0.6}`,
+		`{"prompt": "a cat", "steps": 4, "seed": 9, "init_images": ["` + initImage(t) + `"], "mask": "` + maskImage(t, 192, 128) + `", "inpaint_full_res": false}`,
 	} {
 		path := "txt2img"
 		if strings.Contains(body, "init_images") {
@@ -284,6 +290,22 @@ func initImage(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// maskImage is a w×h mask whose left half is repainted.
+func maskImage(t testing.TB, w, h int) string {
+	t.Helper()
+	m := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w/2; x++ {
+			m.Pix[y*m.Stride+x] = 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
 // scriptedRunner fails or succeeds as told, counting runs per job.

@@ -53,9 +53,10 @@ type jobMsg struct {
 	// InitObject names the init image in the object store (the image can
 	// be larger than a NATS message).
 	InitObject string    `json:"init_object,omitempty"`
-	Reply      string    `json:"reply"`    // result subject
-	Progress   string    `json:"progress"` // progress subject
-	Control    string    `json:"control"`  // skip / interrupt / cancel subject
+	MaskObject string    `json:"mask_object,omitempty"` // the inpainting mask, likewise
+	Reply      string    `json:"reply"`                 // result subject
+	Progress   string    `json:"progress"`              // progress subject
+	Control    string    `json:"control"`               // skip / interrupt / cancel subject
 	Deadline   time.Time `json:"deadline,omitzero"`
 }
 

@@ -159,6 +159,13 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, images jetstream.O
 			return
 		}
 	}
+	if job.MaskObject != "" && job.Spec.Inpaint != nil {
+		if job.Spec.Inpaint.Mask, err = images.GetBytes(jobCtx, job.MaskObject); err != nil {
+			log.Warn("inpainting mask unavailable; handing the job back", "err", err)
+			m.NakWithDelay(time.Second)
+			return
+		}
+	}
 
 	// Tell JetStream the job is alive while it runs.
 	stop := make(chan struct{})
@@ -253,6 +260,11 @@ func (w *Worker) deadLetter(m jetstream.Msg, job jobMsg, deliveries uint64, reas
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	job.Spec.InitImage = nil
+	if job.Spec.Inpaint != nil {
+		ip := *job.Spec.Inpaint
+		ip.Mask = nil
+		job.Spec.Inpaint = &ip
+	}
 	dl, _ := json.Marshal(deadLetter{ID: job.Spec.ID, Spec: job.Spec, Error: reason, Deliveries: deliveries, Time: time.Now()})
 	w.js.Publish(ctx, "gosdxl.dead."+modelToken(job.Spec.Model), dl)
 	if job.Reply != "" {
