@@ -58,9 +58,7 @@ func (o *options) loadInitImage() (image.Image, error) {
 		return nil, usagef("%s: %v", o.flagName("init-image"), err)
 	}
 	b := img.Bounds()
-	// With --inpaint-full-res the image keeps its size: the masked crop is
-	// what is processed at --width×--height (A1111's "Only masked").
-	if (b.Dx() == o.width && b.Dy() == o.height) || o.hires.inpaintFullRes {
+	if b.Dx() == o.width && b.Dy() == o.height {
 		return img, nil
 	}
 	out, err := resizeLanczos(img, o.width, o.height)
