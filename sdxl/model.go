@@ -69,6 +69,9 @@ func bindModel(src weights.Source, b tensor.Backend) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src.Path(), err)
 	}
+	if err := checkUNetConfig(cfg.UNet); err != nil {
+		return nil, fmt.Errorf("%s: %w", src.Path(), err)
+	}
 	m := &Model{backend: b, src: src, cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE),
 		text: text, Precision: DefaultPrecision(b)}
 	bd := weights.NewBinder(b, src)

@@ -10,6 +10,9 @@ import (
 // model, so `gen inspect`, adapter key tables and the tests read what
 // loading would ask for, from the same code.
 func ExpectedTensors(cfg weights.Config) (weights.Expected, error) {
+	if err := checkUNetConfig(cfg.UNet); err != nil {
+		return nil, err
+	}
 	e1, err := NewCLIPTextEncoder(cfg.TextEncoder1)
 	if err != nil {
 		return nil, err

@@ -2,9 +2,11 @@ package sdxl
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
 )
 
 // unetRandomInput is a finite, SDXL-like call on random data.
@@ -86,5 +88,18 @@ func TestUNetValidateRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: accepted", c.name)
 		}
 		freeInputs(b, orig, in)
+	}
+}
+
+// A UNet width that is not a whole number of 64-wide heads is a
+// configuration the loader can infer from a file's shapes; it must come
+// back as an error naming the width, not a panic while the layers are
+// declared.
+func TestUnsupportedUNetWidthIsAnError(t *testing.T) {
+	cfg := weights.Config{UNet: tinyUNetConfig}
+	cfg.UNet.Channels = append([]int{96}, tinyUNetConfig.Channels[1:]...)
+	_, err := ExpectedTensors(cfg)
+	if err == nil || !strings.Contains(err.Error(), "width 96") {
+		t.Fatalf("ExpectedTensors: err %v, want one naming width 96", err)
 	}
 }
