@@ -139,7 +139,7 @@ func (b *Backend) FromFloat32(dt tensor.DType, shape tensor.Shape, data []float3
 	if len(data) != shape.NumElements() {
 		panic(fmt.Sprintf("kernels: FromFloat32 got %d values for shape %v", len(data), shape))
 	}
-	return b.FromRaw(dt, shape, encodeFloat32(dt, data))
+	return b.FromRaw(dt, shape, tensor.EncodeFloat32(dt, data))
 }
 
 // FromRaw uploads little-endian bytes in dt's layout. raw is not retained.
@@ -173,7 +173,7 @@ func (b *Backend) ToFloat32(t *tensor.Tensor) []float32 {
 			b.err = copyToHost(raw, buf.ptr, b.stream)
 		}
 	})
-	return decodeToFloat32(t.DType(), raw)
+	return tensor.DecodeFloat32(t.DType(), raw)
 }
 
 // Free returns t's storage to the pool. Views made by Reshape share it: free

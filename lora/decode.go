@@ -1,9 +1,7 @@
 package lora
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/gosdxl/gosdxl/tensor"
 )
@@ -14,22 +12,9 @@ func decode(dt tensor.DType, shape tensor.Shape, raw []byte) ([]float32, error) 
 	if len(raw) != n*dt.Size() {
 		return nil, fmt.Errorf("%d bytes for %d elements of %s", len(raw), n, dt)
 	}
-	out := make([]float32, n)
 	switch dt {
-	case tensor.F32:
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	case tensor.F16:
-		for i := range out {
-			out[i] = tensor.F16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
-		}
-	case tensor.BF16:
-		for i := range out {
-			out[i] = tensor.BF16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
-		}
-	default:
-		return nil, fmt.Errorf("dtype %s, expected F32, F16 or BF16", dt)
+	case tensor.F32, tensor.F16, tensor.BF16:
+		return tensor.DecodeFloat32(dt, raw), nil
 	}
-	return out, nil
+	return nil, fmt.Errorf("dtype %s, expected F32, F16 or BF16", dt)
 }
