@@ -5,6 +5,7 @@
 # fast vs simple, the self-check and its fallback, the runtime, pool, graphs,
 # counters, planted bugs), the tiny model against the diffusers goldens (text
 # encoders, UNet, VAE, a whole txt2img) with a warm UNet call's costs pinned,
+# LoRA merge and unmerge on the device (bit for bit the CPU's),
 # and gen --device cuda against --device cpu (txt2img and img2img, PSNR).
 # Sizes the CPU cannot emulate in reasonable time are reduced by the tests,
 # which log it ("emulated driver: ..."). The two lanes run side by side,
@@ -25,7 +26,7 @@ lane1() {
     $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestCUDAImageMatchesCPU' ./cmd/gen
 }
 lane2() {
-  $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestGPUTiny' ./sdxl
+  $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestGPUTiny|TestGPULoRA' ./sdxl
 }
 start=$(date +%s)
 lane1 >"$logs/1" 2>&1 &
