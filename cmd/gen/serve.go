@@ -17,17 +17,30 @@ import (
 	"github.com/gosdxl/gosdxl/server"
 )
 
+// residentFlags are the flags of a process that keeps one model loaded
+// (gen serve, gen worker), with gen's defaults.
+type residentFlags struct {
+	model, device, loraDir, embeddingDir string
+}
+
+func (r *residentFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.model, "model", defaultModel, "")
+	fs.StringVar(&r.device, "device", "auto", "")
+	fs.StringVar(&r.loraDir, "lora-dir", defaultLoRADir, "")
+	fs.StringVar(&r.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
+}
+
 // serveOptions are `gen serve`'s flags.
 type serveOptions struct {
-	listen, model, device       string
-	loraDir, embeddingDir, outs string
-	maxQueue                    int
-	timeout                     time.Duration
-	apiKey, apiKeyFile          string
-	corsOrigin                  string
-	queue                       string
-	inFlight                    int
-	logLevel                    string
+	residentFlags
+	listen, outs       string
+	maxQueue           int
+	timeout            time.Duration
+	apiKey, apiKeyFile string
+	corsOrigin         string
+	queue              string
+	inFlight           int
+	logLevel           string
 }
 
 const serveUsage = `Usage: gen serve [flags]     serve AUTOMATIC1111's /sdapi/v1 API and a web page at /
@@ -58,10 +71,7 @@ func parseServeOptions(args []string) (*serveOptions, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage) }
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:7860", "")
-	fs.StringVar(&o.model, "model", defaultModel, "")
-	fs.StringVar(&o.device, "device", "auto", "")
-	fs.StringVar(&o.loraDir, "lora-dir", defaultLoRADir, "")
-	fs.StringVar(&o.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
+	o.residentFlags.register(fs)
 	fs.StringVar(&o.outs, "outputs", "", "")
 	fs.IntVar(&o.maxQueue, "max-queue", 32, "")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "")

@@ -52,10 +52,10 @@ const workerUsage = `Usage: gen worker --queue nats://HOST:4222 [flags]   run ge
 
 // workerOptions are `gen worker`'s flags.
 type workerOptions struct {
-	queue, model, device, loraDir, logLevel string
-	embeddingDir                            string
-	ackWait                                 time.Duration
-	maxDeliver                              int
+	residentFlags
+	queue, logLevel string
+	ackWait         time.Duration
+	maxDeliver      int
 }
 
 func parseWorkerOptions(args []string) (*workerOptions, error) {
@@ -64,10 +64,7 @@ func parseWorkerOptions(args []string) (*workerOptions, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, workerUsage) }
 	fs.StringVar(&o.queue, "queue", "", "")
-	fs.StringVar(&o.model, "model", defaultModel, "")
-	fs.StringVar(&o.device, "device", "auto", "")
-	fs.StringVar(&o.loraDir, "lora-dir", defaultLoRADir, "")
-	fs.StringVar(&o.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
+	o.residentFlags.register(fs)
 	fs.DurationVar(&o.ackWait, "ack-wait", 30*time.Second, "")
 	fs.IntVar(&o.maxDeliver, "max-deliver", 3, "")
 	fs.StringVar(&o.logLevel, "log-level", "info", "")
