@@ -37,7 +37,7 @@ type Precision struct {
 // encoders stay in float32 (77 tokens: the cost is negligible) and so does
 // the VAE, because SDXL's VAE overflows float16 (NaN or black images).
 func DefaultPrecision(b tensor.Backend) Precision {
-	if b.Name() == "cpu" {
+	if tensor.OnHost(b) {
 		return Precision{Text: tensor.F32, UNet: tensor.F32, VAE: tensor.F32}
 	}
 	return Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.F32}

@@ -1,6 +1,10 @@
 package sdxl
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
 
 // The VAE's memory use grows with the image: at full resolution the
 // decoder's last up level holds its input (channels[1] after the 2×
@@ -27,7 +31,7 @@ func (m *Model) vaeDecodeBytes(height, width int) int64 {
 // heapFactor is 2 on the CPU backend (garbage-collected host memory), 1
 // on a device with its own allocator.
 func (m *Model) heapFactor() int64 {
-	if m.backend != nil && m.backend.Name() == "cpu" {
+	if m.backend != nil && tensor.OnHost(m.backend) {
 		return 2
 	}
 	return 1

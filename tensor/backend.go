@@ -68,6 +68,20 @@ type Backend interface {
 	Gather(dst, table, ids *Tensor)
 }
 
+// HostResident is implemented by backends whose tensors live in ordinary
+// host memory (tensor/cpu): their arithmetic is the float32 reference and
+// their allocations share the garbage-collected heap. Found by type
+// assertion, through OnHost.
+type HostResident interface {
+	HostResident() bool
+}
+
+// OnHost reports whether b keeps its tensors in host memory.
+func OnHost(b Backend) bool {
+	h, ok := b.(HostResident)
+	return ok && h.HostResident()
+}
+
 // UnaryOp selects an element-wise function for Backend.Unary.
 type UnaryOp uint8
 

@@ -46,6 +46,9 @@ func NewMode(m Mode) *Backend {
 // Name is "cpu".
 func (b *Backend) Name() string { return "cpu" }
 
+// HostResident is true: the CPU backend's tensors are Go memory (tensor.OnHost).
+func (b *Backend) HostResident() bool { return true }
+
 // Sync returns nil: CPU operations finish before they return and report
 // misuse by panicking.
 func (b *Backend) Sync() error {
