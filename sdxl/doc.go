@@ -14,7 +14,7 @@
 //     tensor listing of a configuration, LoRA merging, and model_run.go:
 //     inputs planned once per generation, NCHW float32 at the edges).
 //   - The pipeline: pipeline*.go (txt2img and img2img with CFG over a
-//     package sampler sampler, request bounds, dumps), hires.go (A1111's
+//     sampler from package sampler, request bounds, dumps), hires.go (A1111's
 //     two-pass hires fix), inpaint*.go (masked img2img with latent blending
 //     and pixel compositing).
 //   - Images: image.go (pixels ↔ tensors, loading), image_png.go and
