@@ -24,7 +24,7 @@
 //     rejects register spills and stack frames. They are embedded and each
 //     module is JIT-loaded the first time one of its kernels launches.
 //   - Go files: driver.go (the driver calls, through gorgonia.org/cu),
-//     driver_extra.go (our cgo for the few calls cu lacks: per-function
+//     driver_cgo.go (our cgo for the few calls cu lacks: per-function
 //     shared-memory limit, stream capture and graph launch, pinned host
 //     allocation), worker.go (the context goroutine), graph.go (captured graphs),
 //     pool.go (allocator), launch.go, backend.go and ops_*.go (the Backend),
@@ -56,7 +56,6 @@
 //	  - Scratch memory: buf := b.scratch(bytes), pass buf.ptr, then
 //	    b.release(buf) right after the launches: the pool reuses blocks in
 //	    stream order, so this is safe, and at steady state no cuMemAlloc runs.
-//	  - b.Failed() tells whether to skip work after an error.
 //
 // Fast implementations register themselves in an init function by setting
 // fastLinear, fastConv2D or fastAttention (dispatch.go). They return false for

@@ -4,7 +4,7 @@ package kernels
 
 // The CUDA driver API as the backend uses it, through gorgonia.org/cu: device
 // queries, the context, memory, copies, streams, events, modules and kernel
-// launches. The few calls cu does not offer are in driver_extra.go.
+// launches. The few calls cu does not offer are in driver_cgo.go.
 //
 // cu calls cuInit in its init function and exits the process (status 1, with
 // a message) when that fails. A binary built with the cuda tag therefore only
@@ -207,7 +207,7 @@ func graphExecDestroy(ex cuGraphEx) error {
 	return driverFailed("cuGraphExecDestroy", ex.Destroy())
 }
 
-// hostFreePinned frees memory from hostAllocPinned (driver_extra.go).
+// hostFreePinned frees memory from hostAllocPinned (driver_cgo.go).
 func hostFreePinned(b []byte) error {
 	if len(b) == 0 {
 		return nil

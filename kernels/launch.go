@@ -67,10 +67,3 @@ func (b *Backend) launchOnWorker(k Kernel, grid, block Dim3, shared int, args []
 	}
 	return nil
 }
-
-// Failed reports whether a sticky error is pending: launchers may skip work.
-func (b *Backend) Failed() bool {
-	var failed bool
-	b.w.do(func() { failed = b.err != nil })
-	return failed
-}

@@ -11,7 +11,7 @@
 //   - The networks: unet*.go (the SGM block layout, timestep and label
 //     embeddings), vae*.go (decoder, encoder, diffusers' tiling and its
 //     memory estimate), model*.go (loading through the Binder, the one
-//     tensor listing of a configuration, LoRA merging, and model_run.go:
+//     tensor listing of a configuration, LoRA merging, and model_calls.go:
 //     inputs planned once per generation, NCHW float32 at the edges).
 //   - The pipeline: pipeline*.go (txt2img and img2img with CFG over a
 //     sampler from package sampler, request bounds, dumps), hires.go (A1111's
