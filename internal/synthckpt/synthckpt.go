@@ -30,14 +30,8 @@ import (
 // Write creates path (which must not exist) holding a checkpoint of cfg
 // with every tensor stored as dt (F32, F16 or BF16), drawn from seed.
 func Write(path string, cfg weights.Config, dt tensor.DType, seed uint64) error {
-	var dtName string
 	switch dt {
-	case tensor.F32:
-		dtName = "F32"
-	case tensor.F16:
-		dtName = "F16"
-	case tensor.BF16:
-		dtName = "BF16"
+	case tensor.F32, tensor.F16, tensor.BF16:
 	default:
 		return fmt.Errorf("synthckpt: dtype %v is not a checkpoint float type", dt)
 	}
@@ -63,7 +57,7 @@ func Write(path string, cfg weights.Config, dt tensor.DType, seed uint64) error 
 	offset := 0
 	for _, n := range names {
 		bytes := shapes[n].NumElements() * dt.Size()
-		header[n] = entry{dtName, append([]int{}, shapes[n]...), [2]int{offset, offset + bytes}}
+		header[n] = entry{dt.String(), append([]int{}, shapes[n]...), [2]int{offset, offset + bytes}}
 		offset += bytes
 	}
 	head, err := json.Marshal(header)
@@ -82,24 +76,14 @@ func Write(path string, cfg weights.Config, dt tensor.DType, seed uint64) error 
 	binary.Write(w, binary.LittleEndian, uint64(len(head)))
 	w.Write(head)
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	buf := make([]byte, 4)
 	for _, n := range names {
 		s := shapes[n]
 		mean, std := values(n, s)
-		for range s.NumElements() {
-			v := float32(mean + std*rng.NormFloat64())
-			switch dt {
-			case tensor.F32:
-				binary.LittleEndian.PutUint32(buf, math.Float32bits(v))
-				w.Write(buf[:4])
-			case tensor.F16:
-				binary.LittleEndian.PutUint16(buf, tensor.F32ToF16(v))
-				w.Write(buf[:2])
-			case tensor.BF16:
-				binary.LittleEndian.PutUint16(buf, tensor.F32ToBF16(v))
-				w.Write(buf[:2])
-			}
+		vals := make([]float32, s.NumElements())
+		for i := range vals {
+			vals[i] = float32(mean + std*rng.NormFloat64())
 		}
+		w.Write(tensor.EncodeFloat32(dt, vals))
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
