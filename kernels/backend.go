@@ -34,7 +34,10 @@ type Backend struct {
 	counts   tensor.Counters // see Counters (context goroutine only)
 }
 
-var _ tensor.Backend = (*Backend)(nil)
+var (
+	_ tensor.Backend    = (*Backend)(nil)
+	_ tensor.HostWriter = (*Backend)(nil)
+)
 
 var (
 	availableOnce sync.Once
@@ -149,6 +152,22 @@ func (b *Backend) FromRaw(dt tensor.DType, shape tensor.Shape, raw []byte) *tens
 		panic(fmt.Sprintf("kernels: FromRaw got %d bytes for %v%v", len(raw), dt, shape))
 	}
 	t := b.Alloc(dt, shape...)
+	b.upload(t, raw)
+	return t
+}
+
+// WriteFloat32 copies data, rounded to dst's dtype, into dst
+// (tensor.HostWriter): one host→device copy into the existing buffer, no
+// allocation and no copy kernel, so a step's inputs keep their addresses.
+func (b *Backend) WriteFloat32(dst *tensor.Tensor, data []float32) {
+	if len(data) != dst.Shape().NumElements() {
+		panic(fmt.Sprintf("kernels: WriteFloat32 got %d values for shape %v", len(data), dst.Shape()))
+	}
+	b.upload(dst, tensor.EncodeFloat32(dst.DType(), data))
+}
+
+// upload copies raw, laid out in t's dtype, into t's device memory.
+func (b *Backend) upload(t *tensor.Tensor, raw []byte) {
 	buf := b.buffer(t)
 	b.w.do(func() {
 		if b.err == nil {
@@ -157,7 +176,6 @@ func (b *Backend) FromRaw(dt tensor.DType, shape tensor.Shape, raw []byte) *tens
 			b.err = b.uploads.upload(buf.ptr, raw, b.stream)
 		}
 	})
-	return t
 }
 
 // ToFloat32 waits for queued work and copies t to the host as float32. After

@@ -210,3 +210,27 @@ func TestGraphReplaysCapturedWork(t *testing.T) {
 		t.Errorf("after 3 replays of x += 1: %v, want [4 5 6] (capture must not run the work)", got)
 	}
 }
+
+// WriteFloat32 overwrites an existing buffer in one upload, without an
+// allocation or a copy kernel: the per-step input path of a planned UNet call.
+func TestWriteFloat32OverwritesInPlace(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	dst := b.Alloc(tensor.F16, 3, 5)
+	defer b.Free(dst)
+	data := make([]float32, 15)
+	for i := range data {
+		data[i] = float32(i) - 7.25
+	}
+	before := b.Counters()
+	b.WriteFloat32(dst, data)
+	c := b.Counters().Sub(before)
+	if c.Uploads != 1 || c.UploadBytes != 30 || c.Allocs != 0 || c.Launches != 0 {
+		t.Errorf("one write cost %+v, want 1 upload of 30 bytes and nothing else", c)
+	}
+	got := b.ToFloat32(dst)
+	for i, v := range data {
+		if got[i] != v {
+			t.Fatalf("element %d: %v, want %v", i, got[i], v)
+		}
+	}
+}
