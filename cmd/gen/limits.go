@@ -12,14 +12,11 @@ import (
 	"github.com/gosdxl/gosdxl/sdxl"
 )
 
-// memoryBudget is the memory a run may use: the budget given (maxMemory),
+// memoryBudget is the memory a run may use: the budget given (--max-memory),
 // or the machine's physical memory when the activations live there (the
 // CPU backend), or 0 when neither is known (then only the fixed bounds
 // apply: a GPU's memory is not known before its backend opens).
 func (o *options) memoryBudget() int64 {
-	if o.maxMemory > 0 {
-		return o.maxMemory
-	}
 	if o.set["max-memory"] {
 		// --max-memory SIZE or auto; none (0) falls through. A bad value
 		// is reported by validateHires, which runs after this check.

@@ -16,12 +16,7 @@ func TestMemoryBudgetRefuses(t *testing.T) {
 		{[]string{"--width", "1024", "--height", "1024"}, "--width 1024 --height 1024: needs at least 4.3 GiB of memory; 1.0 GiB is available"},
 		{[]string{"--width", "256", "--height", "256", "--batch", "64"}, "--batch 64: 64 images of 256x256 need at least"},
 	} {
-		o, err := parseOptions(append([]string{"-p", "x", "--device", "cpu"}, c.args...), io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.maxMemory = 1 << 30
-		err = o.checkLimits()
+		_, err := parseOptions(append([]string{"-p", "x", "--device", "cpu", "--max-memory", "1G"}, c.args...), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.args, err, c.want)
 		}

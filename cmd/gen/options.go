@@ -57,9 +57,6 @@ type options struct {
 	// from. Messages name what the user gave (see flagName).
 	spelled   map[string]string
 	fromField map[string]string
-	// maxMemory, when positive, is the memory budget in bytes that size
-	// and batch are checked against instead of the machine's memory.
-	maxMemory int64
 	// initWidth and initHeight are the --init-image's size (its header).
 	initWidth, initHeight int
 	// fromParams is the --from PNG's parameters.
