@@ -43,7 +43,7 @@ for dir in $(grep -lE --include='*_test.go' -r '^//go:build (.*[^!])?\bcuda\b' .
   fi
 done
 
-cp scripts/torch_bench.py "$out/"
+cp scripts/torch_bench.py scripts/torch_unet_bench.py "$out/"
 cp scripts/gpu-run.sh "$out/run.sh"
 chmod +x "$out/run.sh"
 git rev-parse HEAD >"$out/COMMIT" 2>/dev/null || true

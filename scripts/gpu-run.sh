@@ -58,7 +58,7 @@ step() {
   # A skipped GPU test is not a pass: say how many were skipped.
   skipped=$(grep -c -- '--- SKIP' "logs/$name.log")
   [ "$skipped" -gt 0 ] && verdict="$verdict ($skipped skipped)"
-  grep -q '"error"' "logs/$name.log" && verdict="NOT RUN ($(grep -o '"error": *"[^"]*"' "logs/$name.log" | head -1 | cut -c1-60))"
+  grep -q '^{"error"' "logs/$name.log" && verdict="NOT RUN ($(grep -o '"error": *"[^"]*"' "logs/$name.log" | head -1 | cut -c1-60))"
   record "$name" "$verdict" "${secs}s"
   grep -E '^(--- FAIL|FAIL|panic:|ok |PASS)' "logs/$name.log" | head -20
 }
@@ -66,6 +66,9 @@ step() {
 note "gosdxl GPU run, commit $(cat COMMIT 2>/dev/null || echo unknown), $(date -u +%FT%TZ)"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | tee -a results.txt
 nvidia-smi >logs/nvidia-smi.log 2>&1
+# A VM's memory can start far below what it grows to: record what gen's
+# memory bound (MemTotal/MemAvailable) would see.
+grep -E '^(MemTotal|MemAvailable)' /proc/meminfo | tr -s ' ' | tee -a results.txt
 
 # Is there a GPU the CUDA driver can use? The test binaries answer best:
 # without one they stop at start-up (cuInit fails) instead of testing.
@@ -101,8 +104,8 @@ fi
 # Any other package's GPU tests.
 for t in $(find . -path ./kernels -prune -o -path ./sdxl -prune -o -name '*.test' -print | sort); do
   # Only their GPU tests (named GPU or CUDA): the rest are CPU tests CI runs.
-  gpu_step "$(basename "$t" .test)-tests" 60 "$root/$(dirname "${t#./}")" "$bundle/${t#./}" -test.v -test.count=1 \
-    -test.run 'GPU|CUDA'
+  gpu_step "$(basename "$t" .test)-tests" 90 "$root/$(dirname "${t#./}")" "$bundle/${t#./}" -test.v -test.count=1 \
+    -test.run 'GPU|CUDA' -test.skip 'GPUGen1024EndToEnd'
 done
 
 # 4-5. Benchmarks: kernels per op, then the model at 1024².
@@ -115,9 +118,17 @@ if ! $gpu; then
   record torch-bench "SKIPPED (no GPU found)" "0s"
 elif command -v python3 >/dev/null; then
   step torch-bench 60 . python3 torch_bench.py
+  # The whole UNet step and VAE decode as torch modules of SDXL's shapes
+  # (diffusers' architecture, fp16, SDPA, channels-last; eager and graph).
+  step torch-unet 90 . python3 torch_unet_bench.py
 else
   record torch-bench "SKIPPED (no python3)" "0s"
 fi
+
+# 7. gen itself, end to end: a random full-size checkpoint, 1024², 28 steps.
+[ -x cmd/gen/gen.test ] &&
+  GOSDXL_GPU_E2E=1 gpu_step gen-e2e-1024 150 "$root/cmd/gen" "$bundle/cmd/gen/gen.test" -test.v -test.count=1 -test.run 'GPUGen1024EndToEnd'
+
 
 # Tables, last: measured accuracy, kernels (ours next to torch), the model
 # at 1024², then the steps.
@@ -175,6 +186,14 @@ if model:
     print(f"\n{'model at 1024² (goal: < 9 GiB)':<34} {'GPU ms':>10} {'peak GiB':>10}")
     for name, v in model:
         print(f"{name:<34} {v.get('gpu-ms/op', float('nan')):>10.1f} {v.get('peak-GiB', float('nan')):>10.2f}")
+try:
+    raw = "\n".join(lines("torch-unet"))
+    tu = json.loads(raw[raw.index("{"):])
+    print(f"\nPyTorch {tu.get('torch')} modules of SDXL's shapes on {tu.get('device')}:")
+    for name, r in tu.get("results", {}).items():
+        print(f"  {name}: " + json.dumps(r)[:300])
+except Exception as e:
+    print(f"\n(torch-unet results not readable: {e})")
 PY
 
 {

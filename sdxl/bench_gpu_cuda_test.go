@@ -79,6 +79,14 @@ func timeGPU(bm *testing.B, b *kernels.Backend, call func()) {
 	bm.Helper()
 	call()
 	syncOrFatal(bm, b)
+	// One warm call's costs besides arithmetic (launches, allocations,
+	// copies, host waits), for the step-engineering figures.
+	before := b.Counters()
+	call()
+	per := b.Counters().Sub(before)
+	syncOrFatal(bm, b)
+	bm.ReportMetric(float64(per.Launches), "launches/op")
+	bm.Logf("%s: one warm call: %+v", bm.Name(), per)
 	bm.ResetTimer()
 	ms, err := b.Time(func() {
 		for range bm.N {
