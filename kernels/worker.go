@@ -13,9 +13,10 @@ import (
 // created the context there; callers hand it closures and wait. Backend methods may therefore be called from any
 // goroutine (tests run subtests on fresh ones), one at a time.
 type worker struct {
-	mu   sync.Mutex
-	reqs chan func()
-	done chan struct{}
+	mu      sync.Mutex
+	reqs    chan func()
+	done    chan struct{}
+	stopped bool
 }
 
 // startWorker starts the context goroutine and runs setup on it first.
@@ -40,10 +41,14 @@ func startWorker(setup func() error) (*worker, error) {
 	return w, nil
 }
 
-// do runs f on the context goroutine and waits for it.
+// do runs f on the context goroutine and waits for it. After stop there is
+// no context: using the backend then is a programmer error, named as such.
 func (w *worker) do(f func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.stopped {
+		panic("kernels: the CUDA backend was used after Close")
+	}
 	w.reqs <- f
 	<-w.done
 }
@@ -53,5 +58,6 @@ func (w *worker) stop(last func()) {
 	w.do(last)
 	w.mu.Lock()
 	close(w.reqs)
+	w.stopped = true
 	w.mu.Unlock()
 }

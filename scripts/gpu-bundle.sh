@@ -45,7 +45,8 @@ done
 
 cp scripts/torch_bench.py scripts/torch_unet_bench.py "$out/"
 cp scripts/gpu-run.sh "$out/run.sh"
-chmod +x "$out/run.sh"
+cp scripts/gpu-diagnose.sh "$out/diagnose.sh"
+chmod +x "$out/run.sh" "$out/diagnose.sh"
 git rev-parse HEAD >"$out/COMMIT" 2>/dev/null || true
 
 mib=$(du -sm "$out" | cut -f1)

@@ -44,7 +44,7 @@ def timestep_embedding(t, dim, max_period=10000):
     half = dim // 2
     exponent = -math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half
     args = t.float()[:, None] * torch.exp(exponent)[None, :]
-    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)  # sin,cos flipped
 
 
 class ResnetBlock(nn.Module):

@@ -46,7 +46,6 @@ func runGenerate(args []string) error {
 		return err
 	}
 	defer ad.close()
-	defer o.reportMemory()
 	// The device first: a machine that cannot run the request should say
 	// so before a 7 GB download or hash.
 	backend, closeBackend, err := openBackend(o.device, o.quiet)
@@ -54,6 +53,7 @@ func runGenerate(args []string) error {
 		return usageError{err.Error()}
 	}
 	defer closeBackend()
+	defer o.reportMemory() // before closeBackend: it reads the backend's pool
 	o.hires.backend = backend
 	if err := ensureModel(o); err != nil {
 		return err
