@@ -9,7 +9,7 @@
 #      the thread and the address of the first bad access;
 #   3. the VAE decode benchmark at 1024² in a fresh process (a fault is
 #      sticky for the whole process, so run.sh's VAE numbers were lost);
-#   4. gen end to end at 1024², 28 steps.
+#   4. with E2E=1, gen end to end at 1024², 28 steps.
 # Logs go to logs/diagnose-*.log; a summary is printed last.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -39,7 +39,7 @@ CUDA_LAUNCH_BLOCKING=1 step unet-blocking 90 "$root/sdxl" "${sdxl[@]}" "${full[@
 
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer /opt/nvidia/*/compute-sanitizer 2>/dev/null | head -1)
 if [ -n "$sanitizer" ]; then
-  step unet-memcheck 170 "$root/sdxl" "$sanitizer" --tool memcheck --print-limit 8 --error-exitcode 9 \
+  step unet-memcheck 150 "$root/sdxl" "$sanitizer" --tool memcheck --print-limit 8 --error-exitcode 9 \
     "${sdxl[@]}" "${full[@]}"
 else
   summary+=("unet-memcheck          no compute-sanitizer")
@@ -47,7 +47,7 @@ fi
 
 step vae-bench 60 "$root/sdxl" "${sdxl[@]}" -test.run '^$' -test.bench 'GPUVAEDecode1024' -test.benchtime 3x
 
-[ -x cmd/gen/gen.test ] &&
+[ "${E2E:-0}" = 1 ] && [ -x cmd/gen/gen.test ] &&
   GOSDXL_GPU_E2E=1 step gen-e2e 120 "$root/cmd/gen" "$bundle/cmd/gen/gen.test" -test.v -test.count=1 -test.run 'GPUGen1024EndToEnd'
 
 echo
