@@ -168,6 +168,26 @@ func TestLaunchErrorIsStickyAndNamesTheKernel(t *testing.T) {
 	}
 }
 
+// A freed tensor passed to a kernel is named at the launch. Before, its
+// address was silently 0 and the GPU reported CUDA_ERROR_ILLEGAL_ADDRESS
+// some launches later (seen on the first GPU lease: a benchmark reused
+// weights its first run had freed).
+func TestKernelArgumentUsedAfterFreeIsNamed(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	x := b.FromFloat32(tensor.F16, tensor.Shape{4}, []float32{1, 2, 3, 4})
+	y := b.Alloc(tensor.F16, 4)
+	defer b.Free(y)
+	b.Free(x)
+	defer func() {
+		r := recover()
+		if msg, _ := r.(string); !strings.Contains(msg, "used after Free") {
+			t.Fatalf("recovered %v, want a panic naming a use after Free", r)
+		}
+	}()
+	b.Unary(y, x, tensor.SiLU)
+	t.Fatal("a freed tensor was launched without complaint")
+}
+
 func TestPoolDoesNotAllocateAtSteadyState(t *testing.T) {
 	b := newTestBackend(t, "simple")
 	x := b.FromFloat32(tensor.F16, tensor.Shape{2, 16, 16, 64}, make([]float32, 2*16*16*64))

@@ -14,6 +14,7 @@ type deviceBuffer struct {
 	class int // pool size class; 0 for a buffer that failed to allocate
 	bytes int
 	owner *Backend
+	freed bool // released: its block may already belong to another tensor
 }
 
 // buffer returns t's device storage; a tensor from another backend is a
@@ -26,8 +27,16 @@ func (b *Backend) buffer(t *tensor.Tensor) *deviceBuffer {
 	return buf
 }
 
-// ptr is t's device address, for kernel arguments.
-func (b *Backend) ptr(t *tensor.Tensor) devicePtr { return b.buffer(t).ptr }
+// ptr is t's device address, for kernel arguments. A freed tensor has none:
+// passing one to a kernel would read another tensor's memory or fault
+// (CUDA_ERROR_ILLEGAL_ADDRESS, reported launches later), so it is named here.
+func (b *Backend) ptr(t *tensor.Tensor) devicePtr {
+	buf := b.buffer(t)
+	if buf.freed {
+		panic(fmt.Sprintf("kernels: tensor %v used after Free", t))
+	}
+	return buf.ptr
+}
 
 // scratch returns a device work buffer for a launcher. Give it back with
 // release; reuse follows stream order, so freeing right after
@@ -61,7 +70,7 @@ func (b *Backend) release(buf *deviceBuffer) {
 		} else if err := b.pool.put(buf.ptr, buf.class); err != nil && b.err == nil {
 			b.err = fmt.Errorf("cuda: %w", err)
 		}
-		buf.class, buf.ptr = 0, 0
+		buf.class, buf.ptr, buf.freed = 0, 0, true
 	})
 }
 

@@ -9,7 +9,9 @@
 #      the thread and the address of the first bad access;
 #   3. the VAE decode benchmark at 1024² in a fresh process (a fault is
 #      sticky for the whole process, so run.sh's VAE numbers were lost);
-#   4. with E2E=1, gen end to end at 1024², 28 steps.
+#   4. gen end to end at 1024², 28 steps.
+# Run as `diagnose.sh [STEP...]` (the step names are in the case below);
+# without arguments it runs unet-blocking, unet-memcheck and vae-bench.
 # Logs go to logs/diagnose-*.log; a summary is printed last.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -34,21 +36,27 @@ step() { # step NAME LIMIT DIR CMD...
 
 sdxl=("$bundle/sdxl/sdxl.test" -test.v -test.count=1)
 full=(-test.run 'GPUFullSizeUNet/1024px')
+unetbench=(-test.run '^$' -test.bench 'GPUUNetStep1024' -test.benchtime 3x)
+gen=("$bundle/cmd/gen/gen.test" -test.v -test.count=1 -test.run 'GPUGen1024EndToEnd')
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
 
-CUDA_LAUNCH_BLOCKING=1 step unet-blocking 90 "$root/sdxl" "${sdxl[@]}" "${full[@]}"
-
-sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer /opt/nvidia/*/compute-sanitizer 2>/dev/null | head -1)
-if [ -n "$sanitizer" ]; then
-  step unet-memcheck 150 "$root/sdxl" "$sanitizer" --tool memcheck --print-limit 8 --error-exitcode 9 \
-    "${sdxl[@]}" "${full[@]}"
-else
-  summary+=("unet-memcheck          no compute-sanitizer")
-fi
-
-step vae-bench 60 "$root/sdxl" "${sdxl[@]}" -test.run '^$' -test.bench 'GPUVAEDecode1024' -test.benchtime 3x
-
-[ "${E2E:-0}" = 1 ] && [ -x cmd/gen/gen.test ] &&
-  GOSDXL_GPU_E2E=1 step gen-e2e 120 "$root/cmd/gen" "$bundle/cmd/gen/gen.test" -test.v -test.count=1 -test.run 'GPUGen1024EndToEnd'
+# Steps by name, in the order given (default: the first diagnosis).
+[ $# -eq 0 ] && set -- unet-blocking unet-memcheck vae-bench
+for s in "$@"; do
+  case $s in
+  unet-full) step "$s" 90 "$root/sdxl" "${sdxl[@]}" -test.run 'GPUFullSizeUNet' ;;
+  unet-blocking) CUDA_LAUNCH_BLOCKING=1 step "$s" 90 "$root/sdxl" "${sdxl[@]}" "${full[@]}" ;;
+  unet-memcheck) step "$s" 150 "$root/sdxl" "$sanitizer" --tool memcheck --print-limit 8 --error-exitcode 9 "${sdxl[@]}" "${full[@]}" ;;
+  vae-bench) step "$s" 60 "$root/sdxl" "${sdxl[@]}" -test.run '^$' -test.bench 'GPUVAEDecode1024' -test.benchtime 3x ;;
+  unet-bench) step "$s" 70 "$root/sdxl" "${sdxl[@]}" "${unetbench[@]}" ;;
+  # GOSDXL_CUDA_SYNC=1: the backend waits after every launch and names the
+  # kernel that faulted.
+  unet-bench-sync) GOSDXL_CUDA_SYNC=1 step "$s" 70 "$root/sdxl" "${sdxl[@]}" "${unetbench[@]}" ;;
+  gen-e2e) GOSDXL_GPU_E2E=1 step "$s" 120 "$root/cmd/gen" "${gen[@]}" ;;
+  gen-e2e-sync) GOSDXL_CUDA_SYNC=1 GOSDXL_GPU_E2E=1 step "$s" 150 "$root/cmd/gen" "${gen[@]}" ;;
+  *) summary+=("$s: unknown step") ;;
+  esac
+done
 
 echo
 printf '%s\n' "${summary[@]}"

@@ -49,7 +49,13 @@ func benchFullSizeUNet(bm *testing.B) (*kernels.Backend, *UNet) {
 			bm.Fatal(err)
 		}
 		u := NewUNet(sdxlBaseUNetConfig)
-		bindFullSize(bm, b, weights.UNetPrefix, u)
+		// Not bindFullSize: it frees the weights when its test ends, and
+		// this UNet outlives the first benchmark run (the second run used
+		// freed weights: CUDA_ERROR_ILLEGAL_ADDRESS on the first GPU lease).
+		bd := weights.NewBinder(b, randomFullSize(bm, weights.UNetPrefix))
+		bd.Bind(weights.UNetPrefix, u)
+		requireAllBound(bm, bd, weights.UNetPrefix)
+		syncOrFatal(bm, b)
 		bm.Logf("full-size UNet weights: %.2f GiB on the GPU", gib(b.Stats().InUseBytes))
 		benchUNetBackend, benchUNet = b, u
 	})
