@@ -31,7 +31,7 @@ func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool)
 		// Z as 1, which would run batch 0 on empty buffers.
 		return
 	}
-	if b.useFast("attention") && fastAttention(b, dst, q, k, v, heads, causal) {
+	if b.useFast("attention") && (fastAttention(b, dst, q, k, v, heads, causal) || b.wideAttention(dst, q, k, v, heads, causal)) {
 		return
 	}
 	b.simpleAttention(dst, q, k, v, heads, causal)

@@ -244,7 +244,7 @@ type importerFunc func(path string) (*types.Package, error)
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
 
 // kernelsOf lists every kernel a Kernel{module, name} expression can be.
-// Names are string literals joined with suffix(...) (each float type) and
+// Names are string literals joined with suffix(...) (each float type), halfSuffix(...) (f16, bf16) and
 // pairSuffix(...) (each pair), or a planner's plan.module and plan.name,
 // whose values come from running that planner (planKernels).
 func kernelsOf(t *testing.T, pos string, e ast.Expr, info *types.Info) []kernelRef {
@@ -328,6 +328,8 @@ func stringsOf(e ast.Expr) ([]string, bool) {
 		switch fn.Name {
 		case "suffix":
 			return floatSuffixes(), true
+		case "halfSuffix":
+			return []string{"f16", "bf16"}, true
 		case "pairSuffix":
 			var out []string
 			for _, a := range floatSuffixes() {

@@ -301,7 +301,9 @@ func (mg *Merger) Unmerge() error {
 				return fmt.Errorf("restoring %s: %w", name, err)
 			}
 		}
-		mg.swap(slot, b.FromRaw(e.DType, cur.Shape(), raw))
+		// A weight converted at bind (a half-precision VAE) is converted
+		// again the same way: the same bits come back.
+		mg.swap(slot, b.FromRaw(cur.DType(), cur.Shape(), tensor.ConvertBytes(e.DType, cur.DType(), raw)))
 		mg.merged = mg.merged[:len(mg.merged)-1]
 	}
 	mg.active = nil

@@ -72,7 +72,14 @@ func BenchmarkGPUVAEDecode1024(bm *testing.B) {
 		bm.Run(dt.String(), func(bm *testing.B) {
 			b := newGPU(bm) // one backend each, so that each peak is its own
 			v := NewVAE(sdxlBaseVAEConfig)
-			bindFullSize(bm, b, weights.VAEPrefix, v)
+			if dt == tensor.BF16 { // as LoadModel binds a BF16 VAE: weights converted
+				bd := weights.NewBinder(b, randomFullSize(bm, weights.VAEPrefix))
+				bd.BindAs(weights.VAEPrefix, v, tensor.BF16)
+				freeAtEnd(bm, b, bd.Tensors()...)
+				requireAllBound(bm, bd, weights.VAEPrefix)
+			} else {
+				bindFullSize(bm, b, weights.VAEPrefix, v)
+			}
 			z := b.FromFloat32(dt, tensor.Shape{1, 128, 128, 4}, randomLatentZ(1*128*128*4))
 			timeGPU(bm, b, func() { b.Free(v.Decode(b, z)) })
 		})

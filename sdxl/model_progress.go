@@ -10,11 +10,34 @@ import (
 // binding reads, converts and uploads every weight, the long part of
 // loading.
 func LoadModelProgress(path string, b tensor.Backend, progress func(done, total int)) (*Model, error) {
+	return LoadModelWith(path, b, LoadOptions{Progress: progress})
+}
+
+// LoadOptions are the choices fixed when a checkpoint is bound.
+type LoadOptions struct {
+	// Precision is the activation type of each network; the zero value
+	// means DefaultPrecision. A half-precision VAE gets its weights
+	// converted to that type at bind (see Precision).
+	Precision Precision
+	// Progress, when set, is called as tensors are bound.
+	Progress func(done, total int)
+}
+
+// LoadModelWith is LoadModel with options.
+func LoadModelWith(path string, b tensor.Backend, opt LoadOptions) (*Model, error) {
 	src, err := weights.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	m, err := bindModel(&countingSource{Source: src, total: len(src.Names()), progress: progress, seen: map[string]bool{}}, b)
+	var bound weights.Source = src
+	if opt.Progress != nil {
+		bound = &countingSource{Source: src, total: len(src.Names()), progress: opt.Progress, seen: map[string]bool{}}
+	}
+	p := opt.Precision
+	if p == (Precision{}) {
+		p = DefaultPrecision(b)
+	}
+	m, err := bindModel(bound, b, p)
 	if err != nil {
 		src.Close()
 		return nil, err

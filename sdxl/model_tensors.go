@@ -1,6 +1,7 @@
 package sdxl
 
 import (
+	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
 
@@ -22,14 +23,19 @@ func ExpectedTensors(cfg weights.Config) (weights.Expected, error) {
 		return nil, err
 	}
 	bd := weights.NewDryRun()
-	bindNetworks(bd, NewUNet(cfg.UNet), NewVAE(cfg.VAE), &TextEncoders{CLIPL: e1, BigG: e2})
+	bindNetworks(bd, NewUNet(cfg.UNet), NewVAE(cfg.VAE), &TextEncoders{CLIPL: e1, BigG: e2}, 0)
 	return bd.Listing(), nil
 }
 
 // bindNetworks binds the three parts of a checkpoint under their canonical
-// prefixes, for loading and for ExpectedTensors alike.
-func bindNetworks(bd *weights.Binder, unet *UNet, vae *VAE, text *TextEncoders) {
+// prefixes, for loading and for ExpectedTensors alike; vaeWeights, when
+// set, is the type the VAE's weights are converted to.
+func bindNetworks(bd *weights.Binder, unet *UNet, vae *VAE, text *TextEncoders, vaeWeights tensor.DType) {
 	bd.Bind(weights.UNetPrefix, unet)
-	bd.Bind(weights.VAEPrefix, vae)
+	if vaeWeights != 0 {
+		bd.BindAs(weights.VAEPrefix, vae, vaeWeights)
+	} else {
+		bd.Bind(weights.VAEPrefix, vae)
+	}
 	text.Bind(bd)
 }

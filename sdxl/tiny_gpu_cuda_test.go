@@ -8,6 +8,7 @@ import (
 
 	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor"
+	"github.com/gosdxl/gosdxl/weights"
 )
 
 // The tiny model end to end on the GPU against the diffusers goldens:
@@ -43,47 +44,86 @@ func TestGPUTinyUNet(t *testing.T) {
 
 func TestGPUTinyVAE(t *testing.T) {
 	b := newGPU(t)
-	v := bindTinyVAE(t, b)
+	stored := bindTinyVAE(t, b)
+	// The VAE as the GPU loads it by default: weights converted to BF16.
+	converted := NewVAE(tinyVAEConfig)
+	bd := weights.NewBinder(b, openTinyCheckpoint(t))
+	bd.BindAs(weights.VAEPrefix, converted, tensor.BF16)
+	freeAtEnd(t, b, bd.Tensors()...)
+	requireAllBound(t, bd, weights.VAEPrefix)
 	for _, c := range []struct {
+		name              string
+		v                 *VAE
 		dt                tensor.DType
 		decodeTol, encTol float64
-	}{{tensor.F32, componentTol, componentTol}, {tensor.BF16, gpuVAEBF16DecodeTol, gpuVAEBF16EncodeTol}} {
+	}{
+		{"F32", stored, tensor.F32, componentTol, componentTol},
+		{"BF16", stored, tensor.BF16, gpuVAEBF16DecodeTol, gpuVAEBF16EncodeTol},
+		{"BF16 weights+activations", converted, tensor.BF16, gpuVAEBF16DecodeTol, gpuVAEBF16EncodeTol},
+	} {
+		v := c.v
 		z := toDType(b, nchwTensor(b, golden(t, "vae/decode/z")), c.dt)
 		rel := relL2NCHW(t, b, v.Decode(b, z), golden(t, "vae/decode/out"))
 		syncOrFatal(t, b)
-		checkRel(t, fmt.Sprintf("%v vae/decode/out", c.dt), rel, c.decodeTol)
+		checkRel(t, fmt.Sprintf("%s vae/decode/out", c.name), rel, c.decodeTol)
 
 		img := toDType(b, nchwTensor(b, golden(t, "vae/encode/image")), c.dt)
 		mean, logvar := v.Encode(b, img)
 		relMean := relL2NCHW(t, b, mean, golden(t, "vae/encode/mean"))
 		relLogvar := relL2NCHW(t, b, logvar, golden(t, "vae/encode/logvar"))
 		syncOrFatal(t, b)
-		checkRel(t, fmt.Sprintf("%v vae/encode/mean", c.dt), relMean, c.encTol)
-		checkRel(t, fmt.Sprintf("%v vae/encode/logvar", c.dt), relLogvar, c.encTol)
+		checkRel(t, fmt.Sprintf("%s vae/encode/mean", c.name), relMean, c.encTol)
+		checkRel(t, fmt.Sprintf("%s vae/encode/logvar", c.name), relLogvar, c.encTol)
 	}
 }
 
-// TestGPUTinyPipeline is the whole t2i_euler_a_6 case at the GPU's default
-// precision: text encoders, six CFG UNet calls in F16, VAE decode, PNG.
+// TestGPUTinyPipeline is the whole t2i_euler_a_6 case with the UNet in F16
+// and everything else in float32 (gen --vae-precision fp32): text
+// encoders, six CFG UNet calls, VAE decode, PNG.
 func TestGPUTinyPipeline(t *testing.T) {
+	b := newGPU(t)
+	p := Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.F32}
+	m, err := LoadModelWith(refdata.TinyCheckpoint(t), b, LoadOptions{Precision: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	latents, db := runPipelineCase(t, m, "t2i_euler_a_6")
+	checkRel(t, "t2i_euler_a_6 final latents", latents, gpuPipeF16LatentsTol)
+	checkPSNR(t, "t2i_euler_a_6", db, gpuPipeF16MinPSNR)
+	if s := b.Stats(); s.PeakInUseBytes > 0 {
+		t.Logf("tiny pipeline: %v", s)
+	}
+}
+
+// TestGPUTinyPipelineDefaultPrecision is the same case at the GPU's default
+// precision: the VAE in BF16 with its weights converted to BF16 at load, on
+// the tensor-core kernels. The latents are the UNet's (same bound); the
+// image carries the VAE's BF16 rounding.
+func TestGPUTinyPipelineDefaultPrecision(t *testing.T) {
 	b := newGPU(t)
 	m, err := LoadModel(refdata.TinyCheckpoint(t), b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	want := Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.F32}
+	want := Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
 	if m.Precision != want {
 		t.Fatalf("GPU precision %+v, this test's bounds are for %+v", m.Precision, want)
 	}
+	if dt := m.vae.PostQuantConv.Weight.DType(); dt != tensor.BF16 {
+		t.Fatalf("VAE weights bound as %v, want BF16 (converted at load)", dt)
+	}
 	latents, db := runPipelineCase(t, m, "t2i_euler_a_6")
 	checkRel(t, "t2i_euler_a_6 final latents", latents, gpuPipeF16LatentsTol)
-	if !(db >= gpuPipeF16MinPSNR) {
-		t.Errorf("t2i_euler_a_6: PSNR %.1f dB against the reference PNG, want ≥ %.0f dB", db, gpuPipeF16MinPSNR)
+	checkPSNR(t, "t2i_euler_a_6 (BF16 VAE)", db, gpuPipeBF16VAEMinPSNR)
+}
+
+func checkPSNR(t *testing.T, what string, db, bound float64) {
+	t.Helper()
+	if !(db >= bound) {
+		t.Errorf("%s: PSNR %.1f dB against the reference PNG, want ≥ %.0f dB", what, db, bound)
 	} else {
-		t.Logf("t2i_euler_a_6: PSNR %.1f dB against the reference PNG (bound %.0f dB)", db, gpuPipeF16MinPSNR)
-	}
-	if s := b.Stats(); s.PeakInUseBytes > 0 {
-		t.Logf("tiny pipeline: %v", s)
+		t.Logf("%s: PSNR %.1f dB against the reference PNG (bound %.0f dB)", what, db, bound)
 	}
 }

@@ -60,3 +60,15 @@ func DecodeFloat32(dt DType, raw []byte) []float32 {
 	}
 	return out
 }
+
+// ConvertBytes re-encodes little-endian float elements of from as to,
+// widening through float32 (exact for every float type here) and rounding
+// once to nearest even. It returns raw itself when the types are equal.
+// Weights cast at bind and restored after a LoRA go through this one
+// function, so both give the same bits.
+func ConvertBytes(from, to DType, raw []byte) []byte {
+	if from == to {
+		return raw
+	}
+	return EncodeFloat32(to, DecodeFloat32(from, raw))
+}

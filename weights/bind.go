@@ -42,6 +42,9 @@ type Binder struct {
 	mismatched []string
 	unreadable []string
 	slots      map[string]**tensor.Tensor
+	// castTo, when set (BindAs), is the dtype every float tensor is
+	// converted to on the host before the upload.
+	castTo tensor.DType
 	// listing is set on a dry run (NewDryRun): what Bind would load.
 	listing Expected
 }
@@ -82,6 +85,16 @@ func (bd *Binder) Bind(prefix string, dst any) {
 		panic(fmt.Sprintf("weights: Bind needs a pointer to a struct, got %T", dst))
 	}
 	bd.bindStruct(prefix, v.Elem())
+}
+
+// BindAs is Bind with every tensor converted to dt on the host before the
+// upload (tensor.ConvertBytes), for a network that runs in another type than
+// the checkpoint stores: the GPU runs the VAE in BF16 on its tensor-core
+// kernels, which want weights of the activations' type.
+func (bd *Binder) BindAs(prefix string, dst any, dt tensor.DType) {
+	bd.castTo = dt
+	defer func() { bd.castTo = 0 }()
+	bd.Bind(prefix, dst)
 }
 
 // Err is nil when every required tensor was found with the expected shape;
@@ -246,7 +259,11 @@ func (bd *Binder) load(name string, want *tensor.Tensor, opts tagOptions) *tenso
 		bd.mismatched = append(bd.mismatched, fmt.Sprintf("%s: %v", name, err))
 		return nil
 	}
-	t := bd.backend.FromRaw(e.DType, shape, raw)
+	dt := e.DType
+	if bd.castTo != 0 {
+		raw, dt = tensor.ConvertBytes(dt, bd.castTo, raw), bd.castTo
+	}
+	t := bd.backend.FromRaw(dt, shape, raw)
 	bd.bound = append(bd.bound, t)
 	return t
 }

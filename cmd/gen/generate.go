@@ -55,6 +55,10 @@ func runGenerate(args []string) error {
 	defer closeBackend()
 	defer o.reportMemory() // before closeBackend: it reads the backend's pool
 	o.hires.backend = backend
+	precision, err := o.loadPrecision(backend)
+	if err != nil {
+		return err
+	}
 	if err := ensureModel(o); err != nil {
 		return err
 	}
@@ -69,9 +73,9 @@ func runGenerate(args []string) error {
 	o.phase("loading %s", o.model)
 	loadBar := newProgressBar(stderr, "loading", o.quiet)
 	loadBar.unit = "tensors"
-	model, err := sdxl.LoadModelProgress(o.model, backend, func(done, total int) {
+	model, err := sdxl.LoadModelWith(o.model, backend, sdxl.LoadOptions{Precision: precision, Progress: func(done, total int) {
 		loadBar.update(int64(done), int64(total))
-	})
+	}})
 	loadBar.finish()
 	if err != nil {
 		return usagef("%s %s: %v", o.flagName("model"), o.model, err)

@@ -50,6 +50,7 @@ type options struct {
 	adapters     adapterOptions // options_lora.go
 	fromStrict   bool
 	hires        hiresOptions // options_hires.go
+	vaePrecision string       // options_precision.go
 
 	set map[string]bool // flags given explicitly, by canonical name
 	// spelled is each flag as the user wrote it ("-p", "--steps"), by
@@ -123,6 +124,7 @@ func newFlagSet(o *options, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.initImage, "init-image", "", "")
 	fs.Float64Var(&o.strength, "strength", defaultStrength, "")
 	fs.StringVar(&o.device, "device", "auto", "")
+	fs.StringVar(&o.vaePrecision, "vae-precision", "auto", "")
 	fs.StringVar(&o.out, "out", "", "")
 	fs.BoolVar(&o.overwrite, "overwrite", false, "")
 	fs.StringVar(&o.dump, "dump", "", "")
@@ -173,7 +175,7 @@ Model and device:
                            data folder, ~/.local/share/gosdxl/weights on Linux, downloaded when missing;
                            ./weights/animagine-xl-4.0.safetensors instead when that file exists)
       --device D           auto (default), cpu or cuda
-Output:
+` + precisionUsage + `Output:
       --out FILE|DIR       output PNG (default out/<seed>.png; DIR/<seed>.png for a folder);
                            never overwritten: -1, -2, ... are added
       --overwrite          replace existing files instead (only once the new file is complete)
@@ -273,6 +275,9 @@ func (o *options) validate(warn io.Writer) error {
 	case "auto", "cpu", "cuda":
 	default:
 		return usagef("%s %q: must be auto, cpu or cuda", o.flagName("device"), o.device)
+	}
+	if err := o.checkVAEPrecision(); err != nil {
+		return err
 	}
 	switch o.compat {
 	case "gosdxl", "diffusers":

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"github.com/gosdxl/gosdxl/sdxl"
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// --vae-precision chooses the type the VAE computes in. On the GPU the
+// default is bf16: float32 leaves the tensor cores idle (a 1024² decode took
+// 2.4 s on an H200 in float32 on the scalar kernels) and float16 overflows
+// SDXL's VAE. fp32 is A1111's --no-half-vae and ComfyUI's --fp32-vae: the
+// exact decode, slower. The CPU backend computes in float32 only.
+const precisionUsage = `      --vae-precision P    auto (default: bf16 on the GPU, fp32 on the CPU), fp32 or bf16
+`
+
+// checkVAEPrecision validates --vae-precision before anything is loaded.
+func (o *options) checkVAEPrecision() error {
+	switch o.vaePrecision {
+	case "auto", "fp32":
+	case "bf16":
+		if o.device == "cpu" {
+			return usagef("%s bf16 needs the GPU: the CPU backend computes the VAE in float32", o.flagName("vae-precision"))
+		}
+	default:
+		return usagef("%s %q: must be auto, fp32 or bf16", o.flagName("vae-precision"), o.vaePrecision)
+	}
+	return nil
+}
+
+// loadPrecision is the precision the model is loaded at on b: the
+// backend's default with the VAE as --vae-precision asks.
+func (o *options) loadPrecision(b tensor.Backend) (sdxl.Precision, error) {
+	p := sdxl.DefaultPrecision(b)
+	switch o.vaePrecision {
+	case "fp32":
+		p.VAE = tensor.F32
+	case "bf16":
+		if tensor.OnHost(b) { // --device auto found no GPU
+			return p, usagef("%s bf16 needs the GPU, and this run is on the CPU", o.flagName("vae-precision"))
+		}
+		p.VAE = tensor.BF16
+	}
+	return p, nil
+}
