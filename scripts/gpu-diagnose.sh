@@ -44,6 +44,12 @@ sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sani
 [ $# -eq 0 ] && set -- unet-blocking unet-memcheck vae-bench
 for s in "$@"; do
   case $s in
+  kernels) step "$s" 120 "$root/kernels" "$bundle/kernels/kernels.test" -test.v -test.count=1 \
+    -test.skip 'TestEveryLaunchMatchesItsPTXSignature' ;;
+  kernels-wide) step "$s" 60 "$root/kernels" "$bundle/kernels/kernels.test" -test.v -test.count=1 \
+    -test.run 'WideAttention|ConformanceFast|FastMatchesSimple' ;;
+  tiny) step "$s" 60 "$root/sdxl" "${sdxl[@]}" -test.run 'GPUTiny|HalfSimSpread$' ;;
+  gen-tests) step "$s" 60 "$root/cmd/gen" "$bundle/cmd/gen/gen.test" -test.v -test.count=1 -test.run 'CUDA' ;;
   unet-full) step "$s" 90 "$root/sdxl" "${sdxl[@]}" -test.run 'GPUFullSizeUNet' ;;
   unet-blocking) CUDA_LAUNCH_BLOCKING=1 step "$s" 90 "$root/sdxl" "${sdxl[@]}" "${full[@]}" ;;
   unet-memcheck) step "$s" 150 "$root/sdxl" "$sanitizer" --tool memcheck --print-limit 8 --error-exitcode 9 "${sdxl[@]}" "${full[@]}" ;;
