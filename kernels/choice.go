@@ -10,95 +10,201 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// selfCheck runs op's fast kernel on small random F16 cases with awkward
-// sizes and compares it with the simple kernel. It returns "" when they agree
-// within fp16 tolerance, else a description of the first disagreement; err is
-// a device failure.
-func (b *Backend) selfCheck(op string) (problem string, err error) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	var inputs []*tensor.Tensor
-	defer func() {
-		for _, t := range inputs {
-			b.Free(t) // back to the pool for the model's own tensors
-		}
-	}()
-	rnd := func(shape ...int) *tensor.Tensor {
-		data := make([]float32, tensor.Shape(shape).NumElements())
-		for i := range data {
-			data[i] = float32(rng.NormFloat64())
-		}
-		t := b.FromFloat32(tensor.F16, shape, data)
-		inputs = append(inputs, t)
-		return t
-	}
-	type run func(dst *tensor.Tensor, fast bool) bool
-	var cases []struct {
-		name string
-		dst  []int
-		run  run
-	}
-	add := func(name string, dst []int, r run) {
-		cases = append(cases, struct {
-			name string
-			dst  []int
-			run  run
-		}{name, dst, r})
-	}
-	switch op {
-	case "linear":
-		for _, c := range [][3]int{{77, 320, 640}, {130, 200, 72}, {2 * 64, 1280, 320}} {
-			m, k, n := c[0], c[1], c[2]
-			x, w, bias := rnd(m, k), rnd(n, k), rnd(n)
-			add(fmt.Sprintf("x[%d %d]·w[%d %d]ᵀ", m, k, n, k), []int{m, n}, func(dst *tensor.Tensor, fast bool) bool {
-				if fast {
-					return fastLinear(b, dst, x, w, bias)
-				}
-				b.simpleLinear(dst, x, w, bias)
-				return true
-			})
-		}
-	case "conv2d":
-		for _, c := range [][6]int{{9, 13, 64, 128, 1, 1}, {16, 16, 96, 64, 2, 1}, {8, 8, 320, 320, 1, 1}} {
-			h, wd, cin, cout, stride, kpad := c[0], c[1], c[2], c[3], c[4], c[5]
-			x, w, bias := rnd(2, h, wd, cin), rnd(cout, 3, 3, cin), rnd(cout)
-			dst := []int{2, convOut(h, 3, stride, kpad), convOut(wd, 3, stride, kpad), cout}
-			add(fmt.Sprintf("x[2 %d %d %d] 3x3 stride %d", h, wd, cin, stride), dst, func(d *tensor.Tensor, fast bool) bool {
-				if fast {
-					return fastConv2D(b, d, x, w, bias, stride, kpad)
-				}
-				b.simpleConv2D(d, x, w, bias, stride, kpad)
-				return true
-			})
-		}
-	case "attention":
-		for _, c := range []struct {
-			tq, tk, heads int
-			causal        bool
-		}{{77, 77, 2, true}, {150, 77, 5, false}, {256, 256, 2, false}} {
-			q, k, v := rnd(2, c.tq, 64*c.heads), rnd(2, c.tk, 64*c.heads), rnd(2, c.tk, 64*c.heads)
-			add(fmt.Sprintf("Tq %d Tk %d heads %d causal %v", c.tq, c.tk, c.heads, c.causal), []int{2, c.tq, 64 * c.heads},
-				func(d *tensor.Tensor, fast bool) bool {
-					if fast {
-						return fastAttention(b, d, q, k, v, c.heads, c.causal)
-					}
-					b.simpleAttention(d, q, k, v, c.heads, c.causal)
-					return true
-				})
+// Which kernel each op family runs. Options.Kernels asks (options.go); a
+// fast kernel that would run is first compared with the simple one on small
+// random cases, once, the first time its family is used, so that New stays
+// cheap and a backend never checks what it never runs. In auto mode a fast
+// kernel that disagrees is dropped for the simple one, with a log line; in
+// fast mode it is kept and the disagreement logged. A family's methods ask
+// b.useFast(family), then call their fast launcher directly; a fast launcher
+// may still decline a case (dtype, alignment, size) and the simple kernel
+// runs instead.
+
+// familyKernel is what one op family runs.
+type familyKernel struct {
+	choice  kernelChoice // as Options.Kernels asked
+	settled bool         // fast is final: checked, or no check needed
+	fast    bool         // runs the fast kernel (simple until settled)
+}
+
+// initFamilies records the choices. Simple ones, and fast ones trusted
+// without a check (Options.SkipSelfCheck), are settled at once; the others
+// on first use.
+func (b *Backend) initFamilies(choices kernelChoices) {
+	for f := range numOpFamilies {
+		k := &b.families[f]
+		k.choice = choices[f]
+		switch {
+		case k.choice == choiceSimple:
+			k.settled = true
+			b.logf("cuda: %s: simple kernel (chosen)", f)
+		case b.opts.SkipSelfCheck:
+			k.settled, k.fast = true, true
+			b.logf("cuda: %s: fast kernel (self-check skipped)", f)
+		default:
+			b.logf("cuda: %s: fast kernel, self-checked on first use", f)
 		}
 	}
+}
+
+// useFast reports whether family f runs its fast kernel, running its
+// self-check first if it has not been settled yet.
+func (b *Backend) useFast(f opFamily) bool {
+	k := &b.families[f]
+	if !k.settled {
+		b.settle(f, b.selfCheck)
+	}
+	return k.fast
+}
+
+// settleAll settles every family now: Capture calls it, since a self-check
+// synchronises and cannot run inside a stream capture.
+func (b *Backend) settleAll() {
+	for f := range numOpFamilies {
+		b.useFast(f)
+	}
+}
+
+// settle runs check for family f (b.selfCheck; tests plant others) and
+// decides. It first waits for the work already queued, so that an error the
+// check reports is the check's own. On a failed backend (launches are
+// no-ops until Sync reports the failure) or a device error in the check, f
+// stays unsettled and runs simple kernels; the check runs again on a later
+// use. The check's launches, copies and waits are not the caller's work, so
+// Counters leaves them out; its driver allocations stay counted, as the
+// pool keeps those blocks.
+func (b *Backend) settle(f opFamily, check func(opFamily) (problem string, err error)) {
+	defer b.uncounted()()
+	if !b.drained() {
+		return
+	}
+	problem, err := check(f)
+	if err != nil {
+		b.w.do(func() {
+			if b.err == nil {
+				b.err = err
+			}
+		})
+		return
+	}
+	k := &b.families[f]
+	k.settled = true
+	switch {
+	case problem == "":
+		k.fast = true
+		b.logf("cuda: %s: fast kernel (agrees with simple)", f)
+	case k.choice == choiceFast:
+		k.fast = true
+		b.logf("cuda: %s: fast kernel kept as asked although it DISAGREES with simple: %s", f, problem)
+	default:
+		b.logf("cuda: %s: simple kernel, the fast one disagrees: %s", f, problem)
+	}
+}
+
+// drained waits for the queued work and reports whether the backend is
+// free of errors and not capturing.
+func (b *Backend) drained() bool {
+	ok := false
+	b.w.do(func() {
+		if b.err == nil && b.capture == nil {
+			b.err = b.syncStream()
+			ok = b.err == nil
+		}
+	})
+	return ok
+}
+
+// uncounted snapshots the counters and returns a func that restores them,
+// keeping the driver allocations made in between.
+func (b *Backend) uncounted() (restore func()) {
+	var saved tensor.Counters
+	var waits int
+	b.w.do(func() { saved, waits = b.counts, b.uploads.waits })
+	return func() {
+		b.w.do(func() {
+			saved.DriverAllocs, saved.AllocBytes = b.counts.DriverAllocs, b.counts.AllocBytes
+			b.counts, b.uploads.waits = saved, waits
+		})
+	}
+}
+
+// checkCase is one self-check comparison: the output shape and the two
+// implementations, each writing dst. fast returns false when it declines.
+type checkCase struct {
+	name   string
+	dst    []int
+	simple func(dst *tensor.Tensor)
+	fast   func(dst *tensor.Tensor) bool
+}
+
+// checkCases are family f's comparisons, each family's defined in its file.
+func (b *Backend) checkCases(f opFamily, in *checkInputs) []checkCase {
+	switch f {
+	case opLinear:
+		return b.linearCheckCases(in)
+	case opConv2D:
+		return b.convCheckCases(in)
+	case opAttention:
+		return b.attentionCheckCases(in)
+	}
+	panic(fmt.Sprintf("kernels: no self-check cases for %v", f))
+}
+
+// checkInputs makes the self-check's random F16 inputs (the same for every
+// run) and frees them afterwards.
+type checkInputs struct {
+	b      *Backend
+	rng    *rand.Rand
+	inputs []*tensor.Tensor
+}
+
+func newCheckInputs(b *Backend) *checkInputs {
+	return &checkInputs{b: b, rng: rand.New(rand.NewPCG(1, 2))}
+}
+
+// random uploads standard-normal F16 values of the given shape.
+func (in *checkInputs) random(shape ...int) *tensor.Tensor {
+	data := make([]float32, tensor.Shape(shape).NumElements())
+	for i := range data {
+		data[i] = float32(in.rng.NormFloat64())
+	}
+	t := in.b.FromFloat32(tensor.F16, shape, data)
+	in.inputs = append(in.inputs, t)
+	return t
+}
+
+// free returns the inputs to the pool for the model's own tensors.
+func (in *checkInputs) free() {
+	for _, t := range in.inputs {
+		in.b.Free(t)
+	}
+}
+
+// selfCheck runs family f's fast kernel on small random F16 cases with
+// awkward sizes and compares it with the simple kernel (see compare).
+func (b *Backend) selfCheck(f opFamily) (problem string, err error) {
+	in := newCheckInputs(b)
+	defer in.free()
+	return b.compare(f, b.checkCases(f, in))
+}
+
+// compare runs each case both ways. It returns "" when they agree within
+// fp16 tolerance, else a description of the first disagreement; err is a
+// device failure.
+func (b *Backend) compare(f opFamily, cases []checkCase) (problem string, err error) {
 	for _, c := range cases {
 		want, got := b.Alloc(tensor.F16, c.dst...), b.Alloc(tensor.F16, c.dst...)
 		b.fill(got, 0xff) // NaN: a fast kernel that skips outputs cannot pass
-		c.run(want, false)
-		handled := c.run(got, true)
+		c.simple(want)
+		handled := c.fast(got)
 		w, g := b.ToFloat32(want), b.ToFloat32(got)
 		b.Free(want)
 		b.Free(got)
 		if err := b.Sync(); err != nil {
-			return "", fmt.Errorf("cuda: self-check of %s (%s): %w", op, c.name, err)
+			return "", fmt.Errorf("cuda: self-check of %s (%s): %w", f, c.name, err)
 		}
 		if !handled {
-			b.logf("cuda: %s self-check: fast kernel declined %s", op, c.name)
+			b.logf("cuda: %s self-check: fast kernel declined %s", f, c.name)
 			continue
 		}
 		if i, ok := withinTolerance(g, w, 2e-3, 1e-2); !ok {

@@ -3,23 +3,36 @@
 package kernels
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// Launchers of the tensor-core kernels (cuda/gemm.cu, conv.cu, attention.cu).
-// The checks and grids live in the untagged *_plan.go files; here they get
-// device addresses and launch.
-
-func init() {
-	fastLinear = func(b *Backend, dst, x, w, bias *tensor.Tensor) bool {
-		return b.tryGemm(dst, x, w, bias, nil, ActNone)
-	}
-}
+// The linear family: Linear and LinearFused, run by the tensor-core GEMM
+// (cuda/gemm.cu, planned in linear_plan.go) or the simple kernel
+// (cuda/simple_linear.cu), and the cases its self-check compares them on.
 
 var _ tensor.FusedLinear = (*Backend)(nil)
+
+// Linear: dst[..., N] = x[..., K] · wᵀ + bias.
+func (b *Backend) Linear(dst, x, w, bias *tensor.Tensor) {
+	mustFloat("Linear", dst, x, w, bias)
+	mustSameDType("Linear", dst, x)
+	if len(w.Shape()) != 2 || x.Shape().Last() != w.Shape()[1] || dst.Shape().Last() != w.Shape()[0] ||
+		dst.Shape().Rows() != x.Shape().Rows() {
+		panic(fmt.Sprintf("kernels: Linear: x %v, w %v, dst %v do not fit x[...,K]·w[N,K]ᵀ -> dst[...,N]", x, w, dst))
+	}
+	if bias != nil {
+		mustShape("Linear", "bias", bias, w.Shape()[0])
+	}
+	elems("Linear", x)
+	elems("Linear", dst)
+	elems("Linear", w)
+	if b.useFast(opLinear) && b.tryGemm(dst, x, w, bias, nil, ActNone) {
+		return
+	}
+	b.simpleLinear(dst, x, w, bias)
+}
 
 // LinearFused computes dst = act(x·wᵀ + bias) + residual with one
 // tensor-core GEMM (bias and residual may be nil; residual may be dst
@@ -29,7 +42,7 @@ var _ tensor.FusedLinear = (*Backend)(nil)
 // the caller composes Linear, Unary and Binary instead.
 func (b *Backend) LinearFused(dst, x, w, bias, residual *tensor.Tensor, op tensor.UnaryOp) bool {
 	act, ok := epilogueActivation(op)
-	return ok && b.useFast("linear") && b.tryGemm(dst, x, w, bias, residual, act)
+	return ok && b.useFast(opLinear) && b.tryGemm(dst, x, w, bias, residual, act)
 }
 
 // epilogueActivation maps a tensor.UnaryOp to the GEMM epilogue's
@@ -44,6 +57,15 @@ func epilogueActivation(op tensor.UnaryOp) (Activation, bool) {
 		return ActGELU, true
 	}
 	return ActNone, false
+}
+
+// simpleLinear launches the reference kernel, which takes every case.
+func (b *Backend) simpleLinear(dst, x, w, bias *tensor.Tensor) {
+	M, N, K := x.Shape().Rows(), w.Shape()[0], w.Shape()[1]
+	biasPtr, done := b.paramAs(bias, w.DType())
+	defer done()
+	b.Launch(Kernel{"simple_linear", "linear_simple_" + pairSuffix(x.DType(), w.DType())},
+		D2(ceilDiv(M, 16), ceilDiv(N, 16)), D2(16, 16), 0, dst, x, w, biasPtr, M, N, K)
 }
 
 // tryGemm launches gemm.cu for y = act(x·wᵀ + bias) + residual, or returns
@@ -64,30 +86,19 @@ func (b *Backend) tryGemm(y, x, w, bias, residual *tensor.Tensor, act Activation
 	return true
 }
 
-// operandOf describes t, with its device address, for the planners.
-func (b *Backend) operandOf(name string, t *tensor.Tensor) operand {
-	if t == nil {
-		return tensorOperand(name, nil, 0)
+// linearCheckCases are the self-check's GEMMs: a ragged token count, sizes
+// that are not multiples of the tile, and a CFG batch at an SDXL width.
+func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
+	var cases []checkCase
+	for _, c := range [][3]int{{77, 320, 640}, {130, 200, 72}, {2 * 64, 1280, 320}} {
+		m, k, n := c[0], c[1], c[2]
+		x, w, bias := in.random(m, k), in.random(n, k), in.random(n)
+		cases = append(cases, checkCase{
+			name:   fmt.Sprintf("x[%d %d]·w[%d %d]ᵀ", m, k, n, k),
+			dst:    []int{m, n},
+			simple: func(dst *tensor.Tensor) { b.simpleLinear(dst, x, w, bias) },
+			fast:   func(dst *tensor.Tensor) bool { return b.tryGemm(dst, x, w, bias, nil, ActNone) },
+		})
 	}
-	return tensorOperand(name, t, uint64(b.ptr(t)))
-}
-
-// ptrOrNull is t's device address, or a null pointer for an absent operand
-// (the kernels test bias and residual against null).
-func (b *Backend) ptrOrNull(t *tensor.Tensor) devicePtr {
-	if t == nil {
-		return 0
-	}
-	return b.ptr(t)
-}
-
-// handles turns a plan error into the launcher's answer: mismatched shapes
-// are the caller's bug and panic (as every Backend op does); other errors
-// mean the fast kernel does not take the case and the simple one runs.
-func handles(err error) bool {
-	var se *shapeError
-	if errors.As(err, &se) {
-		panic(fmt.Sprintf("kernels: %v", se))
-	}
-	return err == nil
+	return cases
 }
