@@ -2,24 +2,69 @@
 
 package kernels
 
-import "github.com/gosdxl/gosdxl/tensor"
+import (
+	"fmt"
+	"math"
 
-func init() {
-	fastAttention = func(b *Backend, dst, q, k, v *tensor.Tensor, heads int, causal bool) bool {
-		return b.tryAttention(dst, q, k, v, heads, causal)
+	"github.com/gosdxl/gosdxl/tensor"
+)
+
+// The attention family: Attention, run by the flash-attention kernel
+// (cuda/attention.cu, planned in attention_plan.go) or the simple kernel
+// (cuda/simple_attention.cu), and the cases its self-check compares them
+// on.
+
+// Attention: softmax(q·kᵀ/sqrt(d))·v per head; q [B,Tq,H·d], k, v [B,Tk,H·d].
+func (b *Backend) Attention(dst, q, k, v *tensor.Tensor, heads int, causal bool) {
+	mustFloat("Attention", dst, q, k, v)
+	for _, t := range []*tensor.Tensor{dst, k, v} {
+		mustSameDType("Attention", q, t)
 	}
+	qs, ks := q.Shape(), k.Shape()
+	if len(qs) != 3 || len(ks) != 3 || heads < 1 || qs[2]%heads != 0 || ks[0] != qs[0] || ks[2] != qs[2] || ks[1] < 1 {
+		panic(fmt.Sprintf("kernels: Attention: q %v, k %v with %d heads do not fit q[B,Tq,H·d], k[B,Tk,H·d]", q, k, heads))
+	}
+	mustShape("Attention", "v", v, ks...)
+	mustShape("Attention", "dst", dst, qs...)
+	if qs[0] > maxGridY || heads > maxGridY {
+		panic(fmt.Sprintf("kernels: Attention: batch %d or heads %d beyond the grid limit 65535", qs[0], heads))
+	}
+	elems("Attention", q)
+	elems("Attention", k)
+	if qs[0] == 0 || qs[1] == 0 {
+		// No queries. Launch must not see the zero: Dim3 counts a zero Y or
+		// Z as 1, which would run batch 0 on empty buffers.
+		return
+	}
+	if b.useFast(opAttention) && b.tryAttention(dst, q, k, v, heads, causal) {
+		return
+	}
+	b.simpleAttention(dst, q, k, v, heads, causal)
 }
 
-// tryAttention launches the flash-attention kernel, or returns false for a
-// case it does not handle (head size other than 64, F32).
+const attentionThreads = 128
+
+// simpleAttention launches the reference kernel, which takes every case.
+func (b *Backend) simpleAttention(dst, q, k, v *tensor.Tensor, heads int, causal bool) {
+	B, Tq, C, Tk := q.Shape()[0], q.Shape()[1], q.Shape()[2], k.Shape()[1]
+	d := C / heads
+	shared := (2*d + attentionThreads + 32) * 4
+	b.Launch(Kernel{"simple_attention", "attention_simple_" + suffix(q.DType())},
+		Dim3{Tq, heads, B}, D1(attentionThreads), shared,
+		dst, q, k, v, Tq, Tk, heads, d, causal, float32(1/math.Sqrt(float64(d))))
+}
+
+// tryAttention launches the flash-attention kernel (heads of 64), or the
+// wide path for one head wider than that (wide_attention.go), or returns
+// false for a case neither handles (F32, several wide heads).
 func (b *Backend) tryAttention(o, q, k, v *tensor.Tensor, heads int, causal bool) bool {
 	p := attentionProblem{
 		o: b.operandOf("output", o), q: b.operandOf("q", q), k: b.operandOf("k", k), v: b.operandOf("v", v),
-		heads: heads, causal: causal,
+		heads: heads,
 	}
 	pl, err := p.plan()
 	if !handles(err) {
-		return false
+		return b.wideAttention(o, q, k, v, heads, causal)
 	}
 	if !pl.empty() {
 		// Tensors are contiguous: every row stride is C.
@@ -27,4 +72,31 @@ func (b *Backend) tryAttention(o, q, k, v *tensor.Tensor, heads int, causal bool
 			o, q, k, v, pl.Tq, pl.Tk, pl.C, pl.C, pl.C, pl.C, pl.scale, causal)
 	}
 	return true
+}
+
+// attentionCheckCases are the self-check's attentions: causal text
+// self-attention, cross-attention with ragged lengths, and full tiles.
+func (b *Backend) attentionCheckCases(in *checkInputs) []checkCase {
+	var cases []checkCase
+	for _, c := range []struct {
+		tq, tk, heads int
+		causal        bool
+	}{{77, 77, 2, true}, {150, 77, 5, false}, {256, 256, 2, false}} {
+		q, k, v := in.random(2, c.tq, 64*c.heads), in.random(2, c.tk, 64*c.heads), in.random(2, c.tk, 64*c.heads)
+		cases = append(cases, checkCase{
+			name:   fmt.Sprintf("Tq %d Tk %d heads %d causal %v", c.tq, c.tk, c.heads, c.causal),
+			dst:    []int{2, c.tq, 64 * c.heads},
+			simple: func(dst *tensor.Tensor) { b.simpleAttention(dst, q, k, v, c.heads, c.causal) },
+			fast:   func(dst *tensor.Tensor) bool { return b.tryAttention(dst, q, k, v, c.heads, c.causal) },
+		})
+	}
+	// One head of 512 (the VAE's), on the wide path.
+	q, k, v := in.random(1, 150, 512), in.random(1, 136, 512), in.random(1, 136, 512)
+	cases = append(cases, checkCase{
+		name:   "Tq 150 Tk 136 one head of 512",
+		dst:    []int{1, 150, 512},
+		simple: func(dst *tensor.Tensor) { b.simpleAttention(dst, q, k, v, 1, false) },
+		fast:   func(dst *tensor.Tensor) bool { return b.tryAttention(dst, q, k, v, 1, false) },
+	})
+	return cases
 }

@@ -19,11 +19,11 @@ const (
 )
 
 // attentionProblem is softmax(q·kᵀ·scale)·v per head with q [B,Tq,H·64],
-// k and v [B,Tk,H·64], o [B,Tq,H·64]; causal hides keys after the query.
+// k and v [B,Tk,H·64], o [B,Tq,H·64]. Causal masking is a kernel argument
+// that changes nothing in the plan.
 type attentionProblem struct {
 	o, q, k, v operand
 	heads      int
-	causal     bool
 }
 
 // attentionPlan is a launch plan with the kernel's size arguments.

@@ -27,9 +27,8 @@ type Backend struct {
 	slots    []uint64 // reused argument slots (context goroutine only)
 	err      error    // sticky: the first failure since the last Sync
 	syncEach bool
-	capture  *Graph // the graph being captured, if any
-	choices  map[string]Choice
-	active   map[string]bool // ops running their fast kernel
+	capture  *Graph                      // the graph being captured, if any
+	families [numOpFamilies]familyKernel // the kernel each op family runs (choice.go)
 	uploads  *uploader
 	counts   tensor.Counters // see Counters (context goroutine only)
 }
@@ -55,8 +54,9 @@ func Available() bool {
 	return available
 }
 
-// New creates a context and stream on opts.Device, then self-checks the fast
-// kernels (see dispatch.go).
+// New creates a context and stream on opts.Device and records the kernel
+// choices; each fast kernel is self-checked on its family's first use (see
+// choice.go).
 func New(opts Options) (*Backend, error) {
 	choices, err := parseKernelChoices(opts.Kernels)
 	if err != nil {
@@ -68,7 +68,6 @@ func New(opts Options) (*Backend, error) {
 		modules:  map[string]cuModule{},
 		funcs:    map[Kernel]*function{},
 		syncEach: opts.SyncEveryLaunch || os.Getenv("GOSDXL_CUDA_SYNC") == "1",
-		choices:  choices,
 	}
 	if b.logf == nil {
 		b.logf = func(string, ...any) {}
@@ -85,10 +84,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	b.logf("cuda: %s (sm_%d%d, %d SMs, %.1f GiB)", b.info.name, b.info.major, b.info.minor,
 		b.info.multiprocessors, float64(b.info.totalMem)/(1<<30))
-	if err := b.chooseKernels(); err != nil {
-		b.Close()
-		return nil, err
-	}
+	b.initFamilies(choices)
 	return b, nil
 }
 

@@ -32,8 +32,8 @@ func (p convProblem) shapes() (c convPlan, err error) {
 	}
 	c.B, c.H, c.W, c.Cin = xs[0], xs[1], xs[2], xs[3]
 	c.Cout, c.KH, c.KW = ws[0], ws[1], ws[2]
-	c.Ho = (c.H+2*p.pad-c.KH)/p.stride + 1
-	c.Wo = (c.W+2*p.pad-c.KW)/p.stride + 1
+	c.Ho = convOut(c.H, c.KH, p.stride, p.pad)
+	c.Wo = convOut(c.W, c.KW, p.stride, p.pad)
 	want := tensor.Shape{c.B, c.Ho, c.Wo, c.Cout}
 	if ws[3] != c.Cin || c.Ho < 1 || c.Wo < 1 || !ys.Equal(want) {
 		return c, fmt.Errorf("conv2d: x %v, w %v, stride %d, pad %d give %v, y is %v", xs, ws, p.stride, p.pad, want, ys)
@@ -67,3 +67,6 @@ func (p convProblem) plan() (convPlan, error) {
 	c.launchPlan = ops.launch("conv", "conv2d", suffix, c.Cin, M, N)
 	return c, nil
 }
+
+// convOut is the output size of a convolution along one axis.
+func convOut(in, k, stride, pad int) int { return (in+2*pad-k)/stride + 1 }

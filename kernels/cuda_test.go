@@ -67,25 +67,41 @@ func TestConformanceFastKernels(t *testing.T) {
 	}
 }
 
-// TestFastKernelsAreRegistered fails when a launcher file no longer sets its
-// fast-op hook: the backend would quietly run only simple kernels. The hooks
-// are set by init functions, which run before any test (or New).
-func TestFastKernelsAreRegistered(t *testing.T) {
-	for _, op := range fastOps {
-		if !registered(op) {
-			t.Errorf("%s: no fast kernel registered (its launcher's init did not set the hook)", op)
+// TestFastKernelsPassTheirSelfCheck fails when a fast kernel disagrees with
+// the simple one (auto mode would silently fall back). Asking useFast runs
+// each family's self-check, as its first use would.
+func TestFastKernelsPassTheirSelfCheck(t *testing.T) {
+	b := newTestBackend(t, "auto")
+	for f := range numOpFamilies {
+		if !b.useFast(f) {
+			t.Errorf("%s: the fast kernel failed its self-check (see the log above)", f)
 		}
+	}
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// TestFastKernelsPassTheirSelfCheck fails when a registered fast kernel
-// disagrees with the simple one (auto mode would silently fall back).
-func TestFastKernelsPassTheirSelfCheck(t *testing.T) {
+// TestSelfCheckRunsOnFirstUseOnly checks that New leaves the fast families
+// unsettled (no self-check in the constructor), that a family's first use
+// settles it, and that the check's work does not show in the caller's
+// counters (it could otherwise land inside a measured denoising step).
+func TestSelfCheckRunsOnFirstUseOnly(t *testing.T) {
 	b := newTestBackend(t, "auto")
-	for _, op := range fastOps {
-		if registered(op) && b.KernelChoice(op) != Fast {
-			t.Errorf("%s: the fast kernel failed its self-check (see the log above)", op)
+	for f := range numOpFamilies {
+		if b.families[f].settled {
+			t.Errorf("%s settled by New: the self-check ran in the constructor", f)
 		}
+	}
+	before := b.Counters()
+	if !b.useFast(opAttention) {
+		t.Fatal("attention: the fast kernel failed its self-check")
+	}
+	if c := b.Counters().Sub(before); c.Launches != 0 || c.Uploads != 0 || c.Downloads != 0 || c.Syncs != 0 || c.Allocs != 0 {
+		t.Errorf("the self-check's work shows in the counters: %+v", c)
+	}
+	if !b.families[opAttention].settled || b.families[opLinear].settled || b.families[opConv2D].settled {
+		t.Errorf("after attention's first use: %+v, want only attention settled", b.families)
 	}
 }
 
@@ -125,30 +141,24 @@ func TestFastMatchesSimpleAtSDXLShapes(t *testing.T) {
 			t.Fatalf("element %d: fast %g, simple %g", i, g[i], w[i])
 		}
 	}
-	if fastLinear != nil {
-		t.Run(fmt.Sprintf("Linear/%dx640x5120", tokens), func(t *testing.T) {
-			x, w, bias := rnd(1, 2*tokens, 640), rnd(0.04, 5120, 640), rnd(0.1, 5120)
-			compare(t, []int{2 * tokens, 5120},
-				func(d *tensor.Tensor) bool { return fastLinear(b, d, x, w, bias) },
-				func(d *tensor.Tensor) { b.simpleLinear(d, x, w, bias) })
-		})
-	}
-	if fastConv2D != nil {
-		t.Run(fmt.Sprintf("Conv2D/%dx%dx640", side, side), func(t *testing.T) {
-			x, w, bias := rnd(1, 2, side, side, 640), rnd(0.013, 640, 3, 3, 640), rnd(0.1, 640)
-			compare(t, []int{2, side, side, 640},
-				func(d *tensor.Tensor) bool { return fastConv2D(b, d, x, w, bias, 1, 1) },
-				func(d *tensor.Tensor) { b.simpleConv2D(d, x, w, bias, 1, 1) })
-		})
-	}
-	if fastAttention != nil {
-		t.Run(fmt.Sprintf("Attention/%dx%dx10heads", tokens, tokens), func(t *testing.T) {
-			q, k, v := rnd(1, 2, tokens, 640), rnd(1, 2, tokens, 640), rnd(1, 2, tokens, 640)
-			compare(t, []int{2, tokens, 640},
-				func(d *tensor.Tensor) bool { return fastAttention(b, d, q, k, v, 10, false) },
-				func(d *tensor.Tensor) { b.simpleAttention(d, q, k, v, 10, false) })
-		})
-	}
+	t.Run(fmt.Sprintf("Linear/%dx640x5120", tokens), func(t *testing.T) {
+		x, w, bias := rnd(1, 2*tokens, 640), rnd(0.04, 5120, 640), rnd(0.1, 5120)
+		compare(t, []int{2 * tokens, 5120},
+			func(d *tensor.Tensor) bool { return b.tryGemm(d, x, w, bias, nil, ActNone) },
+			func(d *tensor.Tensor) { b.simpleLinear(d, x, w, bias) })
+	})
+	t.Run(fmt.Sprintf("Conv2D/%dx%dx640", side, side), func(t *testing.T) {
+		x, w, bias := rnd(1, 2, side, side, 640), rnd(0.013, 640, 3, 3, 640), rnd(0.1, 640)
+		compare(t, []int{2, side, side, 640},
+			func(d *tensor.Tensor) bool { return b.tryConv(d, x, w, bias, nil, 1, 1) },
+			func(d *tensor.Tensor) { b.simpleConv2D(d, x, w, bias, 1, 1) })
+	})
+	t.Run(fmt.Sprintf("Attention/%dx%dx10heads", tokens, tokens), func(t *testing.T) {
+		q, k, v := rnd(1, 2, tokens, 640), rnd(1, 2, tokens, 640), rnd(1, 2, tokens, 640)
+		compare(t, []int{2, tokens, 640},
+			func(d *tensor.Tensor) bool { return b.tryAttention(d, q, k, v, 10, false) },
+			func(d *tensor.Tensor) { b.simpleAttention(d, q, k, v, 10, false) })
+	})
 }
 
 func TestLaunchErrorIsStickyAndNamesTheKernel(t *testing.T) {

@@ -23,12 +23,28 @@
 //     drift, and `make kernels-check` assembles them for sm_80/sm_90 and
 //     rejects register spills and stack frames. They are embedded and each
 //     module is JIT-loaded the first time one of its kernels launches.
-//   - Go files: driver.go (the driver calls, through gorgonia.org/cu),
-//     driver_cgo.go (our cgo for the few calls cu lacks: per-function
-//     shared-memory limit, stream capture and graph launch, pinned host
-//     allocation), worker.go (the context goroutine), graph.go (captured graphs),
-//     pool.go (allocator), launch.go, backend.go and ops_*.go (the Backend),
-//     dispatch.go (fast-or-simple choice and the start-up self-check).
+//   - Go, one file per op family (tagged cuda) holding its Backend methods,
+//     its launchers and, for a family with a fast kernel, the cases its
+//     self-check compares on, beside an untagged <family>_plan.go with the
+//     fast kernel's argument checks and grid (unit-tested without a GPU):
+//     linear.go (Linear, LinearFused; gemm.cu, simple_linear.cu),
+//     conv.go (Conv2D, Conv2DResidual; conv.cu, simple_conv.cu),
+//     attention.go (Attention; attention.cu, simple_attention.cu),
+//     norm.go (GroupNorm, LayerNorm; norm.cu) and elementwise.go (Unary,
+//     GEGLU, Binary, Upsample2x, Concat, Slice, Cast, Gather;
+//     elementwise.cu). plan.go and tile_plan.go hold what the planners
+//     share, check.go the argument checks every op makes.
+//   - Go, the runtime: backend.go (New, memory and copies), launch.go (Launch
+//     and the launchers' shared helpers), types.go and args.go (grid sizes,
+//     argument slots), modules.go (embedded PTX, kernel lookup), choice.go
+//     (which kernel each family runs, and the self-check), options.go
+//     (Options and the kernel choices, untagged), driver.go (the driver
+//     calls, through gorgonia.org/cu), driver_cgo.go (our cgo for the few
+//     calls cu lacks: per-function shared-memory limit, stream capture and
+//     graph launch, pinned host allocation), worker.go (the context
+//     goroutine), graph.go (captured graphs), pool.go (allocator),
+//     storage.go (tensor storage), upload.go (staged uploads), counters.go,
+//     timing.go; stub.go is the build without the tag.
 //
 // # Threading
 //
@@ -57,18 +73,29 @@
 //	    b.release(buf) right after the launches: the pool reuses blocks in
 //	    stream order, so this is safe, and at steady state no cuMemAlloc runs.
 //
-// Fast implementations register themselves in an init function by setting
-// fastLinear, fastConv2D or fastAttention (dispatch.go). They return false for
-// cases they do not handle (dtype, alignment, size), and the simple kernel
-// runs instead. New self-checks each registered fast op against the simple one
-// on small random cases and, in auto mode, falls back (with a log line) when
-// they disagree.
+// # Adding an op
+//
+// An op without a fast kernel is a Backend method in its family's file (or a
+// new one) that checks its arguments and calls Launch. An op family with a
+// fast kernel adds a value to opFamily (options.go, with its name for
+// Options.Kernels), and in its file: the method, which asks
+// b.useFast(family) and then calls its fast launcher directly; the simple
+// launcher, which takes every case; the fast launcher, which plans the case
+// in <family>_plan.go and returns false for one it does not handle (dtype,
+// alignment, size), so that the simple kernel runs; and its self-check
+// cases, listed in checkCases (choice.go).
+//
+// The self-check runs the first time a family is used, not in New: the fast
+// kernel is compared with the simple one on small random cases and, in auto
+// mode, dropped (with a log line) when they disagree. Capture settles every
+// family first, since the check synchronises.
 //
 // # Choosing kernels
 //
 // Options.Kernels or GOSDXL_KERNELS: "simple" (reference kernels only),
 // "fast" (fast wherever present, even if the self-check disagrees, for
-// debugging them), "auto" (default), or per op: "linear=simple,attention=fast".
+// debugging them), "auto" (default), or per family (linear, conv2d,
+// attention): "linear=simple,attention=fast".
 //
 // # Precision
 //

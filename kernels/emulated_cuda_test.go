@@ -27,26 +27,38 @@ func emulated(t testing.TB, b *Backend, reduced string) bool {
 }
 
 // TestSelfCheckDropsAPlantedWrongFastKernel plants a fast Linear that is
-// wrong (the real fast kernel, then SiLU over its output) and checks that
-// auto mode falls back to the simple kernel while fast mode keeps it as asked.
+// wrong (the real fast kernel, then SiLU over its output) in the self-check
+// and checks that auto mode falls back to the simple kernel while fast mode
+// keeps it as asked.
 func TestSelfCheckDropsAPlantedWrongFastKernel(t *testing.T) {
-	real := fastLinear
-	if real == nil {
-		t.Skip("no fast Linear in this build")
-	}
-	fastLinear = func(b *Backend, dst, x, w, bias *tensor.Tensor) bool {
-		if !real(b, dst, x, w, bias) {
-			return false
+	for _, c := range []struct {
+		kernels string
+		fast    bool
+	}{{"auto", false}, {"fast", true}} {
+		b := newTestBackend(t, c.kernels)
+		planted := func(f opFamily) (string, error) {
+			in := newCheckInputs(b)
+			defer in.free()
+			cases := b.checkCases(f, in)
+			for i := range cases {
+				real := cases[i].fast
+				cases[i].fast = func(dst *tensor.Tensor) bool {
+					if !real(dst) {
+						return false
+					}
+					b.Unary(dst, dst, tensor.SiLU)
+					return true
+				}
+			}
+			return b.compare(f, cases)
 		}
-		b.Unary(dst, dst, tensor.SiLU)
-		return true
-	}
-	defer func() { fastLinear = real }()
-	if got := newTestBackend(t, "auto").KernelChoice("linear"); got != Simple {
-		t.Errorf("auto mode with a wrong fast Linear: %s, want simple (the self-check must drop it)", got)
-	}
-	if got := newTestBackend(t, "fast").KernelChoice("linear"); got != Fast {
-		t.Errorf("fast mode: %s, want fast (kept as asked, with a log line)", got)
+		b.settle(opLinear, planted)
+		if !b.families[opLinear].settled {
+			t.Fatalf("%s mode: linear not settled by its self-check", c.kernels)
+		}
+		if got := b.useFast(opLinear); got != c.fast {
+			t.Errorf("%s mode with a wrong fast Linear: runs fast = %v, want %v (auto drops it, fast keeps it as asked)", c.kernels, got, c.fast)
+		}
 	}
 }
 

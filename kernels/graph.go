@@ -22,6 +22,7 @@ type Graph struct {
 // Capture records the work that record queues (no synchronising calls such as
 // ToFloat32 or Sync inside) and instantiates it as a graph.
 func (b *Backend) Capture(record func()) (*Graph, error) {
+	b.settleAll() // a self-check synchronises: never inside the capture
 	g := &Graph{b: b}
 	var err error
 	b.w.do(func() {

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gosdxl/gosdxl/tensor"
@@ -66,4 +67,52 @@ func (b *Backend) launchOnWorker(k Kernel, grid, block Dim3, shared int, args []
 		}
 	}
 	return nil
+}
+
+// Helpers the launchers of every op family share.
+
+// gridFor sizes a grid-stride launch of 256-thread blocks over n items.
+func gridFor(n int) int { return max(1, min(ceilDiv(n, 256), 1<<20)) }
+
+// paramAs returns the device address of p in dtype dt (0 for nil), casting
+// into a scratch copy when p is stored in another type, and a func releasing
+// that copy. Kernels read a parameter (bias, gamma, beta) in the weight's type.
+func (b *Backend) paramAs(p *tensor.Tensor, dt tensor.DType) (devicePtr, func()) {
+	if p == nil {
+		return 0, func() {}
+	}
+	if p.DType() == dt {
+		return b.ptr(p), func() {}
+	}
+	tmp := b.Alloc(dt, p.Shape()...)
+	b.Cast(tmp, p)
+	return b.ptr(tmp), func() { b.Free(tmp) }
+}
+
+// operandOf describes t, with its device address, for the planners.
+func (b *Backend) operandOf(name string, t *tensor.Tensor) operand {
+	if t == nil {
+		return tensorOperand(name, nil, 0)
+	}
+	return tensorOperand(name, t, uint64(b.ptr(t)))
+}
+
+// ptrOrNull is t's device address, or a null pointer for an absent operand
+// (the kernels test bias and residual against null).
+func (b *Backend) ptrOrNull(t *tensor.Tensor) devicePtr {
+	if t == nil {
+		return 0
+	}
+	return b.ptr(t)
+}
+
+// handles turns a plan error into the launcher's answer: mismatched shapes
+// are the caller's bug and panic (as every Backend op does); other errors
+// mean the fast kernel does not take the case and the simple one runs.
+func handles(err error) bool {
+	var se *shapeError
+	if errors.As(err, &se) {
+		panic(fmt.Sprintf("kernels: %v", se))
+	}
+	return err == nil
 }

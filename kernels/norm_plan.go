@@ -8,6 +8,3 @@ func groupNormChunks(positions, channelsPerGroup int) (per, chunks int) {
 	per = max(1, ceilDiv(8192, channelsPerGroup), ceilDiv(positions, maxGridY))
 	return per, max(1, ceilDiv(positions, per))
 }
-
-// maxGridY is the CUDA limit on a grid's y (and z) dimension.
-const maxGridY = 65535

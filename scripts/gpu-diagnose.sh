@@ -31,7 +31,7 @@ step() { # step NAME LIMIT DIR CMD...
   rc=$?
   summary+=("$(printf '%-22s exit %-4s %4ss' "$name" "$rc" "$(($(date +%s) - start))")")
   grep -E '^(--- FAIL|--- PASS|FAIL|ok |PASS)|IllegalAddress|Invalid|ERROR SUMMARY|fullsize_gpu_cuda_test|bench_gpu_cuda_test|gpu_e2e' \
-    "logs/diagnose-$name.log" | grep -v 'dispatch.go' | head -40
+    "logs/diagnose-$name.log" | grep -v 'choice.go' | head -40
 }
 
 sdxl=("$bundle/sdxl/sdxl.test" -test.v -test.count=1)

@@ -35,9 +35,6 @@ func (t *Tensor) Storage() any { return t.storage }
 // Backend returns the owning backend (nil for a Spec).
 func (t *Tensor) Backend() Backend { return t.backend }
 
-// IsSpec reports whether t is a shape-only placeholder.
-func (t *Tensor) IsSpec() bool { return t.backend == nil }
-
 // NumElements is the product of the dimensions.
 func (t *Tensor) NumElements() int { return t.shape.NumElements() }
 

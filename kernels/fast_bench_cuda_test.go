@@ -9,7 +9,7 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// Benchmarks of the tensor-core kernels called directly (no dispatch), at
+// Benchmarks of the tensor-core kernels called directly (bypassing the fast-or-simple choice), at
 // the SDXL shapes of a 1024² image with CFG (batch 2), including the fused
 // epilogues; bench_cuda_test.go compares fast and simple through the Backend.
 

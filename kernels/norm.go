@@ -63,6 +63,3 @@ func (b *Backend) LayerNorm(dst, x, gamma, beta *tensor.Tensor, eps float32) {
 	b.Launch(Kernel{"norm", "layernorm_" + pairSuffix(x.DType(), gamma.DType())},
 		D1(x.Shape().Rows()), D1(256), 0, dst, x, gamma, betaPtr, C, eps)
 }
-
-// gridFor sizes a grid-stride launch of 256-thread blocks over n items.
-func gridFor(n int) int { return max(1, min(ceilDiv(n, 256), 1<<20)) }
