@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+
+	"github.com/gosdxl/gosdxl/prompt"
 )
 
 // Compat selects whose behaviour the pipeline reproduces.
@@ -39,7 +41,7 @@ type Request struct {
 	InitImage   image.Image // nil for txt2img
 	Strength    float64     // img2img: fraction of the schedule run
 	Compat      Compat
-	Syntax      Syntax
+	Syntax      prompt.Syntax
 	// DumpDir, when set, receives intermediate tensors as safetensors.
 	DumpDir string
 	// OnStep is called after each denoising step with the step number

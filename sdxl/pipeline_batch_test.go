@@ -3,6 +3,8 @@ package sdxl
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/prompt"
 )
 
 // In gosdxl mode image i of a batch has its own generator seeded seed+i, so
@@ -14,7 +16,7 @@ func TestPipelineBatchImageReproducesAlone(t *testing.T) {
 	m, cases, _ := pipeFixture(t)
 	requireNoLeaks(t, m.Backend())
 	r := cases[0].request(t)
-	r.Compat, r.Syntax, r.Steps = CompatGosdxl, SyntaxA1111, 2
+	r.Compat, r.Syntax, r.Steps = CompatGosdxl, prompt.SyntaxA1111, 2
 	batchDir, aloneDir := t.TempDir(), t.TempDir()
 
 	batch := r

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sampler"
 )
 
@@ -17,7 +18,7 @@ func (m *Model) Generate(r Request) (*Result, error) {
 		return nil, err
 	}
 	if r.Compat == CompatDiffusers {
-		r.Syntax = SyntaxNone // diffusers reads prompts verbatim, truncated to 77 tokens
+		r.Syntax = prompt.SyntaxNone // diffusers reads prompts verbatim, truncated to 77 tokens
 	}
 	if r.Inpaint != nil {
 		return m.inpaint(r)

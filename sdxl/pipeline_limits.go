@@ -3,6 +3,8 @@ package sdxl
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/gosdxl/gosdxl/prompt"
 )
 
 // Fixed upper bounds of one request, whatever the memory. They keep every
@@ -130,7 +132,7 @@ func (l Limits) Check(r *Request) error {
 	}
 	syntax := r.Syntax
 	if r.Compat == CompatDiffusers {
-		syntax = SyntaxNone
+		syntax = prompt.SyntaxNone
 	}
 	if err := checkPrompt("prompt", r.Prompt, syntax); err != nil {
 		return err
@@ -142,23 +144,23 @@ func (l Limits) Check(r *Request) error {
 }
 
 // checkPrompt bounds one prompt's bytes and chunks.
-func checkPrompt(field, text string, syntax Syntax) error {
+func checkPrompt(field, text string, syntax prompt.Syntax) error {
 	if len(text) > MaxPromptBytes {
 		return fieldErr(field, nil, "%d bytes long: at most %d", len(text), MaxPromptBytes)
 	}
 	if !utf8.ValidString(text) {
 		return fieldErr(field, nil, "not valid UTF-8 text")
 	}
-	tok, err := NewTokenizer()
+	tok, err := prompt.NewTokenizer()
 	if err != nil {
 		return err
 	}
-	p, err := tok.TokenizePrompt(text, syntax)
+	p, err := tok.Tokenize(text, syntax)
 	if err != nil {
 		return fieldErr(field, nil, "%v", err)
 	}
 	if p.Chunks() > MaxPromptChunks {
-		return fieldErr(field, nil, "%d chunks of %d tokens: at most %d", p.Chunks(), ChunkTokens, MaxPromptChunks)
+		return fieldErr(field, nil, "%d chunks of %d tokens: at most %d", p.Chunks(), prompt.ChunkTokens, MaxPromptChunks)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gosdxl/gosdxl/internal/refdata"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
 
@@ -47,7 +48,7 @@ func (c *pipeCase) request(t testing.TB) Request {
 	r := Request{
 		Prompt: c.Prompt, Width: c.Width, Height: c.Height, Steps: c.Steps,
 		CFGScale: c.Guidance, Sampler: c.Sched, Seed: c.Seed, Batch: 1,
-		Compat: CompatDiffusers, Syntax: SyntaxNone,
+		Compat: CompatDiffusers, Syntax: prompt.SyntaxNone,
 	}
 	if name, ok := strings.CutSuffix(c.Sched, "_karras"); ok {
 		r.Sampler, r.Schedule = name, "karras"

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/tensor"
@@ -102,7 +103,7 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 	if ctl == nil {
 		ctl = &Control{}
 	}
-	prompt, adapterFields, err := e.prepareAdapters(spec)
+	text, adapterFields, err := e.prepareAdapters(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +111,12 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 	for k := 0; k < spec.NIter; k++ {
 		iterCtx, cancel := ctl.Iteration(ctx)
 		req := sdxl.Request{
-			Prompt: prompt, Negative: spec.Negative, HasNegative: true,
+			Prompt: text, Negative: spec.Negative, HasNegative: true,
 			Width: spec.Width, Height: spec.Height, Steps: spec.Steps, CFGScale: spec.CFGScale,
 			Sampler: spec.Sampler, Schedule: spec.Schedule,
 			Seed: spec.Seed + uint64(k*spec.BatchSize), Batch: spec.BatchSize,
 			InitImage: initImage, Strength: spec.Strength,
-			Compat: sdxl.CompatGosdxl, Syntax: sdxl.SyntaxA1111,
+			Compat: sdxl.CompatGosdxl, Syntax: prompt.SyntaxA1111,
 			Context: iterCtx,
 		}
 		if err := spec.modeRequest(&req, true); err != nil {

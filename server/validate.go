@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sampler"
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // toSpec checks an A1111 request against the limits and turns it into a
@@ -113,7 +113,7 @@ func (s *Server) checkPrompt(field, text string) error {
 	if len(text) > 16*lim {
 		return errorf(http.StatusUnprocessableEntity, "%s: %d bytes is longer than this server accepts (%d tokens)", field, len(text), lim)
 	}
-	tp, err := s.tokenizer.TokenizePrompt(text, sdxl.SyntaxA1111)
+	tp, err := s.tokenizer.Tokenize(text, prompt.SyntaxA1111)
 	if err != nil {
 		return errorf(http.StatusUnprocessableEntity, "%s: %v", field, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosdxl/gosdxl/internal/atomicfile"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -125,9 +126,9 @@ func (o *options) phase(format string, args ...any) {
 
 // request turns options into a pipeline request.
 func (o *options) request() sdxl.Request {
-	syntax := sdxl.SyntaxA1111
+	syntax := prompt.SyntaxA1111
 	if o.promptSyntax == "none" || o.compat == "diffusers" {
-		syntax = sdxl.SyntaxNone
+		syntax = prompt.SyntaxNone
 	}
 	compat := sdxl.CompatGosdxl
 	if o.compat == "diffusers" {
