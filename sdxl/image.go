@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // init images may be JPEG as well as PNG
-	"image/png"
 	"math"
 	"os"
 )
@@ -94,7 +93,3 @@ func LoadImage(path string) (image.Image, error) {
 	}
 	return img, nil
 }
-
-// pngEncoder writes compact files; generated images gain little from
-// the slowest compression.
-var pngEncoder = png.Encoder{CompressionLevel: png.DefaultCompression}

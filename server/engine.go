@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
@@ -150,7 +151,7 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 		for i, img := range res.Images {
 			text := Infotext(spec, res.Seeds[i], res.Width, res.Height, e.Info, adapterFields...)
 			var buf bytes.Buffer
-			if err := sdxl.EncodePNG(&buf, img, map[string]string{"parameters": text}); err != nil {
+			if err := infotext.EncodePNG(&buf, img, map[string]string{"parameters": text}); err != nil {
 				return nil, err
 			}
 			out.Images = append(out.Images, buf.Bytes())
@@ -166,10 +167,10 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 // the empty one included), so the server's PNG equals the CLI's. The
 // prompt keeps its <lora:…> tags; adapterFields are the "Lora hashes" and
 // "TI hashes" the engine found.
-func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapterFields ...sdxl.Field) string {
+func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapterFields ...infotext.Field) string {
 	info, _ := sampler.Lookup(spec.Sampler)
 	scheduleDisplay, _ := sampler.ScheduleDisplayName(spec.Schedule)
-	p := sdxl.Parameters{
+	p := infotext.Parameters{
 		Prompt:       spec.Prompt,
 		Negative:     spec.Negative,
 		Steps:        spec.Steps,
@@ -185,10 +186,10 @@ func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapt
 	}
 	p.Extra = append(p.Extra, adapterFields...)
 	if spec.Negative == "" {
-		p.Extra = append(p.Extra, sdxl.Field{Key: "Empty negative prompt", Value: "encoded"})
+		p.Extra = append(p.Extra, infotext.Field{Key: "Empty negative prompt", Value: "encoded"})
 	}
 	if s, _ := scheduleByA1111(scheduleDisplay); s != spec.Schedule {
-		p.Extra = append(p.Extra, sdxl.Field{Key: "Schedule name", Value: spec.Schedule})
+		p.Extra = append(p.Extra, infotext.Field{Key: "Schedule name", Value: spec.Schedule})
 	}
 	if spec.InitImage != nil {
 		p.DenoisingStrength = spec.Strength

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosdxl/gosdxl/internal/atomicfile"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/weights"
@@ -198,7 +199,7 @@ func saveImages(o *options, req *sdxl.Request, res *sdxl.Result, hash string) er
 	samplerDisplay, scheduleDisplay := displayNames(o.sampler, o.schedule)
 	paths := o.outputPaths(res.Seeds)
 	for i, img := range res.Images {
-		p := sdxl.Parameters{
+		p := infotext.Parameters{
 			Prompt:       o.prompt,
 			Steps:        o.steps,
 			Sampler:      samplerDisplay,
@@ -217,28 +218,28 @@ func saveImages(o *options, req *sdxl.Request, res *sdxl.Result, hash string) er
 			if p.Negative == "" {
 				// An empty negative prompt leaves no line in the infotext,
 				// like none at all; but "" is encoded, none is zeros.
-				p.Extra = append(p.Extra, sdxl.Field{Key: fieldEmptyNegative, Value: "encoded"})
+				p.Extra = append(p.Extra, infotext.Field{Key: fieldEmptyNegative, Value: "encoded"})
 			}
 		}
 		if s, _ := scheduleFromA1111(scheduleDisplay); s != o.schedule {
 			// The display name is shared ("Uniform"): keep the exact one.
-			p.Extra = append(p.Extra, sdxl.Field{Key: fieldSchedule, Value: o.schedule})
+			p.Extra = append(p.Extra, infotext.Field{Key: fieldSchedule, Value: o.schedule})
 		}
 		if o.initImage != "" {
 			p.DenoisingStrength = o.strength
 		}
 		o.hiresParams(&p, req)
 		if o.compat != "gosdxl" {
-			p.Extra = append(p.Extra, sdxl.Field{Key: fieldCompat, Value: o.compat})
+			p.Extra = append(p.Extra, infotext.Field{Key: fieldCompat, Value: o.compat})
 		}
 		if o.promptSyntax != "a1111" {
-			p.Extra = append(p.Extra, sdxl.Field{Key: fieldPromptSyntax, Value: o.promptSyntax})
+			p.Extra = append(p.Extra, infotext.Field{Key: fieldPromptSyntax, Value: o.promptSyntax})
 		}
 		if o.compat == "diffusers" && len(res.Images) > 1 {
 			// Batched noise: image i only reproduces with the whole batch.
 			p.Extra = append(p.Extra,
-				sdxl.Field{Key: fieldBatchSize, Value: strconv.Itoa(len(res.Images))},
-				sdxl.Field{Key: fieldBatchPos, Value: strconv.Itoa(i)})
+				infotext.Field{Key: fieldBatchSize, Value: strconv.Itoa(len(res.Images))},
+				infotext.Field{Key: fieldBatchPos, Value: strconv.Itoa(i)})
 		}
 		name, err := writePNG(paths[i], img, p.String(), o.overwrite)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
@@ -60,7 +61,7 @@ type options struct {
 	// initWidth and initHeight are the --init-image's size (its header).
 	initWidth, initHeight int
 	// fromParams is the --from PNG's parameters.
-	fromParams *sdxl.Parameters
+	fromParams *infotext.Parameters
 }
 
 // optionalString tells "not given" from "given as empty".
