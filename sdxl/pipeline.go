@@ -42,8 +42,9 @@ type Request struct {
 	Strength    float64     // img2img: fraction of the schedule run
 	Compat      Compat
 	Syntax      prompt.Syntax
-	// DumpDir, when set, receives intermediate tensors as safetensors.
-	DumpDir string
+	// Observe, when set, is shown the run's intermediate tensors (see
+	// Observer; gen --dump writes them to files).
+	Observe Observer
 	// OnStep is called after each denoising step with the step number
 	// (1-based) and the number of steps run.
 	OnStep func(step, total int)

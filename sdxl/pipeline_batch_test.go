@@ -20,8 +20,8 @@ func TestPipelineBatchImageReproducesAlone(t *testing.T) {
 	batchDir, aloneDir := t.TempDir(), t.TempDir()
 
 	batch := r
-	batch.Batch, batch.DumpDir = 2, batchDir
-	res, err := m.Generate(batch)
+	batch.Batch = 2
+	res, err := generateDumped(m, batch, batchDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +29,8 @@ func TestPipelineBatchImageReproducesAlone(t *testing.T) {
 		t.Fatalf("%d images with seeds %v, want 2 with %d, %d", len(res.Images), res.Seeds, r.Seed, r.Seed+1)
 	}
 	alone := r
-	alone.Seed, alone.DumpDir = r.Seed+1, aloneDir
-	if _, err := m.Generate(alone); err != nil {
+	alone.Seed = r.Seed + 1
+	if _, err := generateDumped(m, alone, aloneDir); err != nil {
 		t.Fatal(err)
 	}
 

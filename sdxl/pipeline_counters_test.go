@@ -57,7 +57,7 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 		t.Fatalf("case %s is not a txt2img with a negative prompt on Euler a (one UNet call per step)", c.Name)
 	}
 	r := c.request(t)
-	r.DumpDir = t.TempDir()
+	dir := t.TempDir()
 	var steps []tensor.Counters
 	var createdAt []int
 	r.OnStep = func(int, int) {
@@ -65,7 +65,7 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 		createdAt = append(createdAt, len(log.created))
 	}
 	log.created, log.written = nil, nil
-	if _, err := m.Generate(r); err != nil {
+	if _, err := generateDumped(m, r, dir); err != nil {
 		t.Fatal(err)
 	}
 	if len(steps) != c.Steps {
@@ -115,7 +115,7 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 	}
 	t.Logf("per step: %+v", steps[len(steps)-1].Sub(steps[len(steps)-2]))
 
-	got := readGoldens(t, filepath.Join(r.DumpDir, "sampling.safetensors"))
+	got := readGoldens(t, filepath.Join(dir, "sampling.safetensors"))
 	checkPipeTensor(t, "latents_final", goldenIn(t, got, "latents_final"),
 		golden(t, "pipe/"+c.Name+"/latents_final"), pipeLatentTol)
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/internal/dump"
 )
 
 // Requests beyond the bounds are refused by Generate, naming the field,
@@ -26,7 +28,8 @@ func TestGenerateRefusesOutOfBoundsRequests(t *testing.T) {
 		{"batch 65", func(r *Request) { r.Batch = MaxBatch + 1 }, "batch"},
 		{"width near max int", func(r *Request) { r.Width, r.Height = 9223372036854775800, 8 }, "width"},
 		{"both sides 2^62", func(r *Request) {
-			r.Width, r.Height, r.DumpDir = 1<<62, 1<<62, filepath.Join(t.TempDir(), "dump")
+			r.Width, r.Height = 1<<62, 1<<62
+			r.Observe = dump.NewDir(filepath.Join(t.TempDir(), "dump")).Observe
 		}, "width"},
 		{"width 2^31", func(r *Request) { r.Width = 1 << 31 }, "width"},
 		{"height 100000", func(r *Request) { r.Height = 100000 }, "height"},

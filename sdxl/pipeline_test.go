@@ -98,7 +98,6 @@ func TestPipelineMatchesDiffusers(t *testing.T) {
 			requireNoLeaks(t, m.Backend())
 			dir := t.TempDir()
 			r := c.request(t)
-			r.DumpDir = dir
 			steps := 0
 			r.OnStep = func(step, total int) {
 				steps++
@@ -106,7 +105,7 @@ func TestPipelineMatchesDiffusers(t *testing.T) {
 					t.Errorf("OnStep(%d, %d), want (%d, %d)", step, total, steps, len(c.StepTimesteps))
 				}
 			}
-			res, err := m.Generate(r)
+			res, err := generateDumped(m, r, dir)
 			if err != nil {
 				t.Fatal(err)
 			}

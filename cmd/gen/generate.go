@@ -101,6 +101,7 @@ func runGenerate(args []string) error {
 		o.phase("encoding the prompt")
 	}
 	o.extendRequest(&req, mask)
+	writeDump := o.startDump(&req)
 	bar := newProgressBar(stderr, "sampling", o.quiet)
 	req.OnStep = func(step, total int) {
 		atomicfile.StallPoint("sampling")
@@ -113,6 +114,9 @@ func runGenerate(args []string) error {
 	res, err := model.Generate(req)
 	bar.finish()
 	if err != nil {
+		return err
+	}
+	if err := writeDump(); err != nil {
 		return err
 	}
 	return saveImages(o, &req, res, modelHash)
@@ -150,7 +154,6 @@ func (o *options) request() sdxl.Request {
 		Strength:    o.strength,
 		Compat:      compat,
 		Syntax:      syntax,
-		DumpDir:     o.dump,
 	}
 }
 
