@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // init images may be JPEG as well as PNG
+	_ "image/png"
 	"math"
 	"os"
 )

@@ -14,7 +14,7 @@ import (
 // randn([B,4,h,w]) and then whatever the sampler draws; img2img draws the
 // VAE posterior sample first, then the noise added at the first timestep.
 func (m *Model) Generate(r Request) (*Result, error) {
-	if err := checkRequest(&r); err != nil {
+	if err := r.Validate(Limits{}); err != nil {
 		return nil, err
 	}
 	if r.Compat == CompatDiffusers {

@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/gosdxl/gosdxl/internal/infotext"
-	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/tensor"
@@ -111,15 +110,9 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 	out := &Output{Width: spec.Width, Height: spec.Height, ModelName: e.Info.Name, ModelHash: e.Info.Hash}
 	for k := 0; k < spec.NIter; k++ {
 		iterCtx, cancel := ctl.Iteration(ctx)
-		req := sdxl.Request{
-			Prompt: text, Negative: spec.Negative, HasNegative: true,
-			Width: spec.Width, Height: spec.Height, Steps: spec.Steps, CFGScale: spec.CFGScale,
-			Sampler: spec.Sampler, Schedule: spec.Schedule,
-			Seed: spec.Seed + uint64(k*spec.BatchSize), Batch: spec.BatchSize,
-			InitImage: initImage, Strength: spec.Strength,
-			Compat: sdxl.CompatGosdxl, Syntax: prompt.SyntaxA1111,
-			Context: iterCtx,
-		}
+		req := spec.request(text, initImage)
+		req.Seed += uint64(k * spec.BatchSize)
+		req.Context = iterCtx
 		if err := spec.modeRequest(&req, true); err != nil {
 			cancel(nil)
 			return nil, errorf(http.StatusUnprocessableEntity, "%v", err)

@@ -71,6 +71,11 @@ func (s *Server) toSpec(req *GenerationRequest, img2img bool) (*Spec, error) {
 		if err := s.checkInitImage(req, spec); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkRequest(spec); err != nil {
+		return nil, err
+	}
+	if img2img {
 		if err := s.checkInpaint(req, spec); err != nil {
 			return nil, err
 		}
@@ -151,12 +156,8 @@ func (s *Server) checkInitImage(req *GenerationRequest, spec *Spec) error {
 	if req.DenoisingStrength != nil {
 		strength = *req.DenoisingStrength
 	}
-	if !(strength > 0 && strength <= 1) {
-		return errorf(http.StatusUnprocessableEntity, "denoising_strength %v: must be in (0, 1]", strength)
-	}
-	if int(float64(spec.Steps)*strength) < 1 {
-		return errorf(http.StatusUnprocessableEntity, "steps %d × denoising_strength %v leaves no denoising step", spec.Steps, strength)
-	}
+	// Its range and the steps it leaves are the pipeline's rules
+	// (checkRequest).
 	spec.InitImage, spec.Strength = data, strength
 	spec.Width, spec.Height = cfg.Width, cfg.Height
 	return nil

@@ -39,6 +39,14 @@ func TestGenerateRefusesOutOfBoundsRequests(t *testing.T) {
 		{"prompt not UTF-8", func(r *Request) { r.Prompt = "a\xffb" }, "prompt"},
 		{"prompt too long", func(r *Request) { r.Prompt = strings.Repeat("a ", MaxPromptBytes) }, "prompt"},
 		{"too many chunks", func(r *Request) { r.Prompt = strings.Repeat("cat BREAK ", MaxPromptChunks+1) }, "prompt"},
+		{"cfg NaN", func(r *Request) { r.CFGScale = math.NaN() }, "cfg"},
+		{"unknown sampler", func(r *Request) { r.Sampler = "nope" }, "sampler"},
+		{"unknown schedule", func(r *Request) { r.Schedule = "weird" }, "schedule"},
+		{"ddim with karras", func(r *Request) { r.Sampler, r.Schedule = "ddim", "karras" }, "sampler"},
+		{"strength 0", func(r *Request) { r.InitImage, r.Strength = image.NewNRGBA(image.Rect(0, 0, 64, 64)), 0 }, "strength"},
+		{"steps × strength below one step", func(r *Request) {
+			r.InitImage, r.Strength = image.NewNRGBA(image.Rect(0, 0, 64, 64)), 0.4
+		}, "steps"},
 		{"negative too many chunks", func(r *Request) {
 			r.Negative, r.HasNegative = strings.Repeat("cat BREAK ", MaxPromptChunks+1), true
 		}, "negative"},
@@ -60,22 +68,36 @@ func TestGenerateRefusesOutOfBoundsRequests(t *testing.T) {
 }
 
 func TestLimitsMemoryBound(t *testing.T) {
-	r := Request{Prompt: "x", Width: 1024, Height: 1024, Steps: 1, Batch: 1}
+	r := Request{Prompt: "x", Width: 1024, Height: 1024, Steps: 1, Sampler: "euler", Batch: 1}
 	need := MemoryNeeded(1024, 1024, 1)
-	if err := (Limits{Memory: need}).Check(&r); err != nil {
+	if err := r.Validate(Limits{Memory: need}); err != nil {
 		t.Fatalf("a request needing exactly the memory given was refused: %v", err)
 	}
 	var re *RequestError
-	if err := (Limits{Memory: need - 1}).Check(&r); !errors.As(err, &re) || re.Field != "size" {
+	if err := r.Validate(Limits{Memory: need - 1}); !errors.As(err, &re) || re.Field != "size" {
 		t.Fatalf("one image too large for memory: %v, want a size error", err)
 	}
 	r.Batch = 8
-	if err := (Limits{Memory: need + 1}).Check(&r); !errors.As(err, &re) || re.Field != "batch" {
+	if err := r.Validate(Limits{Memory: need + 1}); !errors.As(err, &re) || re.Field != "batch" {
 		t.Fatalf("a batch too large for memory whose single image fits: %v, want a batch error", err)
 	}
 	// The SDXL sizes on an ordinary 16 GiB machine are never refused.
-	r = Request{Prompt: "x", Width: 1216, Height: 832, Steps: 28, Batch: 4}
-	if err := (Limits{Memory: 16 << 30}).Check(&r); err != nil {
+	r = Request{Prompt: "x", Width: 1216, Height: 832, Steps: 28, Sampler: "euler", Batch: 4}
+	if err := r.Validate(Limits{Memory: 16 << 30}); err != nil {
 		t.Fatalf("a batch of 4 at 1216x832 refused on 16 GiB: %v", err)
+	}
+}
+
+// A combination names both fields, so that each caller can name both its
+// own way.
+func TestRequestErrorNamesCombination(t *testing.T) {
+	r := Request{Prompt: "x", Width: 64, Height: 64, Steps: 4, Sampler: "ddim", Schedule: "karras", Batch: 1}
+	var re *RequestError
+	if err := r.Validate(Limits{}); !errors.As(err, &re) || re.Field != "sampler" || re.With != "schedule" || re.WithValue != `"karras"` {
+		t.Fatalf("ddim with karras: %v (%+v), want sampler with schedule", err, re)
+	}
+	want := `sampler ddim with schedule "karras": `
+	if !strings.HasPrefix(re.Error(), want) {
+		t.Errorf("error %q does not start with %q", re.Error(), want)
 	}
 }
