@@ -3,6 +3,7 @@ package sdxl
 import (
 	"fmt"
 
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
@@ -14,7 +15,7 @@ type EncodeOptions struct {
 	// force_zeros_for_empty_prompt). A pointer to "" is encoded like any
 	// prompt, which is not the same thing.
 	Negative *string
-	Syntax   Syntax
+	Syntax   prompt.Syntax
 	// Width and Height are the target image size; the original size
 	// defaults to it and the crop to (0, 0).
 	Width, Height                 int
@@ -48,7 +49,7 @@ type Conditioning struct {
 
 	// Positive and NegativeTokens are the tokenized prompts (after chunk
 	// padding), for display; NegativeTokens is nil without a negative prompt.
-	Positive, NegativeTokens *TokenizedPrompt
+	Positive, NegativeTokens *prompt.Tokenized
 }
 
 // Encode tokenizes and encodes the prompt and negative prompt on b. Prompts
@@ -62,14 +63,14 @@ func (e *TextEncoders) Encode(b tensor.Backend, opt EncodeOptions) (*Conditionin
 	if dt == 0 {
 		dt = tensor.F32
 	}
-	pos, err := e.Tokenizer.TokenizePromptWith(opt.Prompt, opt.Syntax, e.Embeddings)
+	pos, err := e.Tokenizer.TokenizeWith(opt.Prompt, opt.Syntax, e.Embeddings)
 	if err != nil {
 		return nil, fmt.Errorf("prompt: %w", err)
 	}
-	prompts := []*TokenizedPrompt{pos}
-	var neg *TokenizedPrompt
+	prompts := []*prompt.Tokenized{pos}
+	var neg *prompt.Tokenized
 	if opt.Negative != nil {
-		if neg, err = e.Tokenizer.TokenizePromptWith(*opt.Negative, opt.Syntax, e.Embeddings); err != nil {
+		if neg, err = e.Tokenizer.TokenizeWith(*opt.Negative, opt.Syntax, e.Embeddings); err != nil {
 			return nil, fmt.Errorf("negative prompt: %w", err)
 		}
 		chunks := max(pos.Chunks(), neg.Chunks())
@@ -86,7 +87,7 @@ func (e *TextEncoders) Encode(b tensor.Backend, opt EncodeOptions) (*Conditionin
 		PromptEmbeds: embeds[0],
 		PooledEmbeds: pooled[0],
 		TimeIDs:      timeIDs(opt),
-		Tokens:       pos.Chunks() * ContextLength,
+		Tokens:       pos.Chunks() * prompt.ContextLength,
 		Width:        width,
 		PooledWidth:  len(pooled[0]),
 		Positive:     pos,
@@ -103,7 +104,7 @@ func (e *TextEncoders) Encode(b tensor.Backend, opt EncodeOptions) (*Conditionin
 // encodeChunks runs every chunk of every prompt through both encoders as one
 // batch and assembles, per prompt, the weighted and concatenated hidden
 // states [77·k, C1+C2] and the pooled output of its first chunk.
-func (e *TextEncoders) encodeChunks(b tensor.Backend, dt tensor.DType, prompts []*TokenizedPrompt) (embeds, pooled [][]float32, width int, err error) {
+func (e *TextEncoders) encodeChunks(b tensor.Backend, dt tensor.DType, prompts []*prompt.Tokenized) (embeds, pooled [][]float32, width int, err error) {
 	var ids1, ids2 [][]int32
 	for _, p := range prompts {
 		ids1 = append(ids1, p.IDs1...)
@@ -122,16 +123,16 @@ func (e *TextEncoders) encodeChunks(b tensor.Backend, dt tensor.DType, prompts [
 
 	row := 0 // chunk index within the batch
 	for _, p := range prompts {
-		emb := make([]float32, 0, p.Chunks()*ContextLength*(c1+c2))
+		emb := make([]float32, 0, p.Chunks()*prompt.ContextLength*(c1+c2))
 		pooled = append(pooled, p2[row*pw:(row+1)*pw])
 		for k := 0; k < p.Chunks(); k++ {
-			h1 := z1[row*ContextLength*c1 : (row+1)*ContextLength*c1]
-			h2 := z2[row*ContextLength*c2 : (row+1)*ContextLength*c2]
+			h1 := z1[row*prompt.ContextLength*c1 : (row+1)*prompt.ContextLength*c1]
+			h2 := z2[row*prompt.ContextLength*c2 : (row+1)*prompt.ContextLength*c2]
 			if p.Weighted() {
 				applyEmphasis(h1, p.Weight[k], c1)
 				applyEmphasis(h2, p.Weight[k], c2)
 			}
-			for t := 0; t < ContextLength; t++ {
+			for t := 0; t < prompt.ContextLength; t++ {
 				emb = append(emb, h1[t*c1:(t+1)*c1]...)
 				emb = append(emb, h2[t*c2:(t+1)*c2]...)
 			}

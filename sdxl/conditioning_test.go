@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/prompt"
 )
 
 func checkZeros(t *testing.T, name string, v []float32) {
@@ -28,7 +30,7 @@ func TestEncodeMatchesDiffusers(t *testing.T) {
 	}
 	for _, c := range cases.EncodePrompt {
 		t.Run(fmt.Sprint(c.Index), func(t *testing.T) {
-			opt := EncodeOptions{Prompt: cases.Prompts[c.Prompt].Text, Syntax: SyntaxNone, Width: 192, Height: 128}
+			opt := EncodeOptions{Prompt: cases.Prompts[c.Prompt].Text, Syntax: prompt.SyntaxNone, Width: 192, Height: 128}
 			if c.NegativePrompt != nil {
 				text := cases.Prompts[*c.NegativePrompt].Text
 				opt.Negative = &text
@@ -37,7 +39,7 @@ func TestEncodeMatchesDiffusers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cond.Tokens != ContextLength || cond.Width != 192 || cond.PooledWidth != 96 {
+			if cond.Tokens != prompt.ContextLength || cond.Width != 192 || cond.PooledWidth != 96 {
 				t.Fatalf("shapes: %d tokens × %d, pooled %d", cond.Tokens, cond.Width, cond.PooledWidth)
 			}
 			g := fmt.Sprintf("enc/%d/", c.Index)
@@ -68,18 +70,18 @@ func TestEncodeChunksMatchGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cond.Tokens != 3*ContextLength || len(cond.NegativeEmbeds) != len(cond.PromptEmbeds) || cond.NegativeTokens.Chunks() != 3 {
+	if cond.Tokens != 3*prompt.ContextLength || len(cond.NegativeEmbeds) != len(cond.PromptEmbeds) || cond.NegativeTokens.Chunks() != 3 {
 		t.Fatalf("%d tokens, negative %d values for %d", cond.Tokens, len(cond.NegativeEmbeds), len(cond.PromptEmbeds))
 	}
 	const g = "chunk/long/eos_then_pad/"
 	checkText(t, g+"prompt_embeds", cond.PromptEmbeds, golden(t, g+"prompt_embeds"))
 	checkText(t, g+"pooled_prompt_embeds", cond.PooledEmbeds, golden(t, g+"pooled_prompt_embeds"))
 	// The padded negative chunks 1 and 2 are the empty prompt's encoding.
-	empty, err := enc.Encode(b, EncodeOptions{Prompt: "", Syntax: SyntaxNone, Width: 8, Height: 8})
+	empty, err := enc.Encode(b, EncodeOptions{Prompt: "", Syntax: prompt.SyntaxNone, Width: 8, Height: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunk := ContextLength * cond.Width
+	chunk := prompt.ContextLength * cond.Width
 	for k := 1; k < 3; k++ {
 		if rel := relL2(cond.NegativeEmbeds[k*chunk:(k+1)*chunk], empty.PromptEmbeds); rel > 1e-6 {
 			t.Errorf("negative padding chunk %d differs from the empty prompt by %g", k, rel)
@@ -97,7 +99,7 @@ func TestEncodeEmphasis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := enc.Encode(b, EncodeOptions{Prompt: "a cat, red hat, blue sky", Syntax: SyntaxNone, Width: 64, Height: 64})
+	plain, err := enc.Encode(b, EncodeOptions{Prompt: "a cat, red hat, blue sky", Syntax: prompt.SyntaxNone, Width: 64, Height: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestEncodeEmphasis(t *testing.T) {
 	want := make([]float64, len(plain.PromptEmbeds))
 	for _, part := range [][2]int{{0, c1}, {c1, width}} { // encoder 1, encoder 2
 		var before, after float64
-		for tok := 0; tok < ContextLength; tok++ {
+		for tok := 0; tok < prompt.ContextLength; tok++ {
 			for j := part[0]; j < part[1]; j++ {
 				z := float64(plain.PromptEmbeds[tok*width+j])
 				before += z
@@ -118,7 +120,7 @@ func TestEncodeEmphasis(t *testing.T) {
 				after += want[tok*width+j]
 			}
 		}
-		for tok := 0; tok < ContextLength; tok++ {
+		for tok := 0; tok < prompt.ContextLength; tok++ {
 			for j := part[0]; j < part[1]; j++ {
 				want[tok*width+j] *= before / after
 			}

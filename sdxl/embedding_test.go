@@ -4,12 +4,12 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/internal/loratest"
 	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/lora"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
@@ -62,15 +62,15 @@ func TestEmbeddingReplacesItsTokens(t *testing.T) {
 		if err := m.SetEmbeddings([]*lora.Embedding{e}); err != nil {
 			t.Fatal(err)
 		}
-		const prompt = "1girl, (badhands:1.2), smile"
-		withE, err := enc.Tokenizer.TokenizePromptWith(prompt, SyntaxA1111, enc.Embeddings)
+		const text = "1girl, (badhands:1.2), smile"
+		withE, err := enc.Tokenizer.TokenizeWith(text, prompt.SyntaxA1111, enc.Embeddings)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plain, _ := enc.Tokenizer.TokenizePrompt(prompt, SyntaxA1111)
+		plain, _ := enc.Tokenizer.Tokenize(text, prompt.SyntaxA1111)
 		// Where the name's ids start in the plain prompt.
 		at := -1
-		for i := 1; i+len(nameIDs) <= ContextLength; i++ {
+		for i := 1; i+len(nameIDs) <= prompt.ContextLength; i++ {
 			if equalIDs(plain.IDs1[0][i:i+len(nameIDs)], nameIDs) {
 				at = i
 				break
@@ -104,7 +104,7 @@ func TestEmbeddingReplacesItsTokens(t *testing.T) {
 			// vectors, then the plain ids after the name, shifted.
 			var worst float64
 			changed := 0
-			for p := 0; p < ContextLength; p++ {
+			for p := 0; p < prompt.ContextLength; p++ {
 				var row []float64
 				switch {
 				case p < at:
@@ -114,8 +114,8 @@ func TestEmbeddingReplacesItsTokens(t *testing.T) {
 					changed++
 				default:
 					src := p - n + len(nameIDs)
-					id := enc2.plainIDs[0][ContextLength-1] // padding past the end
-					if src < ContextLength {
+					id := enc2.plainIDs[0][prompt.ContextLength-1] // padding past the end
+					if src < prompt.ContextLength {
 						id = enc2.plainIDs[0][src]
 					}
 					row = rowOf(tok, int(id))
@@ -153,27 +153,4 @@ func equalIDs(a, b []int32) bool {
 		}
 	}
 	return true
-}
-
-// As in A1111, an embedding that does not fit in what is left of a chunk
-// starts the next chunk instead of being split.
-func TestEmbeddingStartsANewChunk(t *testing.T) {
-	tok, err := NewTokenizer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := &EmbeddingSet{}
-	ids, _ := tok.Encode("badhands")
-	set.entries = []embeddingEntry{{name: "badhands", ids: ids, first: 1 << 20, n: 4}}
-	prompt := strings.Repeat("cat ", 73) + "badhands"
-	p, err := tok.TokenizePromptWith(prompt, SyntaxA1111, set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Chunks() != 2 {
-		t.Fatalf("%d chunks, want 2", p.Chunks())
-	}
-	if p.IDs1[0][74] != EOS || p.IDs1[1][1] != 1<<20 || p.IDs1[1][4] != 1<<20+3 || p.IDs1[1][5] != EOS {
-		t.Errorf("chunks %v / %v: want 73 cats then EOS, then the 4 vectors", p.IDs1[0], p.IDs1[1])
-	}
 }

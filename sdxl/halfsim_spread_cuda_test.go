@@ -79,12 +79,12 @@ func runPipelineCase(t *testing.T, m *Model, name string) (latents, psnr float64
 		t.Fatalf("no pipeline case %s", name)
 	}
 	r := c.request(t)
-	r.DumpDir = t.TempDir()
-	res, err := m.Generate(r)
+	dir := t.TempDir()
+	res, err := generateDumped(m, r, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sampling := readGoldens(t, filepath.Join(r.DumpDir, "sampling.safetensors"))
+	sampling := readGoldens(t, filepath.Join(dir, "sampling.safetensors"))
 	got := goldenIn(t, sampling, "latents_final")
 	want := goldenIn(t, g, "pipe/"+name+"/latents_final")
 	latents = relL2(got.data, want.data)

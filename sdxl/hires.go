@@ -208,19 +208,18 @@ func (m *Model) hiresPass(r *Request, latents []float32, s latentShape) ([]float
 	if err != nil {
 		return nil, s, err
 	}
-	d := newDumper(r.DumpDir)
 	noise := randn(us.size())
-	d.add("hires", "upscaled", Float32Tensor{Shape: us.dims(), Data: up})
-	d.add("hires", "noise", Float32Tensor{Shape: us.dims(), Data: noise})
+	r.observe("hires", "upscaled", us.dims(), up)
+	r.observe("hires", "noise", us.dims(), noise)
 	x, err := sched.Img2ImgStart(up, noise)
 	if err != nil {
 		return nil, s, err
 	}
-	out, err := m.sampleLatents(&hr, info, sched, x, cond, us, randn, nil, d, "hires")
+	out, err := m.sampleLatents(&hr, info, sched, x, cond, us, randn, nil, "hires")
 	if err != nil {
 		return nil, s, err
 	}
-	return out, us, d.flush()
+	return out, us, nil
 }
 
 // hiresUpscale resizes latents [B,4,h,w] to the latents of an upW×upH
@@ -331,18 +330,18 @@ func cropLatents(x []float32, s latentShape, dy, dx int) ([]float32, latentShape
 
 // sampleLatents runs the sampler with classifier-free guidance from x (k-
 // diffusion form) and returns the final latents; after, if set, runs after
-// every step on the sampler's own latents. The latents after each step go
-// to d's file as latents_step_NN.
+// every step on the sampler's own latents. The latents after each step are
+// observed in stage as latents_step_NN.
 func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Schedule, x []float32,
 	cond *Conditioning, shape latentShape, randn func(int) []float32, after func(int, []float32, float64),
-	d *dumper, file string) ([]float32, error) {
+	stage string) ([]float32, error) {
 	den := cfgDenoiser(m.runUNet, cond, shape, r.CFGScale, nil)
 	total := sched.Steps()
 	return info.Sample(sched, x, den, sampler.Options{
 		Noise:     randn,
 		AfterStep: after,
 		OnStep: func(i int, latents []float32) error {
-			d.add(file, fmt.Sprintf("latents_step_%02d", i), Float32Tensor{Shape: shape.dims(), Data: latents})
+			r.observe(stage, fmt.Sprintf("latents_step_%02d", i), shape.dims(), latents)
 			if r.OnStep != nil {
 				r.OnStep(i+1, total)
 			}

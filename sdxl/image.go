@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // init images may be JPEG as well as PNG
-	"image/png"
+	_ "image/png"
 	"math"
 	"os"
 )
@@ -94,7 +94,3 @@ func LoadImage(path string) (image.Image, error) {
 	}
 	return img, nil
 }
-
-// pngEncoder writes compact files; generated images gain little from
-// the slowest compression.
-var pngEncoder = png.Encoder{CompressionLevel: png.DefaultCompression}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/png"
 	"math"
 	"os"
 	"testing"
@@ -57,60 +56,6 @@ func TestImageToSignedMatchesVAEInput(t *testing.T) {
 		if got[i] != want.data[i] {
 			t.Fatalf("value %d: got %v, want %v", i, got[i], want.data[i])
 		}
-	}
-}
-
-func TestEncodePNGTextRoundTrip(t *testing.T) {
-	src := loadRefPNG(t, "tiny-sdxl-a-i2i-input.png")
-	text := map[string]string{
-		"parameters": "café, 1girl\nSteps: 5",       // Latin-1: tEXt
-		"comment":    "猫と犬 “quoted” 🔥\nsecond line", // needs iTXt
-	}
-	var buf bytes.Buffer
-	if err := EncodePNG(&buf, src, text); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(buf.Bytes(), []byte("tEXtparameters\x00caf\xe9")) {
-		t.Error("Latin-1 value not written as a Latin-1 tEXt chunk")
-	}
-	if !bytes.Contains(buf.Bytes(), []byte("iTXtcomment\x00")) {
-		t.Error("non-Latin-1 value not written as iTXt")
-	}
-	// The standard decoder must still accept the file and see the same pixels.
-	dec, err := png.Decode(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(rgbBytes(toNRGBA(dec)), rgbBytes(src)) {
-		t.Error("pixels changed")
-	}
-	got, err := ReadPNGText(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range text {
-		if got[k] != v {
-			t.Errorf("%s: got %q, want %q", k, got[k], v)
-		}
-	}
-}
-
-func TestReadPNGTextRejectsBadInput(t *testing.T) {
-	if _, err := ReadPNGText(bytes.NewReader([]byte("GIF89a......"))); err == nil {
-		t.Error("a GIF was accepted as PNG")
-	}
-	var buf bytes.Buffer
-	if err := EncodePNG(&buf, image.NewNRGBA(image.Rect(0, 0, 2, 2)), map[string]string{"parameters": "x"}); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
-	i := bytes.Index(b, []byte("tEXt"))
-	b[i+5] ^= 1 // corrupt the keyword: checksum mismatch
-	if _, err := ReadPNGText(bytes.NewReader(b)); err == nil {
-		t.Error("corrupt tEXt chunk accepted")
-	}
-	if _, err := ReadPNGText(bytes.NewReader(b[:i])); err == nil {
-		t.Error("truncated PNG accepted")
 	}
 }
 

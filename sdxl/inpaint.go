@@ -206,10 +206,9 @@ func (m *Model) inpaint(r Request) (*Result, error) {
 		return nil, err
 	}
 	noise := randn(shape.size())
-	d := newDumper(r.DumpDir)
-	d.add("sampling", "init_latents", Float32Tensor{Shape: shape.dims(), Data: init})
-	d.add("sampling", "noise", Float32Tensor{Shape: shape.dims(), Data: noise})
-	d.add("sampling", "latent_mask", Float32Tensor{Shape: []int{1, 1, shape.h, shape.w}, Data: lmask})
+	r.observe("sampling", "init_latents", shape.dims(), init)
+	r.observe("sampling", "noise", shape.dims(), noise)
+	r.observe("sampling", "latent_mask", []int{1, 1, shape.h, shape.w}, lmask)
 	var x []float32
 	if r.Strength >= 1 {
 		// diffusers starts from pure noise at full strength.
@@ -221,11 +220,8 @@ func (m *Model) inpaint(r Request) (*Result, error) {
 	after := func(i int, x []float32, sigmaNext float64) {
 		blendStep(x, init, noise, lmask, i < last, sigmaNext)
 	}
-	latents, err := m.sampleLatents(&r, info, sched, x, cond, shape, randn, after, d, "sampling")
+	latents, err := m.sampleLatents(&r, info, sched, x, cond, shape, randn, after, "sampling")
 	if err != nil {
-		return nil, err
-	}
-	if err := d.flush(); err != nil {
 		return nil, err
 	}
 	decoded, err := m.decodeLatents(&r, latents, shape)

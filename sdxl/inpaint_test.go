@@ -149,11 +149,11 @@ func TestOutpaintByPadding(t *testing.T) {
 // the guided UNet's x0.
 func TestInpaintLatentBlendingStep(t *testing.T) {
 	m, r, _ := inpaintRequest(t)
-	r.DumpDir = t.TempDir()
-	if _, err := m.Generate(r); err != nil {
+	dir := t.TempDir()
+	if _, err := generateDumped(m, r, dir); err != nil {
 		t.Fatal(err)
 	}
-	g := readGoldens(t, filepath.Join(r.DumpDir, "sampling.safetensors"))
+	g := readGoldens(t, filepath.Join(dir, "sampling.safetensors"))
 	init, noise, mask := g["init_latents"].data, g["noise"].data, g["latent_mask"].data
 	info, _ := sampler.Lookup("euler")
 	full, _ := info.Schedule("", r.Steps)

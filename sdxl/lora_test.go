@@ -116,16 +116,16 @@ func writeAdapter(t *testing.T, dir, name string, a *loratest.Adapter) *lora.Fil
 
 // loraRequest is a short generation whose both CFG halves go through both
 // text encoders.
-func loraRequest(dir string) Request {
+func loraRequest() Request {
 	return Request{Prompt: "1girl, solo, smile", Negative: "lowres", HasNegative: true, Width: 128, Height: 128,
-		Steps: 3, CFGScale: 5, Sampler: "euler", Seed: 7, Batch: 1, DumpDir: dir}
+		Steps: 3, CFGScale: 5, Sampler: "euler", Seed: 7, Batch: 1}
 }
 
 // finalLatents generates with r and returns the final latents.
 func finalLatents(t *testing.T, m *Model) []float32 {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := m.Generate(loraRequest(dir)); err != nil {
+	if _, err := generateDumped(m, loraRequest(), dir); err != nil {
 		t.Fatal(err)
 	}
 	return goldenIn(t, readGoldens(t, filepath.Join(dir, "sampling.safetensors")), "latents_final").data

@@ -2,9 +2,9 @@ package sdxl
 
 import (
 	"context"
-	"fmt"
 	"image"
-	"math"
+
+	"github.com/gosdxl/gosdxl/prompt"
 )
 
 // Compat selects whose behaviour the pipeline reproduces.
@@ -39,9 +39,10 @@ type Request struct {
 	InitImage   image.Image // nil for txt2img
 	Strength    float64     // img2img: fraction of the schedule run
 	Compat      Compat
-	Syntax      Syntax
-	// DumpDir, when set, receives intermediate tensors as safetensors.
-	DumpDir string
+	Syntax      prompt.Syntax
+	// Observe, when set, is shown the run's intermediate tensors (see
+	// Observer; gen --dump writes them to files).
+	Observe Observer
 	// OnStep is called after each denoising step with the step number
 	// (1-based) and the number of steps run.
 	OnStep func(step, total int)
@@ -75,44 +76,3 @@ type Result struct {
 type latentShape struct{ b, c, h, w int }
 
 func (s latentShape) size() int { return s.b * s.c * s.h * s.w }
-
-// checkRequest rejects what the pipeline cannot run, the fixed bounds
-// (Limits) first; the CLI checks the same things earlier with flag names in
-// the message, and the memory bound too.
-func checkRequest(r *Request) error {
-	if err := (Limits{}).Check(r); err != nil {
-		return err
-	}
-	switch {
-	case r.Steps < 1:
-		return fmt.Errorf("steps %d: must be at least 1", r.Steps)
-	case r.Batch < 1:
-		return fmt.Errorf("batch %d: must be at least 1", r.Batch)
-	case r.InitImage == nil && (r.Width%8 != 0 || r.Height%8 != 0 || r.Width < 8 || r.Height < 8):
-		return fmt.Errorf("size %dx%d: width and height must be positive multiples of 8", r.Width, r.Height)
-	case math.IsNaN(r.CFGScale) || math.IsInf(r.CFGScale, 0):
-		return fmt.Errorf("cfg scale %v: must be finite", r.CFGScale)
-	case r.InitImage != nil && !(r.Strength > 0 && r.Strength <= 1):
-		return fmt.Errorf("strength %v: must be in (0, 1]", r.Strength)
-	}
-	if r.Hires != nil {
-		if err := checkHires(r); err != nil {
-			return err
-		}
-	}
-	if r.Inpaint != nil {
-		if err := checkInpaint(r); err != nil {
-			return err
-		}
-	}
-	if r.InitImage != nil {
-		b := r.InitImage.Bounds()
-		if b.Dx()%8 != 0 || b.Dy()%8 != 0 || b.Dx() < 8 || b.Dy() < 8 {
-			return fmt.Errorf("init image size %dx%d: width and height must be positive multiples of 8", b.Dx(), b.Dy())
-		}
-		if int(float64(r.Steps)*r.Strength) < 1 {
-			return fmt.Errorf("steps %d × strength %v leaves no denoising step", r.Steps, r.Strength)
-		}
-	}
-	return nil
-}

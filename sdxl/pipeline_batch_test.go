@@ -3,6 +3,8 @@ package sdxl
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/prompt"
 )
 
 // In gosdxl mode image i of a batch has its own generator seeded seed+i, so
@@ -14,12 +16,12 @@ func TestPipelineBatchImageReproducesAlone(t *testing.T) {
 	m, cases, _ := pipeFixture(t)
 	requireNoLeaks(t, m.Backend())
 	r := cases[0].request(t)
-	r.Compat, r.Syntax, r.Steps = CompatGosdxl, SyntaxA1111, 2
+	r.Compat, r.Syntax, r.Steps = CompatGosdxl, prompt.SyntaxA1111, 2
 	batchDir, aloneDir := t.TempDir(), t.TempDir()
 
 	batch := r
-	batch.Batch, batch.DumpDir = 2, batchDir
-	res, err := m.Generate(batch)
+	batch.Batch = 2
+	res, err := generateDumped(m, batch, batchDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +29,8 @@ func TestPipelineBatchImageReproducesAlone(t *testing.T) {
 		t.Fatalf("%d images with seeds %v, want 2 with %d, %d", len(res.Images), res.Seeds, r.Seed, r.Seed+1)
 	}
 	alone := r
-	alone.Seed, alone.DumpDir = r.Seed+1, aloneDir
-	if _, err := m.Generate(alone); err != nil {
+	alone.Seed = r.Seed + 1
+	if _, err := generateDumped(m, alone, aloneDir); err != nil {
 		t.Fatal(err)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gosdxl/gosdxl/internal/refdata"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
@@ -56,7 +57,7 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 		t.Fatalf("case %s is not a txt2img with a negative prompt on Euler a (one UNet call per step)", c.Name)
 	}
 	r := c.request(t)
-	r.DumpDir = t.TempDir()
+	dir := t.TempDir()
 	var steps []tensor.Counters
 	var createdAt []int
 	r.OnStep = func(int, int) {
@@ -64,7 +65,7 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 		createdAt = append(createdAt, len(log.created))
 	}
 	log.created, log.written = nil, nil
-	if _, err := m.Generate(r); err != nil {
+	if _, err := generateDumped(m, r, dir); err != nil {
 		t.Fatal(err)
 	}
 	if len(steps) != c.Steps {
@@ -80,7 +81,7 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 		what  string
 		shape tensor.Shape
 	}{
-		{"context", tensor.Shape{2, ContextLength, cfg.ContextDim}},
+		{"context", tensor.Shape{2, prompt.ContextLength, cfg.ContextDim}},
 		{"pooled embedding", tensor.Shape{2, cfg.PooledDim}},
 		{"time ids", tensor.Shape{2, 6 * timeIDWidth}},
 	} {
@@ -114,7 +115,7 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 	}
 	t.Logf("per step: %+v", steps[len(steps)-1].Sub(steps[len(steps)-2]))
 
-	got := readGoldens(t, filepath.Join(r.DumpDir, "sampling.safetensors"))
+	got := readGoldens(t, filepath.Join(dir, "sampling.safetensors"))
 	checkPipeTensor(t, "latents_final", goldenIn(t, got, "latents_final"),
 		golden(t, "pipe/"+c.Name+"/latents_final"), pipeLatentTol)
 }
@@ -131,7 +132,7 @@ func TestUNetPlanMatchesForward(t *testing.T) {
 	}
 	defer m.Close()
 	s := latentShape{b: 2, c: 4, h: 5, w: 6}
-	cond := &Conditioning{Tokens: ContextLength, Width: 192, PooledWidth: 96, TimeIDs: [6]float32{40, 48, 0, 0, 40, 48}}
+	cond := &Conditioning{Tokens: prompt.ContextLength, Width: 192, PooledWidth: 96, TimeIDs: [6]float32{40, 48, 0, 0, 40, 48}}
 	fill := func(n int, seed float32) []float32 {
 		v := make([]float32, n)
 		for i := range v {
@@ -139,7 +140,7 @@ func TestUNetPlanMatchesForward(t *testing.T) {
 		}
 		return v
 	}
-	cond.PromptEmbeds, cond.NegativeEmbeds = fill(ContextLength*192, 0.3), fill(ContextLength*192, 0.1)
+	cond.PromptEmbeds, cond.NegativeEmbeds = fill(prompt.ContextLength*192, 0.3), fill(prompt.ContextLength*192, 0.1)
 	cond.PooledEmbeds, cond.NegativePooled = fill(96, 0.2), fill(96, 0.4)
 	p, err := m.newUNetPlan(s, cond)
 	if err != nil {
@@ -154,7 +155,7 @@ func TestUNetPlanMatchesForward(t *testing.T) {
 		}
 		in := UNetInput{
 			Sample:     b.FromFloat32(tensor.F32, tensor.Shape{2, 5, 6, 4}, NCHWToNHWC(x, 2, 4, 5, 6)),
-			Context:    b.FromFloat32(tensor.F32, tensor.Shape{2, ContextLength, 192}, concat(cond.NegativeEmbeds, cond.PromptEmbeds)),
+			Context:    b.FromFloat32(tensor.F32, tensor.Shape{2, prompt.ContextLength, 192}, concat(cond.NegativeEmbeds, cond.PromptEmbeds)),
 			TextEmbeds: b.FromFloat32(tensor.F32, tensor.Shape{2, 96}, concat(cond.NegativePooled, cond.PooledEmbeds)),
 			Timesteps:  []float32{float32(ts), float32(ts)},
 			TimeIDs:    [][6]float32{cond.TimeIDs, cond.TimeIDs},

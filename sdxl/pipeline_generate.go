@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sampler"
 )
 
@@ -13,11 +14,11 @@ import (
 // randn([B,4,h,w]) and then whatever the sampler draws; img2img draws the
 // VAE posterior sample first, then the noise added at the first timestep.
 func (m *Model) Generate(r Request) (*Result, error) {
-	if err := checkRequest(&r); err != nil {
+	if err := r.Validate(Limits{}); err != nil {
 		return nil, err
 	}
 	if r.Compat == CompatDiffusers {
-		r.Syntax = SyntaxNone // diffusers reads prompts verbatim, truncated to 77 tokens
+		r.Syntax = prompt.SyntaxNone // diffusers reads prompts verbatim, truncated to 77 tokens
 	}
 	if r.Inpaint != nil {
 		return m.inpaint(r)
@@ -41,16 +42,15 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := newDumper(r.DumpDir)
-	d.conditioning(cond, r.Batch)
+	r.observeConditioning(cond, r.Batch)
 
 	var x []float32 // k-diffusion latents at sched.Sigmas[0]
 	if r.InitImage == nil {
 		noise := randn(shape.size())
-		d.add("sampling", "noise", Float32Tensor{Shape: shape.dims(), Data: noise})
+		r.observe("sampling", "noise", shape.dims(), noise)
 		x = sched.StartLatents(noise)
 	} else {
-		if x, err = m.img2imgStart(&r, ImageToSigned(r.InitImage), height, width, shape, sched, randn, r.Compat != CompatDiffusers, d); err != nil {
+		if x, err = m.img2imgStart(&r, ImageToSigned(r.InitImage), height, width, shape, sched, randn, r.Compat != CompatDiffusers); err != nil {
 			return nil, err
 		}
 	}
@@ -63,7 +63,7 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	}
 	defer plan.free()
 	den := cfgDenoiser(plan.run, cond, shape, r.CFGScale, func(in, out []float32, t float64) {
-		d.unetCall(in, out, t, shape, cond)
+		r.observeUNetCall(in, out, t, shape, cond)
 	})
 	total := sched.Steps()
 	latents, err := info.Sample(sched, x, den, sampler.Options{
@@ -72,7 +72,7 @@ func (m *Model) Generate(r Request) (*Result, error) {
 			if r.Context != nil && r.Context.Err() != nil {
 				return context.Cause(r.Context)
 			}
-			d.add("sampling", fmt.Sprintf("latents_step_%02d", i), Float32Tensor{Shape: shape.dims(), Data: latents})
+			r.observe("sampling", fmt.Sprintf("latents_step_%02d", i), shape.dims(), latents)
 			if r.OnStep != nil {
 				r.OnStep(i+1, total)
 			}
@@ -89,22 +89,19 @@ func (m *Model) Generate(r Request) (*Result, error) {
 		}
 		width, height = shape.w*m.vae.Factor(), shape.h*m.vae.Factor()
 	}
-	d.add("sampling", "latents_final", Float32Tensor{Shape: shape.dims(), Data: latents})
+	r.observe("sampling", "latents_final", shape.dims(), latents)
 
 	decoded, err := m.decodeLatents(&r, latents, shape)
 	if err != nil {
 		return nil, err
 	}
 	imgShape := []int{shape.b, 3, height, width}
-	d.add("vae", "out", Float32Tensor{Shape: imgShape, Data: decoded})
+	r.observe("vae", "out", imgShape, decoded)
 	image01 := make([]float32, len(decoded))
 	for i, v := range decoded {
 		image01[i] = clamp01(v/2 + 0.5)
 	}
-	d.add("image", "image", Float32Tensor{Shape: imgShape, Data: image01})
-	if err := d.flush(); err != nil {
-		return nil, err
-	}
+	r.observe("image", "image", imgShape, image01)
 	res := &Result{Seeds: seeds, Width: width, Height: height}
 	per := 3 * height * width
 	for i := 0; i < shape.b; i++ {
@@ -116,7 +113,7 @@ func (m *Model) Generate(r Request) (*Result, error) {
 // img2imgStart encodes the init image, samples the posterior (first draw)
 // and adds noise (second draw) at the first σ of the already cut schedule.
 func (m *Model) img2imgStart(r *Request, img []float32, height, width int, shape latentShape, sched *sampler.Schedule,
-	randn func(int) []float32, perImage bool, d *dumper) ([]float32, error) {
+	randn func(int) []float32, perImage bool) ([]float32, error) {
 	mean, std, err := m.encodeImage(r, img, height, width)
 	if err != nil {
 		return nil, err
@@ -137,7 +134,7 @@ func (m *Model) img2imgStart(r *Request, img []float32, height, width int, shape
 		latents[i] = (mean[j] + std[j]*e) * VAEScale
 	}
 	noise := randn(shape.size())
-	d.add("sampling", "noise", Float32Tensor{Shape: shape.dims(), Data: noise})
+	r.observe("sampling", "noise", shape.dims(), noise)
 	return sched.Img2ImgStart(latents, noise)
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gosdxl/gosdxl/internal/refdata"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
 
@@ -47,7 +48,7 @@ func (c *pipeCase) request(t testing.TB) Request {
 	r := Request{
 		Prompt: c.Prompt, Width: c.Width, Height: c.Height, Steps: c.Steps,
 		CFGScale: c.Guidance, Sampler: c.Sched, Seed: c.Seed, Batch: 1,
-		Compat: CompatDiffusers, Syntax: SyntaxNone,
+		Compat: CompatDiffusers, Syntax: prompt.SyntaxNone,
 	}
 	if name, ok := strings.CutSuffix(c.Sched, "_karras"); ok {
 		r.Sampler, r.Schedule = name, "karras"
@@ -97,7 +98,6 @@ func TestPipelineMatchesDiffusers(t *testing.T) {
 			requireNoLeaks(t, m.Backend())
 			dir := t.TempDir()
 			r := c.request(t)
-			r.DumpDir = dir
 			steps := 0
 			r.OnStep = func(step, total int) {
 				steps++
@@ -105,7 +105,7 @@ func TestPipelineMatchesDiffusers(t *testing.T) {
 					t.Errorf("OnStep(%d, %d), want (%d, %d)", step, total, steps, len(c.StepTimesteps))
 				}
 			}
-			res, err := m.Generate(r)
+			res, err := generateDumped(m, r, dir)
 			if err != nil {
 				t.Fatal(err)
 			}

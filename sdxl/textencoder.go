@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/gosdxl/gosdxl/nn"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
@@ -35,7 +36,7 @@ type textLayer interface {
 // the penultimate state is returned.
 //
 // Ids from the table's size on are textual-inversion vectors: row id-V of
-// extra replaces the token embedding at that position (see EmbeddingSet).
+// extra replaces the token embedding at that position (see prompt.EmbeddingSet).
 func runTextTransformer(b tensor.Backend, dt tensor.DType, tokenTable, positionTable *tensor.Tensor, extra [][]float32,
 	layers []textLayer, heads int, ids [][]int32, full bool) (penultimate, last *tensor.Tensor) {
 	batch, seq := len(ids), len(ids[0])
@@ -138,7 +139,7 @@ func poolFirstEOS(b tensor.Backend, states *tensor.Tensor, ids [][]int32) *tenso
 	for r, row := range ids {
 		at := len(row) - 1
 		for i, id := range row {
-			if id == EOS {
+			if id == prompt.EOS {
 				at = i
 				break
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gosdxl/gosdxl/nn"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -95,10 +96,10 @@ func checkTextConfig(what string, cfg weights.TextEncoderConfig) error {
 		return fmt.Errorf("%s: unusable configuration %+v (need width, heads, MLP width and at least 2 layers)", what, cfg)
 	case cfg.Hidden%cfg.Heads != 0:
 		return fmt.Errorf("%s: width %d does not split into %d heads", what, cfg.Hidden, cfg.Heads)
-	case cfg.Vocab != VocabSize:
-		return fmt.Errorf("%s: vocabulary of %d tokens, the CLIP tokenizer has %d", what, cfg.Vocab, VocabSize)
-	case cfg.Positions < ContextLength:
-		return fmt.Errorf("%s: %d positions, need %d", what, cfg.Positions, ContextLength)
+	case cfg.Vocab != prompt.VocabSize:
+		return fmt.Errorf("%s: vocabulary of %d tokens, the CLIP tokenizer has %d", what, cfg.Vocab, prompt.VocabSize)
+	case cfg.Positions < prompt.ContextLength:
+		return fmt.Errorf("%s: %d positions, need %d", what, cfg.Positions, prompt.ContextLength)
 	}
 	return nil
 }

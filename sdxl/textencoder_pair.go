@@ -1,6 +1,7 @@
 package sdxl
 
 import (
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/weights"
 )
 
@@ -8,10 +9,10 @@ import (
 type TextEncoders struct {
 	CLIPL     *CLIPTextEncoder
 	BigG      *OpenCLIPTextEncoder
-	Tokenizer *Tokenizer
+	Tokenizer *prompt.Tokenizer
 	// Embeddings are the textual-inversion embeddings prompts may use
 	// (nil: none; see SetEmbeddings).
-	Embeddings *EmbeddingSet
+	Embeddings *prompt.EmbeddingSet
 }
 
 // NewTextEncoders declares both encoders from their configurations (as
@@ -25,7 +26,7 @@ func NewTextEncoders(cfg1, cfg2 weights.TextEncoderConfig) (*TextEncoders, error
 	if err != nil {
 		return nil, err
 	}
-	tok, err := NewTokenizer()
+	tok, err := prompt.NewTokenizer()
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -84,7 +85,7 @@ func TestTextEncodersMatchTransformers(t *testing.T) {
 }
 
 func TestTextEncoderConfigErrors(t *testing.T) {
-	good := weights.TextEncoderConfig{Hidden: 64, Layers: 3, Heads: 1, Intermediate: 128, Vocab: VocabSize, Positions: 77}
+	good := weights.TextEncoderConfig{Hidden: 64, Layers: 3, Heads: 1, Intermediate: 128, Vocab: prompt.VocabSize, Positions: 77}
 	for _, c := range []struct {
 		change func(*weights.TextEncoderConfig)
 		want   string

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"image/png"
 	"net/http"
 	"testing"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // webuiapiTxt2Img is the body the `webuiapi` Python package
@@ -86,14 +85,14 @@ func TestWebuiapiClient(t *testing.T) {
 		t.Errorf("info seed %v all_seeds %v", res.info["seed"], res.info["all_seeds"])
 	}
 	infotexts := res.info["infotexts"].([]any)
-	text, err := sdxl.ReadPNGText(bytes.NewReader(res.images[0]))
+	text, err := infotext.ReadPNGText(bytes.NewReader(res.images[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(infotexts) != 1 || infotexts[0] != text["parameters"] {
 		t.Errorf("infotexts %q, PNG parameters %q", infotexts, text["parameters"])
 	}
-	p, err := sdxl.ParseParameters(text["parameters"])
+	p, err := infotext.Parse(text["parameters"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +165,11 @@ func TestOpenWebUIClient(t *testing.T) {
 	}
 	for i, s := range res.Images {
 		b, _ := base64.StdEncoding.DecodeString(s)
-		text, err := sdxl.ReadPNGText(bytes.NewReader(b))
+		text, err := infotext.ReadPNGText(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := sdxl.ParseParameters(text["parameters"])
+		p, _ := infotext.Parse(text["parameters"])
 		// A1111's API default sampler is Euler, 512×512 is overridden.
 		if p.Seed != info.AllSeeds[i] || p.Sampler != "Euler" || p.Width != 64 {
 			t.Errorf("image %d parameters %+v", i, p)

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 func getProgress(t *testing.T, url string) progressResponse {
@@ -82,8 +81,8 @@ func TestProgressSkipInterrupt(t *testing.T) {
 		t.Fatalf("%d images, seeds %v; want the second iteration's alone (seed 101)", len(res.Images), info.AllSeeds)
 	}
 	png, _ := base64.StdEncoding.DecodeString(res.Images[0])
-	text, _ := sdxl.ReadPNGText(bytes.NewReader(png))
-	if pp, _ := sdxl.ParseParameters(text["parameters"]); pp.Seed != 101 {
+	text, _ := infotext.ReadPNGText(bytes.NewReader(png))
+	if pp, _ := infotext.Parse(text["parameters"]); pp.Seed != 101 {
 		t.Errorf("PNG seed %d", pp.Seed)
 	}
 	if v := metricValue(t, hs.URL, `gosdxl_jobs_total{outcome="interrupted"}`); v != 1 {

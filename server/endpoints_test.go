@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/internal/loratest"
 	"github.com/gosdxl/gosdxl/sampler"
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // TestListEndpoints checks the shapes of A1111's listing endpoints.
@@ -129,10 +129,10 @@ func TestListEndpoints(t *testing.T) {
 // TestPNGInfo: png-info reads back what the server writes.
 func TestPNGInfo(t *testing.T) {
 	_, hs := startServer(t, Config{Runner: newFakeRunner()})
-	p := sdxl.Parameters{Prompt: "a cat", Negative: "dog", Steps: 3, Sampler: "Euler a", ScheduleType: "Karras",
+	p := infotext.Parameters{Prompt: "a cat", Negative: "dog", Steps: 3, Sampler: "Euler a", ScheduleType: "Karras",
 		CFGScale: 5.5, Seed: 9, Width: 64, Height: 72, Model: "m", RNG: "CPU"}
 	var buf bytes.Buffer
-	if err := sdxl.EncodePNG(&buf, image.NewNRGBA(image.Rect(0, 0, 8, 8)), map[string]string{"parameters": p.String(), "Comment": "hi"}); err != nil {
+	if err := infotext.EncodePNG(&buf, image.NewNRGBA(image.Rect(0, 0, 8, 8)), map[string]string{"parameters": p.String(), "Comment": "hi"}); err != nil {
 		t.Fatal(err)
 	}
 	code, _, body := call(t, "POST", hs.URL+"/sdapi/v1/png-info", map[string]string{"image": "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())})

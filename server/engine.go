@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/tensor"
@@ -102,22 +103,16 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 	if ctl == nil {
 		ctl = &Control{}
 	}
-	prompt, adapterFields, err := e.prepareAdapters(spec)
+	text, adapterFields, err := e.prepareAdapters(spec)
 	if err != nil {
 		return nil, err
 	}
 	out := &Output{Width: spec.Width, Height: spec.Height, ModelName: e.Info.Name, ModelHash: e.Info.Hash}
 	for k := 0; k < spec.NIter; k++ {
 		iterCtx, cancel := ctl.Iteration(ctx)
-		req := sdxl.Request{
-			Prompt: prompt, Negative: spec.Negative, HasNegative: true,
-			Width: spec.Width, Height: spec.Height, Steps: spec.Steps, CFGScale: spec.CFGScale,
-			Sampler: spec.Sampler, Schedule: spec.Schedule,
-			Seed: spec.Seed + uint64(k*spec.BatchSize), Batch: spec.BatchSize,
-			InitImage: initImage, Strength: spec.Strength,
-			Compat: sdxl.CompatGosdxl, Syntax: sdxl.SyntaxA1111,
-			Context: iterCtx,
-		}
+		req := spec.request(text, initImage)
+		req.Seed += uint64(k * spec.BatchSize)
+		req.Context = iterCtx
 		if err := spec.modeRequest(&req, true); err != nil {
 			cancel(nil)
 			return nil, errorf(http.StatusUnprocessableEntity, "%v", err)
@@ -149,7 +144,7 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 		for i, img := range res.Images {
 			text := Infotext(spec, res.Seeds[i], res.Width, res.Height, e.Info, adapterFields...)
 			var buf bytes.Buffer
-			if err := sdxl.EncodePNG(&buf, img, map[string]string{"parameters": text}); err != nil {
+			if err := infotext.EncodePNG(&buf, img, map[string]string{"parameters": text}); err != nil {
 				return nil, err
 			}
 			out.Images = append(out.Images, buf.Bytes())
@@ -165,10 +160,10 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 // the empty one included), so the server's PNG equals the CLI's. The
 // prompt keeps its <lora:…> tags; adapterFields are the "Lora hashes" and
 // "TI hashes" the engine found.
-func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapterFields ...sdxl.Field) string {
+func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapterFields ...infotext.Field) string {
 	info, _ := sampler.Lookup(spec.Sampler)
 	scheduleDisplay, _ := sampler.ScheduleDisplayName(spec.Schedule)
-	p := sdxl.Parameters{
+	p := infotext.Parameters{
 		Prompt:       spec.Prompt,
 		Negative:     spec.Negative,
 		Steps:        spec.Steps,
@@ -184,10 +179,10 @@ func Infotext(spec *Spec, seed uint64, width, height int, model ModelInfo, adapt
 	}
 	p.Extra = append(p.Extra, adapterFields...)
 	if spec.Negative == "" {
-		p.Extra = append(p.Extra, sdxl.Field{Key: "Empty negative prompt", Value: "encoded"})
+		p.Extra = append(p.Extra, infotext.Field{Key: "Empty negative prompt", Value: "encoded"})
 	}
 	if s, _ := scheduleByA1111(scheduleDisplay); s != spec.Schedule {
-		p.Extra = append(p.Extra, sdxl.Field{Key: "Schedule name", Value: spec.Schedule})
+		p.Extra = append(p.Extra, infotext.Field{Key: "Schedule name", Value: spec.Schedule})
 	}
 	if spec.InitImage != nil {
 		p.DenoisingStrength = spec.Strength

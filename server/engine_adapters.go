@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/gosdxl/gosdxl/internal/adapters"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/lora"
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // adapterState is an Engine's LoRA and embedding folders and what of them
@@ -48,7 +48,7 @@ func (e *Engine) UseAdapterDirs(loraDir, embeddingDir string, log *slog.Logger) 
 // prepareAdapters puts into the model what spec's prompt asks for and
 // returns the prompt the encoders read (without its tags) and the
 // infotext fields ("Lora hashes", "TI hashes") gen would write.
-func (e *Engine) prepareAdapters(spec *Spec) (string, []sdxl.Field, error) {
+func (e *Engine) prepareAdapters(spec *Spec) (string, []infotext.Field, error) {
 	clean, tags, err := lora.ParseTags(spec.Prompt)
 	if err != nil {
 		return "", nil, errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
@@ -73,13 +73,13 @@ func (e *Engine) prepareAdapters(spec *Spec) (string, []sdxl.Field, error) {
 	if err := e.switchLoRAs(located); err != nil {
 		return "", nil, err
 	}
-	var fields []sdxl.Field
+	var fields []infotext.Field
 	if len(located) > 0 {
 		h, err := adapters.Hashes(located, e.ad.loraHashes.Get)
 		if err != nil {
 			return "", nil, errorf(http.StatusUnprocessableEntity, "prompt: %v", err)
 		}
-		fields = append(fields, sdxl.Field{Key: adapters.FieldLoraHashes, Value: h})
+		fields = append(fields, infotext.Field{Key: adapters.FieldLoraHashes, Value: h})
 	}
 	if len(e.ad.embeds) > 0 {
 		h, err := adapters.TIHashes(e.ad.embeds, e.ad.tiHashes.Get, clean, spec.Negative)
@@ -87,7 +87,7 @@ func (e *Engine) prepareAdapters(spec *Spec) (string, []sdxl.Field, error) {
 			return "", nil, errorf(http.StatusUnprocessableEntity, "%v", err)
 		}
 		if h != "" {
-			fields = append(fields, sdxl.Field{Key: adapters.FieldTIHashes, Value: h})
+			fields = append(fields, infotext.Field{Key: adapters.FieldTIHashes, Value: h})
 		}
 	}
 	return clean, fields, nil

@@ -2,11 +2,10 @@ package server
 
 import (
 	"bytes"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // handlePNGInfo is POST /sdapi/v1/png-info: {"image": base64} → the
@@ -28,7 +27,7 @@ func (s *Server) handlePNGInfo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusUnprocessableEntity, "image: %v", err))
 		return
 	}
-	text, err := sdxl.ReadPNGText(bytes.NewReader(data))
+	text, err := infotext.ReadPNGText(bytes.NewReader(data))
 	if err != nil {
 		writeError(w, errorf(http.StatusUnprocessableEntity, "image: %v", err))
 		return
@@ -42,7 +41,7 @@ func (s *Server) handlePNGInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	params := map[string]string{}
 	if info != "" {
-		if p, err := sdxl.ParseParameters(info); err == nil {
+		if p, err := infotext.Parse(info); err == nil {
 			params = parametersMap(p)
 		}
 	}
@@ -51,7 +50,7 @@ func (s *Server) handlePNGInfo(w http.ResponseWriter, r *http.Request) {
 
 // parametersMap is A1111's parse_generation_parameters output: every
 // field as a string, the size split into Size-1 and Size-2.
-func parametersMap(p sdxl.Parameters) map[string]string {
+func parametersMap(p infotext.Parameters) map[string]string {
 	m := map[string]string{"Prompt": p.Prompt, "Negative prompt": p.Negative}
 	set := func(k, v string) {
 		if v != "" {

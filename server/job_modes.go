@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
 
@@ -91,13 +92,13 @@ func (spec *Spec) modeRequest(r *sdxl.Request, decodeMask bool) error {
 
 // modeFields adds the infotext fields of spec's hires fix and inpainting,
 // as gen writes them for the same request.
-func (spec *Spec) modeFields(p *sdxl.Parameters) {
+func (spec *Spec) modeFields(p *infotext.Parameters) {
 	r := sdxl.Request{Width: spec.Width, Height: spec.Height, Sampler: spec.Sampler, Schedule: spec.Schedule, CFGScale: spec.CFGScale}
 	if err := spec.modeRequest(&r, false); err != nil {
 		return // checked when the job was made
 	}
 	p.AddModeFields(&r, maskName, false)
 	if spec.Inpaint != nil && spec.Inpaint.Invert {
-		p.Extra = append(p.Extra, sdxl.Field{Key: "Mask mode", Value: "Inpaint not masked"})
+		p.Extra = append(p.Extra, infotext.Field{Key: "Mask mode", Value: "Inpaint not masked"})
 	}
 }

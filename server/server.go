@@ -3,14 +3,13 @@ package server
 import (
 	"context"
 	"errors"
+	"github.com/gosdxl/gosdxl/prompt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // Config is what `gen serve` passes to New.
@@ -43,7 +42,7 @@ type Server struct {
 	cfg       Config
 	q         *queue
 	m         *metrics
-	tokenizer *sdxl.Tokenizer
+	tokenizer *prompt.Tokenizer
 	log       *slog.Logger
 	handler   http.Handler
 	draining  atomic.Bool
@@ -67,7 +66,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	tok, err := sdxl.NewTokenizer()
+	tok, err := prompt.NewTokenizer()
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sampler"
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // toSpec checks an A1111 request against the limits and turns it into a
@@ -71,6 +71,11 @@ func (s *Server) toSpec(req *GenerationRequest, img2img bool) (*Spec, error) {
 		if err := s.checkInitImage(req, spec); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkRequest(spec); err != nil {
+		return nil, err
+	}
+	if img2img {
 		if err := s.checkInpaint(req, spec); err != nil {
 			return nil, err
 		}
@@ -113,7 +118,7 @@ func (s *Server) checkPrompt(field, text string) error {
 	if len(text) > 16*lim {
 		return errorf(http.StatusUnprocessableEntity, "%s: %d bytes is longer than this server accepts (%d tokens)", field, len(text), lim)
 	}
-	tp, err := s.tokenizer.TokenizePrompt(text, sdxl.SyntaxA1111)
+	tp, err := s.tokenizer.Tokenize(text, prompt.SyntaxA1111)
 	if err != nil {
 		return errorf(http.StatusUnprocessableEntity, "%s: %v", field, err)
 	}
@@ -151,12 +156,8 @@ func (s *Server) checkInitImage(req *GenerationRequest, spec *Spec) error {
 	if req.DenoisingStrength != nil {
 		strength = *req.DenoisingStrength
 	}
-	if !(strength > 0 && strength <= 1) {
-		return errorf(http.StatusUnprocessableEntity, "denoising_strength %v: must be in (0, 1]", strength)
-	}
-	if int(float64(spec.Steps)*strength) < 1 {
-		return errorf(http.StatusUnprocessableEntity, "steps %d × denoising_strength %v leaves no denoising step", spec.Steps, strength)
-	}
+	// Its range and the steps it leaves are the pipeline's rules
+	// (checkRequest).
 	spec.InitImage, spec.Strength = data, strength
 	spec.Width, spec.Height = cfg.Width, cfg.Height
 	return nil

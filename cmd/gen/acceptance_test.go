@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"hash/crc32"
 	"image"
 	"os"
@@ -14,15 +15,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // pngWithParameters writes a small PNG carrying an A1111 parameters text.
 func pngWithParameters(t *testing.T, path, params string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := sdxl.EncodePNG(&buf, image.NewNRGBA(image.Rect(0, 0, 8, 8)), map[string]string{"parameters": params}); err != nil {
+	if err := infotext.EncodePNG(&buf, image.NewNRGBA(image.Rect(0, 0, 8, 8)), map[string]string{"parameters": params}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

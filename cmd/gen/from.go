@@ -1,10 +1,9 @@
 package main
 
 import (
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"os"
 	"strconv"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // Our own infotext fields, beside A1111's: written only when they differ
@@ -22,24 +21,24 @@ const (
 
 // readParameters reads the A1111 "parameters" text of a PNG file, parsed
 // and as stored.
-func readParameters(path string) (sdxl.Parameters, string, error) {
+func readParameters(path string) (infotext.Parameters, string, error) {
 	if err := checkReadable(path, false); err != nil {
-		return sdxl.Parameters{}, "", usageError{err.Error()}
+		return infotext.Parameters{}, "", usageError{err.Error()}
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return sdxl.Parameters{}, "", usageError{err.Error()}
+		return infotext.Parameters{}, "", usageError{err.Error()}
 	}
 	defer f.Close()
-	text, err := sdxl.ReadPNGText(f)
+	text, err := infotext.ReadPNGText(f)
 	if err != nil {
-		return sdxl.Parameters{}, "", usagef("%s: %v", path, err)
+		return infotext.Parameters{}, "", usagef("%s: %v", path, err)
 	}
 	s, ok := text["parameters"]
 	if !ok {
-		return sdxl.Parameters{}, "", usagef("%s: no generation parameters in this PNG", path)
+		return infotext.Parameters{}, "", usagef("%s: no generation parameters in this PNG", path)
 	}
-	p, err := sdxl.ParseParameters(s)
+	p, err := infotext.Parse(s)
 	if err != nil {
 		return p, s, usagef("%s: %v", path, err)
 	}
@@ -58,7 +57,7 @@ func applyFrom(o *options) error {
 
 // applyParameters fills every option not given explicitly from p, the
 // parameters of the --from PNG.
-func applyParameters(o *options, p *sdxl.Parameters) error {
+func applyParameters(o *options, p *infotext.Parameters) error {
 	o.fromParams = p
 	keep := func(name string) bool { return o.set[name] }
 	// Values read here are named by their field in messages (flagName).

@@ -2,10 +2,9 @@ package main
 
 import (
 	"fmt"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"io"
 	"strings"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // unreproducedFields are A1111 infotext fields whose effect gen does not
@@ -18,7 +17,7 @@ var unreproducedFields = []struct{ key, why string }{
 
 // fromIssues lists what a --from PNG asks for that the regenerated image
 // will not reproduce.
-func fromIssues(p *sdxl.Parameters) []string {
+func fromIssues(p *infotext.Parameters) []string {
 	var issues []string
 	if v, ok := p.Get("Clip skip"); ok && strings.TrimSpace(v) != "1" {
 		issues = append(issues, fmt.Sprintf("Clip skip %s: SDXL always uses the penultimate layer; clip skip is ignored", v))

@@ -3,11 +3,10 @@ package main
 import (
 	"errors"
 	"flag"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"io"
 	"strings"
 	"testing"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // checkOptionsError requires what every refusal of the command line must
@@ -70,7 +69,7 @@ func FuzzFromParameters(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := sdxl.ParseParameters(s)
+		p, err := infotext.Parse(s)
 		if err != nil {
 			return
 		}

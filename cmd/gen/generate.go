@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gosdxl/gosdxl/internal/atomicfile"
+	"github.com/gosdxl/gosdxl/internal/infotext"
+	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/weights"
 )
@@ -103,6 +105,7 @@ func runGenerate(args []string) error {
 		o.phase("encoding the prompt")
 	}
 	o.extendRequest(&req, mask)
+	writeDump := o.startDump(&req)
 	bar := newProgressBar(stderr, "sampling", o.quiet)
 	req.OnStep = func(step, total int) {
 		atomicfile.StallPoint("sampling")
@@ -117,6 +120,9 @@ func runGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := writeDump(); err != nil {
+		return err
+	}
 	return saveImages(o, &req, res, modelHash)
 }
 
@@ -129,9 +135,9 @@ func (o *options) phase(format string, args ...any) {
 
 // request turns options into a pipeline request.
 func (o *options) request() sdxl.Request {
-	syntax := sdxl.SyntaxA1111
+	syntax := prompt.SyntaxA1111
 	if o.promptSyntax == "none" || o.compat == "diffusers" {
-		syntax = sdxl.SyntaxNone
+		syntax = prompt.SyntaxNone
 	}
 	compat := sdxl.CompatGosdxl
 	if o.compat == "diffusers" {
@@ -152,7 +158,6 @@ func (o *options) request() sdxl.Request {
 		Strength:    o.strength,
 		Compat:      compat,
 		Syntax:      syntax,
-		DumpDir:     o.dump,
 	}
 }
 
@@ -201,7 +206,7 @@ func saveImages(o *options, req *sdxl.Request, res *sdxl.Result, hash string) er
 	samplerDisplay, scheduleDisplay := displayNames(o.sampler, o.schedule)
 	paths := o.outputPaths(res.Seeds)
 	for i, img := range res.Images {
-		p := sdxl.Parameters{
+		p := infotext.Parameters{
 			Prompt:       o.prompt,
 			Steps:        o.steps,
 			Sampler:      samplerDisplay,
@@ -220,28 +225,28 @@ func saveImages(o *options, req *sdxl.Request, res *sdxl.Result, hash string) er
 			if p.Negative == "" {
 				// An empty negative prompt leaves no line in the infotext,
 				// like none at all; but "" is encoded, none is zeros.
-				p.Extra = append(p.Extra, sdxl.Field{Key: fieldEmptyNegative, Value: "encoded"})
+				p.Extra = append(p.Extra, infotext.Field{Key: fieldEmptyNegative, Value: "encoded"})
 			}
 		}
 		if s, _ := scheduleFromA1111(scheduleDisplay); s != o.schedule {
 			// The display name is shared ("Uniform"): keep the exact one.
-			p.Extra = append(p.Extra, sdxl.Field{Key: fieldSchedule, Value: o.schedule})
+			p.Extra = append(p.Extra, infotext.Field{Key: fieldSchedule, Value: o.schedule})
 		}
 		if o.initImage != "" {
 			p.DenoisingStrength = o.strength
 		}
 		o.hiresParams(&p, req)
 		if o.compat != "gosdxl" {
-			p.Extra = append(p.Extra, sdxl.Field{Key: fieldCompat, Value: o.compat})
+			p.Extra = append(p.Extra, infotext.Field{Key: fieldCompat, Value: o.compat})
 		}
 		if o.promptSyntax != "a1111" {
-			p.Extra = append(p.Extra, sdxl.Field{Key: fieldPromptSyntax, Value: o.promptSyntax})
+			p.Extra = append(p.Extra, infotext.Field{Key: fieldPromptSyntax, Value: o.promptSyntax})
 		}
 		if o.compat == "diffusers" && len(res.Images) > 1 {
 			// Batched noise: image i only reproduces with the whole batch.
 			p.Extra = append(p.Extra,
-				sdxl.Field{Key: fieldBatchSize, Value: strconv.Itoa(len(res.Images))},
-				sdxl.Field{Key: fieldBatchPos, Value: strconv.Itoa(i)})
+				infotext.Field{Key: fieldBatchSize, Value: strconv.Itoa(len(res.Images))},
+				infotext.Field{Key: fieldBatchPos, Value: strconv.Itoa(i)})
 		}
 		name, err := writePNG(paths[i], img, p.String(), o.overwrite)
 		if err != nil {

@@ -57,18 +57,23 @@ func meminfo(field string) int64 {
 	return 0
 }
 
-// checkLimits applies the pipeline's request bounds (sdxl.Limits) before
-// anything is loaded, naming the flags involved.
-func (o *options) checkLimits() error {
+// checkRequest checks the request the options make with the pipeline's
+// own rules (sdxl.Request.Validate) before anything is loaded, naming the
+// flags involved. The init image is known by its size only here: it is
+// decoded later, at the size readInitImageSize settled.
+func (o *options) checkRequest() error {
 	req := o.request()
-	err := sdxl.Limits{Memory: o.memoryBudget()}.Check(&req)
+	if o.initImage != "" {
+		req.InitImage = sdxl.ImageOfSize(o.width, o.height)
+	}
+	err := req.Validate(sdxl.Limits{Memory: o.memoryBudget()})
 	var re *sdxl.RequestError
 	if !errors.As(err, &re) {
 		return err
 	}
 	var name string
-	switch re.Field {
-	case "size":
+	switch {
+	case re.Field == "size":
 		name = fmt.Sprintf("%s %d %s %d", o.flagName("width"), o.width, o.flagName("height"), o.height)
 		switch {
 		case o.set["width"] || o.set["height"]:
@@ -78,7 +83,9 @@ func (o *options) checkLimits() error {
 			name = fmt.Sprintf("--from %s (Size %dx%d)", o.from, o.width, o.height)
 		}
 		return usagef("%s: %s", name, re.Msg)
-	case "width", "height", "batch", "steps":
+	case re.With != "":
+		return usagef("%s %s with %s %s: %s", o.flagName(re.Field), re.Value, o.flagName(re.With), re.WithValue, re.Msg)
+	case re.Value != "":
 		return usagef("%s %s: %s", o.flagName(re.Field), re.Value, re.Msg)
 	default:
 		return usagef("%s: %s", o.flagName(re.Field), re.Msg)

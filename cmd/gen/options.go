@@ -8,8 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gosdxl/gosdxl/sampler"
-	"github.com/gosdxl/gosdxl/sdxl"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 )
 
 // Default checkpoint and the settings Animagine XL 4.0's model card
@@ -61,7 +60,7 @@ type options struct {
 	// initWidth and initHeight are the --init-image's size (its header).
 	initWidth, initHeight int
 	// fromParams is the --from PNG's parameters.
-	fromParams *sdxl.Parameters
+	fromParams *infotext.Parameters
 }
 
 // optionalString tells "not given" from "given as empty".
@@ -233,44 +232,6 @@ func (o *options) validate(warn io.Writer) error {
 			return err
 		}
 	}
-	for _, d := range []struct {
-		name string
-		v    int
-	}{{"width", o.width}, {"height", o.height}} {
-		if d.v < 8 || d.v%8 != 0 {
-			return usagef("%s %d: must be a positive multiple of 8", o.flagName(d.name), d.v)
-		}
-	}
-	if o.steps < 1 || o.steps > sdxl.MaxSteps {
-		return usagef("%s %d: must be from 1 to %d", o.flagName("steps"), o.steps, sdxl.MaxSteps)
-	}
-	if math.IsNaN(o.cfg) || math.IsInf(o.cfg, 0) {
-		return usagef("%s %v: must be a finite number", o.flagName("cfg"), o.cfg)
-	}
-	info, err := sampler.Lookup(o.sampler)
-	if err != nil {
-		return usagef("%s %q: unknown; valid samplers: %s", o.flagName("sampler"), o.sampler, samplerNames())
-	}
-	if _, err := sampler.ScheduleDisplayName(o.schedule); err != nil {
-		return usagef("%s %q: unknown; valid schedules: %s", o.flagName("schedule"), o.schedule, strings.Join(sampler.ScheduleNames(), ", "))
-	}
-	if _, err := info.Schedule(o.schedule, o.steps); err != nil {
-		// e.g. ddim with karras
-		return usagef("%s %s %s %q: %v", o.flagName("sampler"), o.sampler, o.flagName("schedule"), o.schedule, err)
-	}
-	if o.batch < 1 || o.batch > sdxl.MaxBatch {
-		return usagef("%s %d: must be from 1 to %d", o.flagName("batch"), o.batch, sdxl.MaxBatch)
-	}
-	if !(o.strength > 0 && o.strength <= 1) {
-		return usagef("%s %v: must be in (0, 1]", o.flagName("strength"), o.strength)
-	}
-	if o.set["strength"] && o.initImage == "" {
-		return usagef("%s needs --init-image", o.flagName("strength"))
-	}
-	if o.initImage != "" && int(float64(o.steps)*o.strength) < 1 {
-		return usagef("%s %d with %s %v leaves no denoising step (int(steps·strength) = 0)",
-			o.flagName("steps"), o.steps, o.flagName("strength"), o.strength)
-	}
 	switch o.device {
 	case "auto", "cpu", "cuda":
 	default:
@@ -292,7 +253,12 @@ func (o *options) validate(warn io.Writer) error {
 	if o.rng != "torch-cpu" {
 		return usagef("%s %q: only torch-cpu is available", o.flagName("rng"), o.rng)
 	}
-	if err := o.checkLimits(); err != nil {
+	if o.set["strength"] && o.initImage == "" {
+		return usagef("%s needs --init-image", o.flagName("strength"))
+	}
+	// Sizes, steps, cfg, sampler and schedule, batch, strength, memory and
+	// prompts: the pipeline's rules, with flag names.
+	if err := o.checkRequest(); err != nil {
 		return err
 	}
 	if o.initImage == "" && !isSDXLResolution(o.width, o.height) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/kernels"
 	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
@@ -331,14 +332,14 @@ func (o *options) extendRequest(req *sdxl.Request, mask image.Image) {
 
 // Our own infotext fields for these modes, beside A1111's.
 const (
-	fieldMask      = sdxl.FieldMask
-	fieldPad       = sdxl.FieldPad
-	fieldVAETiling = sdxl.FieldVAETiling
+	fieldMask      = infotext.FieldMask
+	fieldPad       = infotext.FieldPad
+	fieldVAETiling = infotext.FieldVAETiling
 )
 
 // hiresParams adds the fields of the hires fix, inpainting and the tiled
 // VAE of req, the request the image was made with.
-func (o *options) hiresParams(p *sdxl.Parameters, req *sdxl.Request) {
+func (o *options) hiresParams(p *infotext.Parameters, req *sdxl.Request) {
 	mask := "none"
 	if o.hires.mask != "" {
 		mask = filepath.Base(o.hires.mask)
@@ -349,7 +350,7 @@ func (o *options) hiresParams(p *sdxl.Parameters, req *sdxl.Request) {
 // applyFromHires reads the fields of this file back for --from. It
 // returns true when the image was a hires fix (its "Denoising strength"
 // is then the second pass's, not an img2img strength).
-func applyFromHires(o *options, p *sdxl.Parameters) (hires bool, err error) {
+func applyFromHires(o *options, p *infotext.Parameters) (hires bool, err error) {
 	h := &o.hires
 	keep := func(name string) bool { return o.set[name] }
 	get := func(k string) (string, bool) { return p.Get(k) }
@@ -401,7 +402,7 @@ func applyFromHires(o *options, p *sdxl.Parameters) (hires bool, err error) {
 
 // applyFromInpaint reads the inpainting fields back; the init image and
 // the mask themselves must be given again.
-func applyFromInpaint(o *options, p *sdxl.Parameters) error {
+func applyFromInpaint(o *options, p *infotext.Parameters) error {
 	h := &o.hires
 	mask, ok := p.Get(fieldMask)
 	if !ok {
@@ -434,7 +435,7 @@ func applyFromInpaint(o *options, p *sdxl.Parameters) error {
 }
 
 // applyFromVAE repeats a tiled run's tiling.
-func applyFromVAE(o *options, p *sdxl.Parameters) {
+func applyFromVAE(o *options, p *infotext.Parameters) {
 	if v, ok := p.Get(fieldVAETiling); ok && !o.set["vae-tiling"] && !o.set["vae-tile-size"] {
 		if n, err := strconv.Atoi(v); err == nil {
 			o.hires.vaeTiling, o.hires.vaeTileSize = "on", n

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gosdxl/gosdxl/internal/adapters"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/lora"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
@@ -27,7 +28,7 @@ type adapterOptions struct {
 	loras        loraFlags
 	loraDir      string
 	embeddingDir string
-	fields       []sdxl.Field // Lora hashes, TI hashes: for the PNG
+	fields       []infotext.Field // Lora hashes, TI hashes: for the PNG
 }
 
 // loraFlags collects repeated --lora FILE[:STRENGTH] values.
@@ -126,7 +127,7 @@ func prepareAdapters(o *options) (*adapterSet, error) {
 		}
 	}
 	if hashes != "" {
-		o.adapters.fields = append(o.adapters.fields, sdxl.Field{Key: adapters.FieldLoraHashes, Value: hashes})
+		o.adapters.fields = append(o.adapters.fields, infotext.Field{Key: adapters.FieldLoraHashes, Value: hashes})
 	}
 	if err := a.prepareEmbeddings(o); err != nil {
 		a.close()
@@ -228,7 +229,7 @@ func (a *adapterSet) prepareEmbeddings(o *options) error {
 		return usageError{err.Error()}
 	}
 	if hashes != "" {
-		o.adapters.fields = append(o.adapters.fields, sdxl.Field{Key: adapters.FieldTIHashes, Value: hashes})
+		o.adapters.fields = append(o.adapters.fields, infotext.Field{Key: adapters.FieldTIHashes, Value: hashes})
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/gosdxl/gosdxl/internal/atomicfile"
-	"github.com/gosdxl/gosdxl/sdxl"
+	"github.com/gosdxl/gosdxl/internal/infotext"
 )
 
 // defaultOutDir receives out/<seed>.png when --out is not given.
@@ -112,7 +112,7 @@ func writePNG(path string, img image.Image, params string, overwrite bool) (stri
 	if err != nil {
 		return "", err
 	}
-	if err := sdxl.EncodePNG(f, img, map[string]string{"parameters": params}); err != nil {
+	if err := infotext.EncodePNG(f, img, map[string]string{"parameters": params}); err != nil {
 		f.Abort()
 		var pe *fs.PathError // name the output, not its temporary file
 		if errors.As(err, &pe) {

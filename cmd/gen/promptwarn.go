@@ -2,10 +2,9 @@ package main
 
 import (
 	"fmt"
+	"github.com/gosdxl/gosdxl/prompt"
 	"io"
 	"regexp"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // A1111 prompt syntax gen does not implement. Escaped brackets (\[) are
@@ -58,13 +57,13 @@ func (o *options) warnPrompts(w io.Writer) {
 			}
 		}
 		if o.compat == "diffusers" {
-			tok, err := sdxl.NewTokenizer()
+			tok, err := prompt.NewTokenizer()
 			if err != nil {
 				continue
 			}
-			if t, err := tok.TokenizePrompt(p.text, sdxl.SyntaxNone); err == nil && t.Truncated > 0 {
+			if t, err := tok.Tokenize(p.text, prompt.SyntaxNone); err == nil && t.Truncated > 0 {
 				fmt.Fprintf(w, "gen: warning: %s: %d tokens beyond the first %d are dropped (--compat diffusers truncates like diffusers)\n",
-					o.flagName(p.flag), t.Truncated, sdxl.ChunkTokens)
+					o.flagName(p.flag), t.Truncated, prompt.ChunkTokens)
 			}
 		}
 	}

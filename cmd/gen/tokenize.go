@@ -3,11 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/gosdxl/gosdxl/prompt"
 	"io"
 	"strconv"
 	"strings"
-
-	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 const tokenizeUsage = `usage: gen tokenize -p TEXT [--prompt-syntax a1111|none]
@@ -24,9 +23,9 @@ sequences of both text encoders (encoder 1 pads with 49407, encoder 2 with 0).
 func runTokenize(args []string) error {
 	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var prompt, syntaxName string
-	fs.StringVar(&prompt, "prompt", "", "")
-	fs.StringVar(&prompt, "p", "", "")
+	var text, syntaxName string
+	fs.StringVar(&text, "prompt", "", "")
+	fs.StringVar(&text, "p", "", "")
 	fs.StringVar(&syntaxName, "prompt-syntax", "a1111", "")
 	fs.StringVar(&syntaxName, "syntax", "a1111", "") // the older name
 	if err := fs.Parse(args); err != nil {
@@ -44,7 +43,7 @@ func runTokenize(args []string) error {
 	if !given {
 		return usagef("tokenize: no prompt: give one with -p \"...\"")
 	}
-	syntax, err := sdxl.ParseSyntax(syntaxName)
+	syntax, err := prompt.ParseSyntax(syntaxName)
 	if err != nil {
 		name := "--prompt-syntax"
 		fs.Visit(func(f *flag.Flag) {
@@ -54,11 +53,11 @@ func runTokenize(args []string) error {
 		})
 		return usagef("tokenize: %s: %v", name, err)
 	}
-	tok, err := sdxl.NewTokenizer()
+	tok, err := prompt.NewTokenizer()
 	if err != nil {
 		return err
 	}
-	p, err := tok.TokenizePrompt(prompt, syntax)
+	p, err := tok.Tokenize(text, syntax)
 	if err != nil {
 		return usagef("tokenize: --prompt: %v", err)
 	}
@@ -66,7 +65,7 @@ func runTokenize(args []string) error {
 	return nil
 }
 
-func printTokenized(w io.Writer, tok *sdxl.Tokenizer, p *sdxl.TokenizedPrompt, syntax sdxl.Syntax) {
+func printTokenized(w io.Writer, tok *prompt.Tokenizer, p *prompt.Tokenized, syntax prompt.Syntax) {
 	fmt.Fprintf(w, "syntax: %s\npieces:\n", syntax)
 	for _, piece := range p.Pieces {
 		if piece.Break {
@@ -76,14 +75,14 @@ func printTokenized(w io.Writer, tok *sdxl.Tokenizer, p *sdxl.TokenizedPrompt, s
 		fmt.Fprintf(w, "  %-8s %q\n", strconv.FormatFloat(piece.Weight, 'g', 6, 64), piece.Text)
 	}
 	if p.Truncated > 0 {
-		fmt.Fprintf(w, "truncated: %d tokens beyond %d were dropped\n", p.Truncated, sdxl.ChunkTokens)
+		fmt.Fprintf(w, "truncated: %d tokens beyond %d were dropped\n", p.Truncated, prompt.ChunkTokens)
 	}
 	for k := 0; k < p.Chunks(); k++ {
 		ids := p.IDs1[k]
 		var tokens []string
 		content := 0
 		for i, id := range ids[1:] {
-			if id == sdxl.EOS {
+			if id == prompt.EOS {
 				break
 			}
 			content++

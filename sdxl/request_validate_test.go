@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/internal/dump"
 )
 
 // Requests beyond the bounds are refused by Generate, naming the field,
@@ -26,7 +28,8 @@ func TestGenerateRefusesOutOfBoundsRequests(t *testing.T) {
 		{"batch 65", func(r *Request) { r.Batch = MaxBatch + 1 }, "batch"},
 		{"width near max int", func(r *Request) { r.Width, r.Height = 9223372036854775800, 8 }, "width"},
 		{"both sides 2^62", func(r *Request) {
-			r.Width, r.Height, r.DumpDir = 1<<62, 1<<62, filepath.Join(t.TempDir(), "dump")
+			r.Width, r.Height = 1<<62, 1<<62
+			r.Observe = dump.NewDir(filepath.Join(t.TempDir(), "dump")).Observe
 		}, "width"},
 		{"width 2^31", func(r *Request) { r.Width = 1 << 31 }, "width"},
 		{"height 100000", func(r *Request) { r.Height = 100000 }, "height"},
@@ -36,6 +39,14 @@ func TestGenerateRefusesOutOfBoundsRequests(t *testing.T) {
 		{"prompt not UTF-8", func(r *Request) { r.Prompt = "a\xffb" }, "prompt"},
 		{"prompt too long", func(r *Request) { r.Prompt = strings.Repeat("a ", MaxPromptBytes) }, "prompt"},
 		{"too many chunks", func(r *Request) { r.Prompt = strings.Repeat("cat BREAK ", MaxPromptChunks+1) }, "prompt"},
+		{"cfg NaN", func(r *Request) { r.CFGScale = math.NaN() }, "cfg"},
+		{"unknown sampler", func(r *Request) { r.Sampler = "nope" }, "sampler"},
+		{"unknown schedule", func(r *Request) { r.Schedule = "weird" }, "schedule"},
+		{"ddim with karras", func(r *Request) { r.Sampler, r.Schedule = "ddim", "karras" }, "sampler"},
+		{"strength 0", func(r *Request) { r.InitImage, r.Strength = image.NewNRGBA(image.Rect(0, 0, 64, 64)), 0 }, "strength"},
+		{"steps × strength below one step", func(r *Request) {
+			r.InitImage, r.Strength = image.NewNRGBA(image.Rect(0, 0, 64, 64)), 0.4
+		}, "steps"},
 		{"negative too many chunks", func(r *Request) {
 			r.Negative, r.HasNegative = strings.Repeat("cat BREAK ", MaxPromptChunks+1), true
 		}, "negative"},
@@ -57,22 +68,36 @@ func TestGenerateRefusesOutOfBoundsRequests(t *testing.T) {
 }
 
 func TestLimitsMemoryBound(t *testing.T) {
-	r := Request{Prompt: "x", Width: 1024, Height: 1024, Steps: 1, Batch: 1}
+	r := Request{Prompt: "x", Width: 1024, Height: 1024, Steps: 1, Sampler: "euler", Batch: 1}
 	need := MemoryNeeded(1024, 1024, 1)
-	if err := (Limits{Memory: need}).Check(&r); err != nil {
+	if err := r.Validate(Limits{Memory: need}); err != nil {
 		t.Fatalf("a request needing exactly the memory given was refused: %v", err)
 	}
 	var re *RequestError
-	if err := (Limits{Memory: need - 1}).Check(&r); !errors.As(err, &re) || re.Field != "size" {
+	if err := r.Validate(Limits{Memory: need - 1}); !errors.As(err, &re) || re.Field != "size" {
 		t.Fatalf("one image too large for memory: %v, want a size error", err)
 	}
 	r.Batch = 8
-	if err := (Limits{Memory: need + 1}).Check(&r); !errors.As(err, &re) || re.Field != "batch" {
+	if err := r.Validate(Limits{Memory: need + 1}); !errors.As(err, &re) || re.Field != "batch" {
 		t.Fatalf("a batch too large for memory whose single image fits: %v, want a batch error", err)
 	}
 	// The SDXL sizes on an ordinary 16 GiB machine are never refused.
-	r = Request{Prompt: "x", Width: 1216, Height: 832, Steps: 28, Batch: 4}
-	if err := (Limits{Memory: 16 << 30}).Check(&r); err != nil {
+	r = Request{Prompt: "x", Width: 1216, Height: 832, Steps: 28, Sampler: "euler", Batch: 4}
+	if err := r.Validate(Limits{Memory: 16 << 30}); err != nil {
 		t.Fatalf("a batch of 4 at 1216x832 refused on 16 GiB: %v", err)
+	}
+}
+
+// A combination names both fields, so that each caller can name both its
+// own way.
+func TestRequestErrorNamesCombination(t *testing.T) {
+	r := Request{Prompt: "x", Width: 64, Height: 64, Steps: 4, Sampler: "ddim", Schedule: "karras", Batch: 1}
+	var re *RequestError
+	if err := r.Validate(Limits{}); !errors.As(err, &re) || re.Field != "sampler" || re.With != "schedule" || re.WithValue != `"karras"` {
+		t.Fatalf("ddim with karras: %v (%+v), want sampler with schedule", err, re)
+	}
+	want := `sampler ddim with schedule "karras": `
+	if !strings.HasPrefix(re.Error(), want) {
+		t.Errorf("error %q does not start with %q", re.Error(), want)
 	}
 }

@@ -1,4 +1,4 @@
-package sdxl
+package prompt
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package sdxl
+package prompt
 
 import (
 	"reflect"
@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-func pieces(args ...any) []PromptPiece {
-	var out []PromptPiece
+func pieces(args ...any) []Piece {
+	var out []Piece
 	for i := 0; i < len(args); i += 2 {
 		if args[i] == "BREAK" && args[i+1] == -1 {
-			out = append(out, PromptPiece{Break: true})
+			out = append(out, Piece{Break: true})
 			continue
 		}
-		out = append(out, PromptPiece{Text: args[i].(string), Weight: args[i+1].(float64)})
+		out = append(out, Piece{Text: args[i].(string), Weight: args[i+1].(float64)})
 	}
 	return out
 }
@@ -28,7 +28,7 @@ func TestParseA1111(t *testing.T) {
 	one, round, square := 1.0, 1.1, 1/1.1
 	for _, c := range []struct {
 		in   string
-		want []PromptPiece
+		want []Piece
 	}{
 		{"normal text", pieces("normal text", 1.0)},
 		{"an (important) word", pieces("an ", 1.0, "important", 1.1, " word", 1.0)},
@@ -59,15 +59,15 @@ func TestParseA1111(t *testing.T) {
 		{"", pieces("", 1.0)},
 		{"()", pieces("", 1.0)},
 	} {
-		if got := ParsePrompt(c.in, SyntaxA1111); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("ParsePrompt(%q):\n got %+v\nwant %+v", c.in, got, c.want)
+		if got := Parse(c.in, SyntaxA1111); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Parse(%q):\n got %+v\nwant %+v", c.in, got, c.want)
 		}
 	}
 }
 
 func TestParseNoneIsVerbatim(t *testing.T) {
 	in := `(masterpiece:1.2), \(x\) BREAK y`
-	if got := ParsePrompt(in, SyntaxNone); !reflect.DeepEqual(got, pieces(in, 1.0)) {
+	if got := Parse(in, SyntaxNone); !reflect.DeepEqual(got, pieces(in, 1.0)) {
 		t.Errorf("got %+v", got)
 	}
 }
@@ -90,7 +90,7 @@ func TestTokenizePromptChunksMatchGolden(t *testing.T) {
 	golden := cases.Chunked["eos_then_pad"]
 	text := cases.Prompts[golden.Prompt].Text
 	text = strings.NewReplacer("(", `\(`, ")", `\)`).Replace(text)
-	p, err := newTestTokenizer(t).TokenizePrompt(text, SyntaxA1111)
+	p, err := newTestTokenizer(t).Tokenize(text, SyntaxA1111)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestTokenizePromptChunksMatchGolden(t *testing.T) {
 func TestTokenizePromptNoneTruncates(t *testing.T) {
 	cases := loadReferenceCases(t)
 	ref := cases.Prompts["long"]
-	p, err := newTestTokenizer(t).TokenizePrompt(ref.Text, SyntaxNone)
+	p, err := newTestTokenizer(t).Tokenize(ref.Text, SyntaxNone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestTokenizePromptNoneTruncates(t *testing.T) {
 
 func TestTokenizePromptWeightsAndBreak(t *testing.T) {
 	tok := newTestTokenizer(t)
-	p, err := tok.TokenizePrompt("cat (dog:1.5) BREAK [bird]", SyntaxA1111)
+	p, err := tok.Tokenize("cat (dog:1.5) BREAK [bird]", SyntaxA1111)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +148,13 @@ func TestTokenizePromptWeightsAndBreak(t *testing.T) {
 	}
 
 	// BREAK first gives an empty first chunk, as in A1111.
-	p, _ = tok.TokenizePrompt("BREAK cat", SyntaxA1111)
+	p, _ = tok.Tokenize("BREAK cat", SyntaxA1111)
 	if p.Chunks() != 2 || p.IDs1[0][1] != EOS {
 		t.Errorf("BREAK cat: %d chunks, first %v", p.Chunks(), p.IDs1[0][:3])
 	}
 	// Exactly 75 tokens fill one chunk, 76 spill into a second.
 	for n, want := range map[int]int{75: 1, 76: 2, 150: 2, 151: 3} {
-		p, _ = tok.TokenizePrompt(strings.Repeat("cat ", n), SyntaxA1111)
+		p, _ = tok.Tokenize(strings.Repeat("cat ", n), SyntaxA1111)
 		if p.Chunks() != want {
 			t.Errorf("%d tokens: %d chunks, want %d", n, p.Chunks(), want)
 		}
@@ -165,11 +165,11 @@ func TestTokenizePromptLong(t *testing.T) {
 	tok := newTestTokenizer(t)
 	text := strings.Repeat("(masterpiece:1.2), [[bad]], \\(x\\) a ", 250) // 2,000 tokens
 	n := 0
-	for _, piece := range ParsePrompt(text, SyntaxA1111) {
+	for _, piece := range Parse(text, SyntaxA1111) {
 		ids, _ := tok.Encode(piece.Text)
 		n += len(ids)
 	}
-	p, err := tok.TokenizePrompt(text, SyntaxA1111)
+	p, err := tok.Tokenize(text, SyntaxA1111)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestTokenizePromptLong(t *testing.T) {
 
 func TestTokenizePromptPadTo(t *testing.T) {
 	tok := newTestTokenizer(t)
-	p, _ := tok.TokenizePrompt("", SyntaxA1111)
+	p, _ := tok.Tokenize("", SyntaxA1111)
 	p.PadTo(3)
 	if p.Chunks() != 3 || !slices.Equal(p.IDs2[2][:3], []int32{BOS, EOS, PadBigG}) || !slices.Equal(p.IDs1[2][:3], []int32{BOS, EOS, PadCLIPL}) {
 		t.Errorf("padded chunks: %v", p.IDs2)
@@ -194,7 +194,7 @@ func TestTokenizePromptPadTo(t *testing.T) {
 
 func TestTokenizePromptInvalidUTF8(t *testing.T) {
 	for _, s := range []Syntax{SyntaxA1111, SyntaxNone} {
-		if _, err := newTestTokenizer(t).TokenizePrompt("(a\xc3:1.2)", s); err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		if _, err := newTestTokenizer(t).Tokenize("(a\xc3:1.2)", s); err == nil || !strings.Contains(err.Error(), "UTF-8") {
 			t.Errorf("%v: err = %v", s, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package sdxl
+package prompt
 
 // Sequence layout shared by both encoders.
 const (
@@ -27,11 +27,11 @@ func truncatedIDs(tokens []int32, pad int32) []int32 {
 	return chunkIDs(tokens[:min(len(tokens), ChunkTokens)], pad)
 }
 
-// TokenizedPrompt is a prompt as the two encoders read it: k chunks of 77 ids
+// Tokenized is a prompt as the two encoders read it: k chunks of 77 ids
 // for each encoder (they differ only in padding, and in SyntaxNone by
 // diffusers' "!" quirk of encoder 2) and the weight of every position.
-type TokenizedPrompt struct {
-	Pieces []PromptPiece
+type Tokenized struct {
+	Pieces []Piece
 	IDs1   [][]int32   // encoder 1 (CLIP ViT-L), [chunk][77]
 	IDs2   [][]int32   // encoder 2 (OpenCLIP bigG), [chunk][77]
 	Weight [][]float32 // [chunk][77]: 1 at BOS, EOS and padding
@@ -41,11 +41,11 @@ type TokenizedPrompt struct {
 }
 
 // Chunks is the number of 77-token chunks (at least 1).
-func (p *TokenizedPrompt) Chunks() int { return len(p.IDs1) }
+func (p *Tokenized) Chunks() int { return len(p.IDs1) }
 
 // Weighted reports whether any position has a weight other than 1, i.e.
 // whether the encoder outputs need the emphasis step at all.
-func (p *TokenizedPrompt) Weighted() bool {
+func (p *Tokenized) Weighted() bool {
 	for _, c := range p.Weight {
 		for _, w := range c {
 			if w != 1 {
@@ -58,7 +58,7 @@ func (p *TokenizedPrompt) Weighted() bool {
 
 // PadTo appends empty chunks ([BOS, EOS, pad...], weight 1) until there are
 // n, so that a negative prompt lines up with a longer positive prompt.
-func (p *TokenizedPrompt) PadTo(n int) {
+func (p *Tokenized) PadTo(n int) {
 	for p.Chunks() < n {
 		p.IDs1 = append(p.IDs1, chunkIDs(nil, PadCLIPL))
 		p.IDs2 = append(p.IDs2, chunkIDs(nil, PadBigG))
@@ -66,26 +66,26 @@ func (p *TokenizedPrompt) PadTo(n int) {
 	}
 }
 
-// TokenizePrompt parses and tokenizes text for both encoders.
+// Tokenize parses and tokenizes text for both encoders.
 //
 // SyntaxNone reproduces diffusers: one chunk, truncated to 75 content tokens.
 // SyntaxA1111 reproduces A1111's chunking without its comma back-tracking:
 // each piece is tokenized on its own, tokens fill chunks of 75, a full chunk
 // is closed when the next token arrives, BREAK closes the current chunk
 // (even an empty one), and an empty prompt is one empty chunk.
-func (t *Tokenizer) TokenizePrompt(text string, syntax Syntax) (*TokenizedPrompt, error) {
-	return t.TokenizePromptWith(text, syntax, nil)
+func (t *Tokenizer) Tokenize(text string, syntax Syntax) (*Tokenized, error) {
+	return t.TokenizeWith(text, syntax, nil)
 }
 
-// TokenizePromptWith is TokenizePrompt with textual-inversion embeddings
+// TokenizeWith is Tokenize with textual-inversion embeddings
 // (A1111 syntax only): where a piece's tokens spell an embedding's name,
 // the embedding's vector ids take their place, and, as in A1111, an
 // embedding that does not fit in the current chunk starts the next one.
-func (t *Tokenizer) TokenizePromptWith(text string, syntax Syntax, emb *EmbeddingSet) (*TokenizedPrompt, error) {
+func (t *Tokenizer) TokenizeWith(text string, syntax Syntax, emb *EmbeddingSet) (*Tokenized, error) {
 	if err := checkUTF8(text); err != nil {
 		return nil, err
 	}
-	p := &TokenizedPrompt{Pieces: ParsePrompt(text, syntax)}
+	p := &Tokenized{Pieces: Parse(text, syntax)}
 	if syntax == SyntaxNone {
 		ids1, _ := t.Encode(text)
 		ids2, _ := t.EncodeBangAsPad(text)

@@ -1,4 +1,4 @@
-package sdxl
+package prompt
 
 import (
 	"strconv"
@@ -29,9 +29,9 @@ const (
 //
 // One deliberate difference: BREAK inside brackets still breaks (A1111 would
 // multiply its marker weight and then tokenize the word "BREAK").
-func parseA1111(text string) []PromptPiece {
+func parseA1111(text string) []Piece {
 	var (
-		res    []PromptPiece
+		res    []Piece
 		round  []int // indices into res where open "(" started
 		square []int
 	)
@@ -46,7 +46,7 @@ func parseA1111(text string) []PromptPiece {
 		c := text[i]
 		switch {
 		case c == '\\' && i+1 < len(text) && strings.IndexByte(`()[]\`, text[i+1]) >= 0:
-			res = append(res, PromptPiece{Text: text[i+1 : i+2], Weight: 1})
+			res = append(res, Piece{Text: text[i+1 : i+2], Weight: 1})
 			i += 2
 		case c == '\\':
 			i++ // a lone backslash escapes nothing and is dropped
@@ -63,7 +63,7 @@ func parseA1111(text string) []PromptPiece {
 				i += n
 				break
 			}
-			res = append(res, PromptPiece{Text: ":", Weight: 1})
+			res = append(res, Piece{Text: ":", Weight: 1})
 			i++
 		case c == ')' && len(round) > 0:
 			multiply(round[len(round)-1], roundBracketWeight)
@@ -74,7 +74,7 @@ func parseA1111(text string) []PromptPiece {
 			square = square[:len(square)-1]
 			i++
 		case c == ')' || c == ']':
-			res = append(res, PromptPiece{Text: text[i : i+1], Weight: 1})
+			res = append(res, Piece{Text: text[i : i+1], Weight: 1})
 			i++
 		default:
 			j := i + strings.IndexAny(text[i:], `\()[]:`)
@@ -92,7 +92,7 @@ func parseA1111(text string) []PromptPiece {
 		multiply(at, squareBracketWeight)
 	}
 	if len(res) == 0 {
-		return []PromptPiece{{Text: "", Weight: 1}}
+		return []Piece{{Text: "", Weight: 1}}
 	}
 	return mergeEqualWeights(res)
 }
@@ -137,13 +137,13 @@ func skipSpace(s string, i int) int {
 
 // appendWithBreaks adds a run of plain text, cutting it at each BREAK
 // keyword (a whole word, upper case) together with the white space around it.
-func appendWithBreaks(res []PromptPiece, run string) []PromptPiece {
+func appendWithBreaks(res []Piece, run string) []Piece {
 	for {
 		at, end := findBreak(run)
 		if at < 0 {
-			return append(res, PromptPiece{Text: run, Weight: 1})
+			return append(res, Piece{Text: run, Weight: 1})
 		}
-		res = append(res, PromptPiece{Text: run[:at], Weight: 1}, PromptPiece{Break: true})
+		res = append(res, Piece{Text: run[:at], Weight: 1}, Piece{Break: true})
 		run = run[end:]
 	}
 }
@@ -177,7 +177,7 @@ func findBreak(s string) (start, end int) {
 func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r) }
 
 // mergeEqualWeights joins neighbouring text pieces of exactly equal weight.
-func mergeEqualWeights(res []PromptPiece) []PromptPiece {
+func mergeEqualWeights(res []Piece) []Piece {
 	out := res[:1]
 	for _, p := range res[1:] {
 		last := &out[len(out)-1]

@@ -1,4 +1,4 @@
-package sdxl
+package prompt
 
 import (
 	"bufio"
@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gosdxl/gosdxl/sdxl/vocab"
+	"github.com/gosdxl/gosdxl/prompt/vocab"
 )
 
 // CLIP's vocabulary layout, fixed by openai/CLIP's simple_tokenizer.py and

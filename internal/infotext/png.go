@@ -1,4 +1,4 @@
-package sdxl
+package infotext
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	"image/png"
 	"io"
 	"sort"
 	"unicode/utf8"
@@ -18,6 +19,10 @@ import (
 // PIL (and so A1111) puts them.
 
 var pngSignature = []byte("\x89PNG\r\n\x1a\n")
+
+// pngEncoder writes compact files; generated images gain little from
+// the slowest compression.
+var pngEncoder = png.Encoder{CompressionLevel: png.DefaultCompression}
 
 // EncodePNG writes img as PNG with one text chunk per entry of text (keys
 // sorted). A value that Latin-1 can hold becomes a tEXt chunk, anything else

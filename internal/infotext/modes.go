@@ -1,4 +1,4 @@
-package sdxl
+package infotext
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gosdxl/gosdxl/sampler"
+	"github.com/gosdxl/gosdxl/sdxl"
 )
 
 // Our own infotext fields for inpainting and the tiled VAE, beside A1111's.
@@ -20,7 +21,7 @@ const (
 // Size stays the first pass's for a hires fix, as A1111 writes; for
 // "Only masked" it is the processing size. maskName is the "Mask" value;
 // padGiven says that outpainting padding was asked for (even all zero).
-func (p *Parameters) AddModeFields(r *Request, maskName string, padGiven bool) {
+func (p *Parameters) AddModeFields(r *sdxl.Request, maskName string, padGiven bool) {
 	if h := r.Hires; h != nil {
 		p.Width, p.Height = r.Width, r.Height
 		p.DenoisingStrength = h.Denoise
@@ -55,7 +56,7 @@ func (p *Parameters) AddModeFields(r *Request, maskName string, padGiven bool) {
 			p.Extra = append(p.Extra, Field{Key: "Inpaint area", Value: "Only masked"},
 				Field{Key: "Masked area padding", Value: strconv.Itoa(ip.Padding)})
 		}
-		if ip.Content != ContentOriginal {
+		if ip.Content != sdxl.ContentOriginal {
 			p.Extra = append(p.Extra, Field{Key: "Masked content", Value: ip.Content.String()})
 		}
 		p.Extra = append(p.Extra, Field{Key: FieldMask, Value: maskName})

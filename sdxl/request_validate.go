@@ -2,7 +2,15 @@ package sdxl
 
 import (
 	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/gosdxl/gosdxl/prompt"
+	"github.com/gosdxl/gosdxl/sampler"
 )
 
 // Fixed upper bounds of one request, whatever the memory. They keep every
@@ -54,20 +62,30 @@ type Limits struct {
 	Memory int64
 }
 
-// RequestError names the request field a problem is in ("width", "height",
-// "size" for both, "batch", "steps", "prompt", "negative") and its value, so
-// that a command line can name its flag and a server its JSON field.
+// RequestError names the request field a problem is in ("width",
+// "height", "size" for both, "batch", "steps", "cfg", "sampler",
+// "schedule", "strength", "prompt", "negative") and its value, so that a
+// command line can name its flag and a server its JSON field. With names a
+// second field when the problem is their combination (steps with strength,
+// sampler with schedule).
 type RequestError struct {
 	Field string
 	Value string // the offending value as text; "" for prompts
-	Msg   string
+	With  string // the other field of a combination, or ""
+	// WithValue is the other field's value as text.
+	WithValue string
+	Msg       string
 }
 
 func (e *RequestError) Error() string {
-	if e.Value == "" {
-		return e.Field + ": " + e.Msg
+	name := e.Field
+	if e.Value != "" {
+		name += " " + e.Value
 	}
-	return e.Field + " " + e.Value + ": " + e.Msg
+	if e.With != "" {
+		name += " with " + e.With + " " + e.WithValue
+	}
+	return name + ": " + e.Msg
 }
 
 func fieldErr(field string, value any, format string, args ...any) error {
@@ -87,11 +105,14 @@ func MemoryNeeded(width, height, batch int) int64 {
 	return px*vaeBytesPerPixel + int64(batch)*px*(unetBytesPerPixel+imageBytesPerPixel)
 }
 
-// Check refuses a request beyond the bounds, naming the field. It checks
-// sizes before anything that depends on them, and the prompts' text
-// (UTF-8, length, chunk count) with the tokenizer alone, so that it is
-// cheap enough to run before a model is loaded.
-func (l Limits) Check(r *Request) error {
+// Validate is the one definition of a runnable request: Generate calls it,
+// and the command line and the server call it before anything is loaded,
+// so that each names the problem its own way (flag or JSON field) from the
+// RequestError. Sizes come first, since everything else depends on them;
+// the prompts (UTF-8, length, chunk count) need the tokenizer alone. The
+// hires fix and inpainting are checked when set. l.Memory, when known,
+// bounds the working memory.
+func (r *Request) Validate(l Limits) error {
 	width, height := r.Width, r.Height
 	if r.InitImage != nil {
 		b := r.InitImage.Bounds()
@@ -112,11 +133,26 @@ func (l Limits) Check(r *Request) error {
 	if px := width * height; px > MaxPixels {
 		return fieldErr("size", size, "%.1f megapixels, at most %.1f (8192x8192)", float64(px)/1e6, MaxPixels/1e6)
 	}
+	if r.Steps < 1 || r.Steps > MaxSteps {
+		return fieldErr("steps", r.Steps, "must be from 1 to %d", MaxSteps)
+	}
+	if math.IsNaN(r.CFGScale) || math.IsInf(r.CFGScale, 0) {
+		return fieldErr("cfg", r.CFGScale, "must be a finite number")
+	}
+	if err := checkSampler(r); err != nil {
+		return err
+	}
 	if r.Batch < 1 || r.Batch > MaxBatch {
 		return fieldErr("batch", r.Batch, "must be from 1 to %d", MaxBatch)
 	}
-	if r.Steps < 1 || r.Steps > MaxSteps {
-		return fieldErr("steps", r.Steps, "must be from 1 to %d", MaxSteps)
+	if r.InitImage != nil {
+		if !(r.Strength > 0 && r.Strength <= 1) {
+			return fieldErr("strength", r.Strength, "must be in (0, 1]")
+		}
+		if int(float64(r.Steps)*r.Strength) < 1 {
+			return &RequestError{Field: "steps", Value: fmt.Sprint(r.Steps), With: "strength", WithValue: fmt.Sprint(r.Strength),
+				Msg: "leaves no denoising step (int(steps·strength) = 0)"}
+		}
 	}
 	if l.Memory > 0 {
 		if need := MemoryNeeded(width, height, r.Batch); need > l.Memory {
@@ -130,35 +166,74 @@ func (l Limits) Check(r *Request) error {
 	}
 	syntax := r.Syntax
 	if r.Compat == CompatDiffusers {
-		syntax = SyntaxNone
+		syntax = prompt.SyntaxNone
 	}
 	if err := checkPrompt("prompt", r.Prompt, syntax); err != nil {
 		return err
 	}
 	if r.HasNegative {
-		return checkPrompt("negative", r.Negative, syntax)
+		if err := checkPrompt("negative", r.Negative, syntax); err != nil {
+			return err
+		}
+	}
+	if r.Hires != nil {
+		if err := checkHires(r); err != nil {
+			return err
+		}
+	}
+	if r.Inpaint != nil {
+		if err := checkInpaint(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImageOfSize stands for an init image not decoded yet, known by its size
+// alone: all that Validate reads of one. Callers check a request with it
+// before they spend the time and memory to decode the image.
+func ImageOfSize(width, height int) image.Image { return sizeOnly(image.Rect(0, 0, width, height)) }
+
+type sizeOnly image.Rectangle
+
+func (s sizeOnly) Bounds() image.Rectangle { return image.Rectangle(s) }
+func (sizeOnly) ColorModel() color.Model   { return color.NRGBAModel }
+func (sizeOnly) At(x, y int) color.Color   { return color.NRGBA{} }
+
+// checkSampler checks the sampler and schedule names and that the sampler
+// supports the schedule (DDIM has no Karras schedule).
+func checkSampler(r *Request) error {
+	info, err := sampler.Lookup(r.Sampler)
+	if err != nil {
+		return fieldErr("sampler", strconv.Quote(r.Sampler), "unknown; valid samplers: %s", strings.Join(sampler.SamplerNames(), ", "))
+	}
+	if _, err := sampler.ScheduleDisplayName(r.Schedule); err != nil {
+		return fieldErr("schedule", strconv.Quote(r.Schedule), "unknown; valid schedules: %s", strings.Join(sampler.ScheduleNames(), ", "))
+	}
+	if _, err := info.Schedule(r.Schedule, r.Steps); err != nil {
+		return &RequestError{Field: "sampler", Value: r.Sampler, With: "schedule", WithValue: strconv.Quote(r.Schedule), Msg: err.Error()}
 	}
 	return nil
 }
 
 // checkPrompt bounds one prompt's bytes and chunks.
-func checkPrompt(field, text string, syntax Syntax) error {
+func checkPrompt(field, text string, syntax prompt.Syntax) error {
 	if len(text) > MaxPromptBytes {
 		return fieldErr(field, nil, "%d bytes long: at most %d", len(text), MaxPromptBytes)
 	}
 	if !utf8.ValidString(text) {
 		return fieldErr(field, nil, "not valid UTF-8 text")
 	}
-	tok, err := NewTokenizer()
+	tok, err := prompt.NewTokenizer()
 	if err != nil {
 		return err
 	}
-	p, err := tok.TokenizePrompt(text, syntax)
+	p, err := tok.Tokenize(text, syntax)
 	if err != nil {
 		return fieldErr(field, nil, "%v", err)
 	}
 	if p.Chunks() > MaxPromptChunks {
-		return fieldErr(field, nil, "%d chunks of %d tokens: at most %d", p.Chunks(), ChunkTokens, MaxPromptChunks)
+		return fieldErr(field, nil, "%d chunks of %d tokens: at most %d", p.Chunks(), prompt.ChunkTokens, MaxPromptChunks)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sdxl
+package infotext
 
 import (
 	"reflect"
@@ -63,7 +63,7 @@ func TestParseParametersRoundTrip(t *testing.T) {
 		RNG:               "CPU",
 		Extra:             []Field{{"Compat", "diffusers"}, {"Prompt syntax", "none, really"}},
 	}
-	got, err := ParseParameters(p.String())
+	got, err := Parse(p.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestParseParametersA1111Sample(t *testing.T) {
 	s := "girl with an artist's beret, determined, blue eyes, ((eyeshadow)), (coquettish)\n" +
 		"Negative prompt: ugly, fat, (((deformed))), [blurry], bad anatomy\n" +
 		"Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 965400086, Size: 512x512, Model hash: 45dee52b"
-	p, err := ParseParameters(s)
+	p, err := Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +95,12 @@ func TestParseParametersBadValues(t *testing.T) {
 		"p\nSteps: 3, Sampler: Euler, Seed: -1",
 		"p\nSteps: 3, Sampler: Euler, Size: 512",
 	} {
-		if _, err := ParseParameters(s); err == nil {
+		if _, err := Parse(s); err == nil {
 			t.Errorf("%q: no error", s)
 		}
 	}
 	// Fewer than three pairs: the line is prompt text, as in A1111.
-	p, err := ParseParameters("just a prompt: with a colon")
+	p, err := Parse("just a prompt: with a colon")
 	if err != nil || p.Prompt != "just a prompt: with a colon" || p.Steps != 0 {
 		t.Errorf("got %+v, %v", p, err)
 	}

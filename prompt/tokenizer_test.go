@@ -1,4 +1,4 @@
-package sdxl
+package prompt
 
 import (
 	"encoding/json"
@@ -8,20 +8,16 @@ import (
 	"testing"
 )
 
+// refDir holds the diffusers goldens (testdata/reference).
+const refDir = "../testdata/reference/"
+
 // referenceCases is the part of tiny-sdxl-a-cases.json the tests read.
 type referenceCases struct {
-	Pipelines []pipeCase `json:"pipelines"`
-
 	Prompts map[string]struct {
 		Text       string             `json:"text"`
 		Tokenizer  referenceTokenized `json:"tokenizer"`
 		Tokenizer2 referenceTokenized `json:"tokenizer_2"`
 	} `json:"prompts"`
-	EncodePrompt []struct {
-		Index          int     `json:"index"`
-		Prompt         string  `json:"prompt"`
-		NegativePrompt *string `json:"negative_prompt"`
-	} `json:"encode_prompt"`
 	Chunked map[string]struct {
 		Prompt string             `json:"prompt"`
 		Chunks int                `json:"n_chunks"`

@@ -1,4 +1,4 @@
-package sdxl
+package prompt
 
 import "fmt"
 
@@ -38,20 +38,20 @@ func (s Syntax) String() string {
 	return fmt.Sprintf("Syntax(%d)", int(s))
 }
 
-// PromptPiece is a run of prompt text sharing one attention weight. A piece
+// Piece is a run of prompt text sharing one attention weight. A piece
 // with Break set stands for the BREAK keyword: it carries no text and starts
 // a new 75-token chunk.
-type PromptPiece struct {
+type Piece struct {
 	Text   string
 	Weight float64
 	Break  bool
 }
 
-// ParsePrompt splits text into weighted pieces according to syntax. With
+// Parse splits text into weighted pieces according to syntax. With
 // SyntaxNone the whole text is one piece of weight 1.
-func ParsePrompt(text string, syntax Syntax) []PromptPiece {
+func Parse(text string, syntax Syntax) []Piece {
 	if syntax == SyntaxNone {
-		return []PromptPiece{{Text: text, Weight: 1}}
+		return []Piece{{Text: text, Weight: 1}}
 	}
 	return parseA1111(text)
 }

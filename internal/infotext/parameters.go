@@ -1,4 +1,4 @@
-package sdxl
+package infotext
 
 import (
 	"encoding/json"
@@ -127,11 +127,11 @@ func unquoteValue(v string) string {
 // being a quoted string or anything up to the next comma (A1111's re_param).
 var paramPattern = regexp.MustCompile(`\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)`)
 
-// ParseParameters reads an infotext back. Like A1111 it takes the last line
+// Parse reads an infotext back. Like A1111 it takes the last line
 // as the parameter line when it holds at least three "Key: value" pairs,
 // and the lines before as the prompt, up to a line starting "Negative
 // prompt:". Known fields with malformed values are errors.
-func ParseParameters(s string) (Parameters, error) {
+func Parse(s string) (Parameters, error) {
 	var p Parameters
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	last := lines[len(lines)-1]

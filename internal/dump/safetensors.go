@@ -1,4 +1,4 @@
-package sdxl
+package dump
 
 import (
 	"bufio"
@@ -11,18 +11,18 @@ import (
 	"github.com/gosdxl/gosdxl/internal/atomicfile"
 )
 
-// Float32Tensor is a host tensor for debugging dumps: row-major data of the
-// given shape.
-type Float32Tensor struct {
+// Tensor is a host tensor for debugging dumps: row-major data of the given
+// shape.
+type Tensor struct {
 	Shape []int
 	Data  []float32
 }
 
 // WriteSafetensors writes tensors as an F32 safetensors file (names sorted,
 // so the file is reproducible), readable by safetensors.torch.load_file for
-// side-by-side comparisons with diffusers. Image-like tensors should be
-// converted to NCHW first (NHWCToNCHW), the layout of the reference data.
-func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
+// side-by-side comparisons with diffusers. Image-like tensors should be in
+// NCHW, the layout of the reference data.
+func WriteSafetensors(path string, tensors map[string]Tensor) error {
 	names := make([]string, 0, len(tensors))
 	for n := range tensors {
 		names = append(names, n)
@@ -41,12 +41,12 @@ func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
 		size := 1
 		for _, d := range t.Shape {
 			if d < 0 || (d > 0 && size > math.MaxInt/4/d) {
-				return fmt.Errorf("sdxl: dump %s: tensor %q has an impossible shape %v", path, n, t.Shape)
+				return fmt.Errorf("dump %s: tensor %q has an impossible shape %v", path, n, t.Shape)
 			}
 			size *= d
 		}
 		if size != len(t.Data) {
-			return fmt.Errorf("sdxl: dump %s: tensor %q has shape %v but %d values", path, n, t.Shape, len(t.Data))
+			return fmt.Errorf("dump %s: tensor %q has shape %v but %d values", path, n, t.Shape, len(t.Data))
 		}
 		shape := t.Shape
 		if shape == nil {
@@ -57,7 +57,7 @@ func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
 	}
 	hb, err := json.Marshal(header)
 	if err != nil {
-		return fmt.Errorf("sdxl: dump %s: %v", path, err)
+		return fmt.Errorf("dump %s: %v", path, err)
 	}
 	for len(hb)%8 != 0 { // the format pads the header with spaces to 8 bytes
 		hb = append(hb, ' ')
@@ -67,7 +67,7 @@ func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
 	// dump leaves no half file, and an earlier dump stays whole.
 	f, err := atomicfile.Create(path)
 	if err != nil {
-		return fmt.Errorf("sdxl: dump: %v", err)
+		return fmt.Errorf("dump: %v", err)
 	}
 	w := bufio.NewWriter(f)
 	var lenBuf [8]byte
@@ -83,40 +83,10 @@ func WriteSafetensors(path string, tensors map[string]Float32Tensor) error {
 	}
 	if err := w.Flush(); err != nil {
 		f.Abort()
-		return fmt.Errorf("sdxl: dump %s: %v", path, err)
+		return fmt.Errorf("dump %s: %v", path, err)
 	}
 	if err := f.Commit(); err != nil {
-		return fmt.Errorf("sdxl: dump %s: %v", path, err)
+		return fmt.Errorf("dump %s: %v", path, err)
 	}
 	return nil
-}
-
-// NHWCToNCHW reorders a channels-last [n,h,w,c] tensor to [n,c,h,w].
-func NHWCToNCHW(src []float32, n, h, w, c int) []float32 {
-	dst := make([]float32, len(src))
-	for b := 0; b < n; b++ {
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				for ch := 0; ch < c; ch++ {
-					dst[((b*c+ch)*h+y)*w+x] = src[((b*h+y)*w+x)*c+ch]
-				}
-			}
-		}
-	}
-	return dst
-}
-
-// NCHWToNHWC reorders an [n,c,h,w] tensor to channels-last [n,h,w,c].
-func NCHWToNHWC(src []float32, n, c, h, w int) []float32 {
-	dst := make([]float32, len(src))
-	for b := 0; b < n; b++ {
-		for ch := 0; ch < c; ch++ {
-			for y := 0; y < h; y++ {
-				for x := 0; x < w; x++ {
-					dst[((b*h+y)*w+x)*c+ch] = src[((b*c+ch)*h+y)*w+x]
-				}
-			}
-		}
-	}
-	return dst
 }
