@@ -68,13 +68,20 @@ func Describe(path string) (ModelInfo, error) {
 	return info, nil
 }
 
-// NewEngine loads the checkpoint at path onto the backend.
+// NewEngine loads the checkpoint at path onto the backend at the backend's
+// default precision.
 func NewEngine(path string, b tensor.Backend) (*Engine, error) {
+	return NewEngineWith(path, b, sdxl.LoadOptions{})
+}
+
+// NewEngineWith loads the checkpoint at path onto the backend with opt
+// (the precision; gen serve's --vae-precision).
+func NewEngineWith(path string, b tensor.Backend, opt sdxl.LoadOptions) (*Engine, error) {
 	info, err := Describe(path)
 	if err != nil {
 		return nil, err
 	}
-	m, err := sdxl.LoadModel(path, b)
+	m, err := sdxl.LoadModelWith(path, b, opt)
 	if err != nil {
 		return nil, err
 	}

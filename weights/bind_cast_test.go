@@ -59,7 +59,9 @@ func TestBindAsConvertsAfterTheLayout(t *testing.T) {
 	if !l.Conv.Shape().Equal(tensor.Shape{o, kh, kw, in}) {
 		t.Fatalf("conv bound as %v, want channels-last [%d %d %d %d]", l.Conv.Shape(), o, kh, kw, in)
 	}
-	asBF16 := func(x float32) float32 { return tensor.BF16ToF32(tensor.F32ToBF16(tensor.F16ToF32(tensor.F32ToF16(x)))) }
+	asBF16 := func(x float32) float32 {
+		return tensor.BF16ToF32(tensor.F32ToBF16(tensor.F16ToF32(tensor.F32ToF16(x))))
+	}
 	got := b.ToFloat32(l.Conv)
 	for oc := range o {
 		for y := range kh {

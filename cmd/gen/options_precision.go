@@ -15,28 +15,39 @@ const precisionUsage = `      --vae-precision P    auto (default: bf16 on the GP
 
 // checkVAEPrecision validates --vae-precision before anything is loaded.
 func (o *options) checkVAEPrecision() error {
-	switch o.vaePrecision {
+	return checkVAEPrecision(o.flagName("vae-precision"), o.vaePrecision, o.device)
+}
+
+// loadPrecision is the precision the model is loaded at on b.
+func (o *options) loadPrecision(b tensor.Backend) (sdxl.Precision, error) {
+	return loadPrecision(o.flagName("vae-precision"), o.vaePrecision, b)
+}
+
+// checkVAEPrecision checks the value of flag (--vae-precision as typed)
+// against the device asked for.
+func checkVAEPrecision(flag, value, device string) error {
+	switch value {
 	case "auto", "fp32":
 	case "bf16":
-		if o.device == "cpu" {
-			return usagef("%s bf16 needs the GPU: the CPU backend computes the VAE in float32", o.flagName("vae-precision"))
+		if device == "cpu" {
+			return usagef("%s bf16 needs the GPU: the CPU backend computes the VAE in float32", flag)
 		}
 	default:
-		return usagef("%s %q: must be auto, fp32 or bf16", o.flagName("vae-precision"), o.vaePrecision)
+		return usagef("%s %q: must be auto, fp32 or bf16", flag, value)
 	}
 	return nil
 }
 
-// loadPrecision is the precision the model is loaded at on b: the
-// backend's default with the VAE as --vae-precision asks.
-func (o *options) loadPrecision(b tensor.Backend) (sdxl.Precision, error) {
+// loadPrecision is the backend's default precision with the VAE as value
+// asks (gen, gen serve and gen worker alike).
+func loadPrecision(flag, value string, b tensor.Backend) (sdxl.Precision, error) {
 	p := sdxl.DefaultPrecision(b)
-	switch o.vaePrecision {
+	switch value {
 	case "fp32":
 		p.VAE = tensor.F32
 	case "bf16":
 		if tensor.OnHost(b) { // --device auto found no GPU
-			return p, usagef("%s bf16 needs the GPU, and this run is on the CPU", o.flagName("vae-precision"))
+			return p, usagef("%s bf16 needs the GPU, and this run is on the CPU", flag)
 		}
 		p.VAE = tensor.BF16
 	}

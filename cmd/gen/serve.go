@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gosdxl/gosdxl/sdxl"
 	"github.com/gosdxl/gosdxl/server"
 )
 
@@ -21,13 +22,25 @@ import (
 // (gen serve, gen worker), with gen's defaults.
 type residentFlags struct {
 	model, device, loraDir, embeddingDir string
+	vaePrecision                         string
 }
 
 func (r *residentFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.model, "model", defaultModel, "")
 	fs.StringVar(&r.device, "device", "auto", "")
+	fs.StringVar(&r.vaePrecision, "vae-precision", "auto", "")
 	fs.StringVar(&r.loraDir, "lora-dir", defaultLoRADir, "")
 	fs.StringVar(&r.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
+}
+
+// check validates the flags before anything is opened or loaded.
+func (r *residentFlags) check() error {
+	switch r.device {
+	case "auto", "cpu", "cuda":
+	default:
+		return usagef("--device %q: must be auto, cpu or cuda", r.device)
+	}
+	return checkVAEPrecision("--vae-precision", r.vaePrecision, r.device)
 }
 
 // serveOptions are `gen serve`'s flags.
@@ -48,7 +61,7 @@ const serveUsage = `Usage: gen serve [flags]     serve AUTOMATIC1111's /sdapi/v1
       --listen ADDR        address to listen on (default 127.0.0.1:7860, A1111's port)
       --model PATH         checkpoint (default weights/animagine-xl-4.0.safetensors)
       --device D           auto (default), cpu or cuda
-      --lora-dir DIR       where <lora:NAME:W> prompt tags find NAME.safetensors, listed by
+` + precisionUsage + `      --lora-dir DIR       where <lora:NAME:W> prompt tags find NAME.safetensors, listed by
                            /sdapi/v1/loras (default models/lora)
       --embedding-dir DIR  textual-inversion embeddings, used by writing their name in a prompt,
                            listed by /sdapi/v1/embeddings (default models/embeddings)
@@ -99,10 +112,8 @@ func parseServeOptions(args []string) (*serveOptions, error) {
 	if o.timeout < 0 {
 		return nil, usagef("--timeout %v: must not be negative", o.timeout)
 	}
-	switch o.device {
-	case "auto", "cpu", "cuda":
-	default:
-		return nil, usagef("--device %q: must be auto, cpu or cuda", o.device)
+	if err := o.residentFlags.check(); err != nil {
+		return nil, err
 	}
 	if o.apiKey != "" && o.apiKeyFile != "" {
 		return nil, usagef("--api-key and --api-key-file: give one")
@@ -171,7 +182,7 @@ func runServe(args []string) error {
 			}
 		}
 	} else {
-		engine, closeEngine, err := loadEngine(o.model, o.device, logger)
+		engine, closeEngine, err := loadEngine(o.residentFlags, logger)
 		if err != nil {
 			return err
 		}
@@ -222,16 +233,22 @@ func serveUntilSignal(ln net.Listener, srv *server.Server, logger *slog.Logger) 
 }
 
 // loadEngine opens the device and loads the model once.
-func loadEngine(model, device string, logger *slog.Logger) (*server.Engine, func(), error) {
+func loadEngine(r residentFlags, logger *slog.Logger) (*server.Engine, func(), error) {
+	model := r.model
 	if _, err := os.Stat(model); err != nil {
 		return nil, nil, usagef("--model %s: %v", model, err)
 	}
-	backend, closeBackend, err := openBackend(device, false)
+	backend, closeBackend, err := openBackend(r.device, false)
 	if err != nil {
 		return nil, nil, usageError{err.Error()}
 	}
+	precision, err := loadPrecision("--vae-precision", r.vaePrecision, backend)
+	if err != nil {
+		closeBackend()
+		return nil, nil, err
+	}
 	start := time.Now()
-	engine, err := server.NewEngine(model, backend)
+	engine, err := server.NewEngineWith(model, backend, sdxl.LoadOptions{Precision: precision})
 	if err != nil {
 		closeBackend()
 		return nil, nil, usagef("--model %s: %v", model, err)

@@ -42,7 +42,7 @@ const workerUsage = `Usage: gen worker --queue nats://HOST:4222 [flags]   run ge
       --queue URL          the NATS server with JetStream (required)
       --model PATH         checkpoint; jobs for its name come here (default weights/animagine-xl-4.0.safetensors)
       --device D           auto (default), cpu or cuda; run one worker per GPU
-      --lora-dir DIR       where <lora:NAME:W> prompt tags find NAME.safetensors; the worker
+` + precisionUsage + `      --lora-dir DIR       where <lora:NAME:W> prompt tags find NAME.safetensors; the worker
                            advertises its LoRAs (default models/lora)
       --embedding-dir DIR  textual-inversion embeddings (default models/embeddings)
       --ack-wait D         redeliver a job when its worker is silent this long (default 30s)
@@ -84,10 +84,8 @@ func parseWorkerOptions(args []string) (*workerOptions, error) {
 	case o.maxDeliver < 1:
 		return nil, usagef("--max-deliver %d: must be at least 1", o.maxDeliver)
 	}
-	switch o.device {
-	case "auto", "cpu", "cuda":
-	default:
-		return nil, usagef("--device %q: must be auto, cpu or cuda", o.device)
+	if err := o.residentFlags.check(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -102,13 +100,13 @@ func runWorker(args []string) error {
 	if err != nil {
 		return err
 	}
-	queue, model, device, loraDir, logLevel := o.queue, o.model, o.device, o.loraDir, o.logLevel
+	queue, loraDir, logLevel := o.queue, o.loraDir, o.logLevel
 	ackWait, maxDeliver := o.ackWait, o.maxDeliver
 	logger, err := newLogger(logLevel)
 	if err != nil {
 		return err
 	}
-	engine, closeEngine, err := loadEngine(model, device, logger)
+	engine, closeEngine, err := loadEngine(o.residentFlags, logger)
 	if err != nil {
 		return err
 	}
@@ -119,7 +117,7 @@ func runWorker(args []string) error {
 		return usagef("--queue: %v", err)
 	}
 	defer nc.Close()
-	w, err := natsqueue.NewWorker(nc, engine, engine.Info, device, nil,
+	w, err := natsqueue.NewWorker(nc, engine, engine.Info, o.device, nil,
 		natsqueue.Options{AckWait: ackWait, MaxDeliver: maxDeliver, Logger: logger})
 	if err != nil {
 		return err
