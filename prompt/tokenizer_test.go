@@ -6,41 +6,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/internal/refdata"
 )
 
 // refDir holds the diffusers goldens (testdata/reference).
 const refDir = "../testdata/reference/"
 
-// referenceCases is the part of tiny-sdxl-a-cases.json the tests read.
-type referenceCases struct {
-	Prompts map[string]struct {
-		Text       string             `json:"text"`
-		Tokenizer  referenceTokenized `json:"tokenizer"`
-		Tokenizer2 referenceTokenized `json:"tokenizer_2"`
-	} `json:"prompts"`
-	Chunked map[string]struct {
-		Prompt string             `json:"prompt"`
-		Chunks int                `json:"n_chunks"`
-		IDs    map[string][][]int `json:"ids"`
-	} `json:"chunked"`
-}
-
-type referenceTokenized struct {
-	IDs77          []int32  `json:"ids_77"`
-	IDsUntruncated []int32  `json:"ids_untruncated"`
-	Tokens         []string `json:"tokens"`
-}
-
-func loadReferenceCases(t testing.TB) referenceCases {
+// loadReferenceCases reads the tokenizer cases the goldens were made from.
+func loadReferenceCases(t testing.TB) refdata.PromptCases {
 	t.Helper()
-	raw, err := os.ReadFile(refDir + "tiny-sdxl-a-cases.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c referenceCases
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
+	var c refdata.PromptCases
+	refdata.LoadJSON(t, refdata.CasesFile, &c)
 	if len(c.Prompts) == 0 {
 		t.Fatal("no prompts in the reference cases")
 	}
@@ -74,7 +51,7 @@ func TestTokenizerMatchesTransformers(t *testing.T) {
 				name    string
 				content []int32
 				pad     int32
-				want    referenceTokenized
+				want    refdata.Tokenized
 			}{{"tokenizer", ids1, PadCLIPL, p.Tokenizer}, {"tokenizer_2", ids2, PadBigG, p.Tokenizer2}} {
 				untruncated := append(append([]int32{BOS}, c.content...), EOS)
 				if !slices.Equal(untruncated, c.want.IDsUntruncated) {
