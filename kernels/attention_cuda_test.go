@@ -14,8 +14,13 @@ import (
 // refAttention is softmax(q·kᵀ/8)·v per head in float64, q [B,Tq,H·64],
 // k and v [B,Tk,H·64]; with causal, query i sees keys 0..i.
 func refAttention(q, k, v []float32, B, Tq, Tk, H int, causal bool) []float64 {
-	const d = 64
+	return refAttentionHeads(q, k, v, B, Tq, Tk, H, 64, causal)
+}
+
+// refAttentionHeads is softmax(q·kᵀ/√d)·v for H heads of size d in float64.
+func refAttentionHeads(q, k, v []float32, B, Tq, Tk, H, d int, causal bool) []float64 {
 	C := H * d
+	scale := 1 / math.Sqrt(float64(d))
 	o := make([]float64, B*Tq*C)
 	s := make([]float64, Tk)
 	for b := range B {
@@ -31,7 +36,7 @@ func refAttention(q, k, v []float32, B, Tq, Tk, H int, causal bool) []float64 {
 					for e := range d {
 						dot += float64(q[(b*Tq+i)*C+h*d+e]) * float64(k[(b*Tk+j)*C+h*d+e])
 					}
-					s[j] = dot / 8
+					s[j] = dot * scale
 					mx = math.Max(mx, s[j])
 				}
 				sum := 0.0

@@ -51,7 +51,7 @@ func TestWideAttentionMatchesFloat64(t *testing.T) {
 			if err := b.Sync(); err != nil {
 				t.Fatal(err)
 			}
-			want := refWideAttention(qv, kv, vv, B, Tq, Tk, D)
+			want := refAttentionHeads(qv, kv, vv, B, Tq, Tk, 1, D, false)
 			var num, den float64
 			for i := range want {
 				d := float64(got[i]) - want[i]
@@ -69,37 +69,4 @@ func TestWideAttentionMatchesFloat64(t *testing.T) {
 			}
 		})
 	}
-}
-
-// refWideAttention is softmax(q·kᵀ/√D)·v for one head in float64.
-func refWideAttention(q, k, v []float32, B, Tq, Tk, D int) []float64 {
-	o := make([]float64, B*Tq*D)
-	s := make([]float64, Tk)
-	scale := 1 / math.Sqrt(float64(D))
-	for b := range B {
-		for i := range Tq {
-			mx := math.Inf(-1)
-			for j := range Tk {
-				dot := 0.0
-				for e := range D {
-					dot += float64(q[(b*Tq+i)*D+e]) * float64(k[(b*Tk+j)*D+e])
-				}
-				s[j] = dot * scale
-				mx = math.Max(mx, s[j])
-			}
-			sum := 0.0
-			for j := range Tk {
-				s[j] = math.Exp(s[j] - mx)
-				sum += s[j]
-			}
-			for e := range D {
-				acc := 0.0
-				for j := range Tk {
-					acc += s[j] * float64(v[(b*Tk+j)*D+e])
-				}
-				o[(b*Tq+i)*D+e] = acc / sum
-			}
-		}
-	}
-	return o
 }
