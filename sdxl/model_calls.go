@@ -101,15 +101,21 @@ func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) (
 		steps[i] = float32(t)
 	}
 	copy(p.host[n:], nn.TimestepEmbedding(steps, u.cfg.Channels[0]))
-	tensor.WriteFloat32(b, p.staging, p.host)
-	b.Slice(p.sample.Reshape(1, n), p.staging, 0)
-	b.Slice(p.tsin.Reshape(1, p.tsin.NumElements()), p.staging, n)
-
-	emb := u.stepEmbedding(b, p.tsin, p.label)
-	u.forwardInto(b, p.out, p.sample, emb, p.context)
-	b.Free(emb)
-	eps := b.ToFloat32(p.out)
-	if err := b.Sync(); err != nil {
+	var eps []float32
+	var err error
+	// The whole call on the device's thread: about 4,000 backend calls
+	// without a hand-off each (tensor.DeviceThread).
+	tensor.OnDeviceThread(b, func() {
+		tensor.WriteFloat32(b, p.staging, p.host)
+		b.Slice(p.sample.Reshape(1, n), p.staging, 0)
+		b.Slice(p.tsin.Reshape(1, p.tsin.NumElements()), p.staging, n)
+		emb := u.stepEmbedding(b, p.tsin, p.label)
+		u.forwardInto(b, p.out, p.sample, emb, p.context)
+		b.Free(emb)
+		eps = b.ToFloat32(p.out)
+		err = b.Sync()
+	})
+	if err != nil {
 		return nil, err
 	}
 	return NHWCToNCHW(eps, s.b, s.h, s.w, s.c), nil
@@ -149,13 +155,19 @@ func (m *Model) decodeOne(latents []float32, s latentShape) ([]float32, error) {
 	for i := range z {
 		z[i] /= VAEScale
 	}
-	zt := b.FromFloat32(m.Precision.VAE, tensor.Shape{s.b, s.h, s.w, s.c}, z)
-	out := m.vae.Decode(b, zt)
-	o := out.Shape()
-	img := b.ToFloat32(out)
-	b.Free(zt)
-	b.Free(out)
-	if err := b.Sync(); err != nil {
+	var img []float32
+	var o tensor.Shape
+	var err error
+	tensor.OnDeviceThread(b, func() {
+		zt := b.FromFloat32(m.Precision.VAE, tensor.Shape{s.b, s.h, s.w, s.c}, z)
+		out := m.vae.Decode(b, zt)
+		o = out.Shape()
+		img = b.ToFloat32(out)
+		b.Free(zt)
+		b.Free(out)
+		err = b.Sync()
+	})
+	if err != nil {
 		return nil, err
 	}
 	return NHWCToNCHW(img, o[0], o[1], o[2], o[3]), nil
@@ -170,14 +182,18 @@ func (m *Model) encode(img []float32, h, w int) (mean, std []float32, err error)
 		b.Free(x)
 		return nil, nil, err
 	}
-	mt, lt := m.vae.Encode(b, x)
-	s := mt.Shape()
-	mean = NHWCToNCHW(b.ToFloat32(mt), s[0], s[1], s[2], s[3])
-	logvar := NHWCToNCHW(b.ToFloat32(lt), s[0], s[1], s[2], s[3])
-	for _, t := range []*tensor.Tensor{x, mt, lt} {
-		b.Free(t)
-	}
-	if err := b.Sync(); err != nil {
+	var logvar []float32
+	tensor.OnDeviceThread(b, func() {
+		mt, lt := m.vae.Encode(b, x)
+		s := mt.Shape()
+		mean = NHWCToNCHW(b.ToFloat32(mt), s[0], s[1], s[2], s[3])
+		logvar = NHWCToNCHW(b.ToFloat32(lt), s[0], s[1], s[2], s[3])
+		for _, t := range []*tensor.Tensor{x, mt, lt} {
+			b.Free(t)
+		}
+		err = b.Sync()
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	std = make([]float32, len(logvar))
@@ -196,7 +212,10 @@ func (m *Model) conditioning(r *Request, width, height int) (*Conditioning, erro
 		neg := r.Negative
 		opt.Negative = &neg
 	}
-	return m.text.Encode(m.backend, opt)
+	var c *Conditioning
+	var err error
+	tensor.OnDeviceThread(m.backend, func() { c, err = m.text.Encode(m.backend, opt) })
+	return c, err
 }
 
 func concat(a, b []float32) []float32 {
