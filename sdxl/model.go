@@ -26,12 +26,14 @@ type Model struct {
 	Precision Precision
 }
 
-// Precision is the activation dtype of each network. Weights keep the
-// checkpoint's type, except a VAE run in a half type: its weights are
-// converted to that type when the model is loaded, because the tensor-core
-// kernels want weights of the activations' type (the VAE is 84 M
-// parameters: 160 MB either way). Changing Precision.VAE after loading
-// still works, on the slower kernels for mixed types.
+// Precision is the activation dtype of each network. A network run in a
+// half type gets its weights in that type, converted when the model is
+// loaded where the checkpoint stores another (a BF16 or F32 UNet run in
+// F16; the VAE, stored F16, run in BF16): the tensor-core kernels want
+// weights of the activations' type, and a checkpoint's dtype must not send
+// a model to the scalar kernels. Float32 networks keep the checkpoint's
+// weights. Changing Precision after loading still works, on the slower
+// kernels for mixed types.
 type Precision struct {
 	Text, UNet, VAE tensor.DType
 }
@@ -50,11 +52,11 @@ func DefaultPrecision(b tensor.Backend) Precision {
 	return Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
 }
 
-// vaeWeights is the type the VAE's weights are bound as: the VAE's own
-// when it is a half type, else the checkpoint's (0).
-func (p Precision) vaeWeights() tensor.DType {
-	if p.VAE == tensor.F16 || p.VAE == tensor.BF16 {
-		return p.VAE
+// weightType is the type a network computed in dt binds its weights as:
+// dt itself for a half type, else the checkpoint's (0).
+func weightType(dt tensor.DType) tensor.DType {
+	if dt == tensor.F16 || dt == tensor.BF16 {
+		return dt
 	}
 	return 0
 }
@@ -82,7 +84,7 @@ func bindModel(src weights.Source, b tensor.Backend, p Precision) (*Model, error
 	m := &Model{backend: b, src: src, cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE),
 		text: text, Precision: p}
 	bd := weights.NewBinder(b, src)
-	bindNetworks(bd, m.unet, m.vae, text, p.vaeWeights())
+	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE))
 	m.weights = bd.Tensors()
 	if err := bd.Err(); err != nil {
 		m.freeWeights()

@@ -23,19 +23,25 @@ func ExpectedTensors(cfg weights.Config) (weights.Expected, error) {
 		return nil, err
 	}
 	bd := weights.NewDryRun()
-	bindNetworks(bd, NewUNet(cfg.UNet), NewVAE(cfg.VAE), &TextEncoders{CLIPL: e1, BigG: e2}, 0)
+	bindNetworks(bd, NewUNet(cfg.UNet), NewVAE(cfg.VAE), &TextEncoders{CLIPL: e1, BigG: e2}, 0, 0)
 	return bd.Listing(), nil
 }
 
 // bindNetworks binds the three parts of a checkpoint under their canonical
-// prefixes, for loading and for ExpectedTensors alike; vaeWeights, when
-// set, is the type the VAE's weights are converted to.
-func bindNetworks(bd *weights.Binder, unet *UNet, vae *VAE, text *TextEncoders, vaeWeights tensor.DType) {
-	bd.Bind(weights.UNetPrefix, unet)
-	if vaeWeights != 0 {
-		bd.BindAs(weights.VAEPrefix, vae, vaeWeights)
-	} else {
-		bd.Bind(weights.VAEPrefix, vae)
-	}
+// prefixes, for loading and for ExpectedTensors alike; unetWeights and
+// vaeWeights, when set, are the types those networks' weights are
+// converted to (see Precision).
+func bindNetworks(bd *weights.Binder, unet *UNet, vae *VAE, text *TextEncoders, unetWeights, vaeWeights tensor.DType) {
+	bindAs(bd, weights.UNetPrefix, unet, unetWeights)
+	bindAs(bd, weights.VAEPrefix, vae, vaeWeights)
 	text.Bind(bd)
+}
+
+// bindAs binds network under prefix, converting its weights to dt when set.
+func bindAs(bd *weights.Binder, prefix string, network any, dt tensor.DType) {
+	if dt != 0 {
+		bd.BindAs(prefix, network, dt)
+	} else {
+		bd.Bind(prefix, network)
+	}
 }
