@@ -57,3 +57,10 @@ const (
 // as for the tiny model's bounds (gpu_tolerance_cuda_test.go). A wrong
 // kernel lands at O(1) here, far above.
 const gpuFullSizeF16Tol = 7e-3
+
+// gpuFullSizeVAEBF16Tol bounds the relative L2 between the full-size VAE
+// decode on the GPU (BF16 weights and activations) and the CPU (F32) at
+// 32×32 latents. The simulation (TestHalfSimFullSizeVAESpread: weights and
+// every op's output rounded to BF16 on the CPU) measured 9.96e-3 for these
+// random weights and latent; 2.5× that, as for the other bounds.
+const gpuFullSizeVAEBF16Tol = 2.5e-2
