@@ -46,13 +46,51 @@ func (a *Attention) ForwardAdd(b tensor.Backend, x, context, residual *tensor.Te
 		context = x
 	}
 	q := a.Q.Forward(b, x)
-	k := a.K.Forward(b, context)
-	v := a.V.Forward(b, context)
-	o := b.Alloc(x.DType(), q.Shape()...)
-	b.Attention(o, q, k, v, a.Heads, false)
+	kv := a.PrepareContext(b, context)
+	o := a.attend(b, q, kv)
+	kv.Free(b) // before the output projection allocates: self-attention's K/V are as large as x
+	return a.project(b, o, residual)
+}
+
+// CrossKV is a cross-attention's keys and values, to_k and to_v of one
+// context [B,S,contextDim], each [B,S,dim]. A generation attends to the
+// same text context at every step, so its K/V can be projected once
+// (PrepareContext) and read by every step (ForwardKV).
+type CrossKV struct {
+	K, V *tensor.Tensor
+}
+
+// PrepareContext projects context [B,S,contextDim] to the keys and values
+// that ForwardKV reads. The caller frees them (CrossKV.Free). They follow
+// the weights as they are now: merging other weights in (LoRA) needs them
+// prepared again.
+func (a *Attention) PrepareContext(b tensor.Backend, context *tensor.Tensor) CrossKV {
+	return CrossKV{K: a.K.Forward(b, context), V: a.V.Forward(b, context)}
+}
+
+// Free releases the keys and values.
+func (kv CrossKV) Free(b tensor.Backend) {
+	b.Free(kv.K)
+	b.Free(kv.V)
+}
+
+// ForwardKV is ForwardAdd attending to prepared keys and values, which it
+// only reads: the same operations on the same values, minus the two
+// projections.
+func (a *Attention) ForwardKV(b tensor.Backend, x *tensor.Tensor, kv CrossKV, residual *tensor.Tensor) *tensor.Tensor {
+	return a.project(b, a.attend(b, a.Q.Forward(b, x), kv), residual)
+}
+
+// attend is softmax(q·kᵀ/√d)·v per head, [B,T,dim]; it frees q.
+func (a *Attention) attend(b tensor.Backend, q *tensor.Tensor, kv CrossKV) *tensor.Tensor {
+	o := b.Alloc(q.DType(), q.Shape()...)
+	b.Attention(o, q, kv.K, kv.V, a.Heads, false)
 	b.Free(q)
-	b.Free(k)
-	b.Free(v)
+	return o
+}
+
+// project is to_out.0 of the heads' output o plus residual; it frees o.
+func (a *Attention) project(b tensor.Backend, o, residual *tensor.Tensor) *tensor.Tensor {
 	y := a.Out.ForwardFused(b, o, tensor.NoActivation, residual)
 	b.Free(o)
 	return y

@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/gosdxl/gosdxl/tensor"
+import (
+	"fmt"
+
+	"github.com/gosdxl/gosdxl/tensor"
+)
 
 // TransformerBlock is SDXL's BasicTransformerBlock with pre-norm residuals:
 // self-attention, cross-attention to the text context, GEGLU feed-forward.
@@ -31,6 +35,15 @@ func NewTransformerBlock(dim, contextDim, heads int) TransformerBlock {
 
 // Forward maps x [B,T,dim] to [B,T,dim], cross-attending to context [B,S,contextDim].
 func (t *TransformerBlock) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor.Tensor {
+	kv := t.Attn2.PrepareContext(b, context)
+	y := t.ForwardKV(b, x, kv)
+	kv.Free(b)
+	return y
+}
+
+// ForwardKV is Forward with the cross-attention's keys and values prepared
+// from the context (Attn2.PrepareContext), which it only reads.
+func (t *TransformerBlock) ForwardKV(b tensor.Backend, x *tensor.Tensor, kv CrossKV) *tensor.Tensor {
 	// Each residual add happens in the epilogue of the sub-layer's last
 	// linear; each sum is a new tensor and the previous one is freed.
 	h := t.Norm1.Forward(b, x)
@@ -38,7 +51,7 @@ func (t *TransformerBlock) Forward(b tensor.Backend, x, context *tensor.Tensor) 
 	b.Free(h)
 
 	h = t.Norm2.Forward(b, y)
-	next := t.Attn2.ForwardAdd(b, h, context, y)
+	next := t.Attn2.ForwardKV(b, h, kv, y)
 	b.Free(h)
 	b.Free(y)
 	y = next
@@ -78,15 +91,46 @@ func NewSpatialTransformer(dim, contextDim, heads, depth, groups int) SpatialTra
 	}
 }
 
-// Forward maps x [B,H,W,dim] to [B,H,W,dim]. Channels-last makes the
-// feature map a token sequence [B,H·W,dim] without any permutation.
+// PrepareContext projects context [B,S,contextDim] for every block's
+// cross-attention, in block order, for ForwardKV. The caller frees them
+// (FreeKV).
+func (s *SpatialTransformer) PrepareContext(b tensor.Backend, context *tensor.Tensor) []CrossKV {
+	kv := make([]CrossKV, len(s.Blocks))
+	for i := range s.Blocks {
+		kv[i] = s.Blocks[i].Attn2.PrepareContext(b, context)
+	}
+	return kv
+}
+
+// FreeKV frees what PrepareContext returned.
+func FreeKV(b tensor.Backend, kv []CrossKV) {
+	for _, x := range kv {
+		x.Free(b)
+	}
+}
+
+// Forward maps x [B,H,W,dim] to [B,H,W,dim], cross-attending to context
+// [B,S,contextDim].
 func (s *SpatialTransformer) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor.Tensor {
+	kv := s.PrepareContext(b, context)
+	y := s.ForwardKV(b, x, kv)
+	FreeKV(b, kv)
+	return y
+}
+
+// ForwardKV is Forward with each block's cross-attention keys and values
+// prepared (PrepareContext), which it only reads. Channels-last makes the
+// feature map a token sequence [B,H·W,dim] without any permutation.
+func (s *SpatialTransformer) ForwardKV(b tensor.Backend, x *tensor.Tensor, kv []CrossKV) *tensor.Tensor {
+	if len(kv) != len(s.Blocks) {
+		panic(fmt.Sprintf("nn: %d prepared contexts for %d transformer blocks", len(kv), len(s.Blocks)))
+	}
 	shape := x.Shape()
 	h := s.Norm.Forward(b, x)
 	seq := s.ProjIn.Forward(b, h.Reshape(shape[0], shape[1]*shape[2], shape[3]))
 	b.Free(h)
 	for i := range s.Blocks {
-		next := s.Blocks[i].Forward(b, seq, context)
+		next := s.Blocks[i].ForwardKV(b, seq, kv[i])
 		b.Free(seq)
 		seq = next
 	}

@@ -14,7 +14,8 @@
 //     conditioning.go (both prompts, A1111 emphasis, size and crop time
 //     ids).
 //   - The networks: unet*.go (the SGM block layout, timestep and label
-//     embeddings), vae*.go (decoder, encoder, diffusers' tiling and its
+//     embeddings, the context's cross-attention K/V prepared once:
+//     unet_context.go), vae*.go (decoder, encoder, diffusers' tiling and its
 //     memory estimate), model*.go (loading through the Binder, the one
 //     tensor listing of a configuration, LoRA merging, and model_calls.go:
 //     inputs planned once per generation, NCHW float32 at the edges, with

@@ -25,7 +25,8 @@ func (m *Model) runUNet(x []float32, s latentShape, t float64, c *Conditioning) 
 
 // unetPlan is one generation's UNet inputs and outputs on the device. The
 // conditioning (context, and the label embedding computed from the pooled
-// embedding and time ids) is uploaded and computed once; each call then
+// embedding and time ids) is uploaded and computed once, and so are the
+// cross-attention keys and values of the context; each call then
 // writes the latents and the timestep's sinusoid into one fixed staging
 // buffer (one upload), spreads it into fixed sample and sinusoid buffers,
 // and runs the network into a fixed output buffer (one download). Every
@@ -35,6 +36,7 @@ type unetPlan struct {
 	m       *Model
 	shape   latentShape    // [2B, 4, h, w]: batch [negative…, positive…]
 	context *tensor.Tensor // [2B, T, ContextDim]
+	kv      *ContextKV     // every cross-attention's K/V of context
 	label   *tensor.Tensor // label_emb output [2B, TimeEmbedDim]
 	staging *tensor.Tensor // [1, n + 2B·C0]: NHWC latents ‖ timestep sinusoids
 	sample  *tensor.Tensor // [2B, h, w, 4]
@@ -84,6 +86,11 @@ func (m *Model) newUNetPlan(s latentShape, c *Conditioning) (*unetPlan, error) {
 		return nil, err
 	}
 	p.label = m.unet.labelEmbedding(b, textEmbeds, timeIDs, dt)
+	// The K/V follow the weights as they are now. A plan lives for one
+	// sampling pass inside Generate, and LoRAs are merged into the weights
+	// (Model.ApplyLoRAs) only between generations, so every step of the
+	// plan runs with the weights its K/V were projected with.
+	p.kv = m.unet.PrepareContext(b, p.context)
 	return p, nil
 }
 
@@ -110,7 +117,7 @@ func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) (
 		b.Slice(p.sample.Reshape(1, n), p.staging, 0)
 		b.Slice(p.tsin.Reshape(1, p.tsin.NumElements()), p.staging, n)
 		emb := u.stepEmbedding(b, p.tsin, p.label)
-		u.forwardInto(b, p.out, p.sample, emb, p.context)
+		u.forwardInto(b, p.out, p.sample, emb, p.kv)
 		b.Free(emb)
 		eps = b.ToFloat32(p.out)
 		err = b.Sync()
@@ -123,6 +130,7 @@ func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) (
 
 // free releases the plan's device buffers; a second call does nothing.
 func (p *unetPlan) free() {
+	p.kv.Free(p.m.backend)
 	for _, t := range []**tensor.Tensor{&p.context, &p.label, &p.staging, &p.sample, &p.tsin, &p.out} {
 		if *t != nil {
 			p.m.backend.Free(*t)

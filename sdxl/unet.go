@@ -31,6 +31,10 @@ type UNetInput struct {
 	Context    *tensor.Tensor // [B,T,ContextDim], T = 77·k
 	TextEmbeds *tensor.Tensor // [B,PooledDim], the pooled text embedding
 	TimeIDs    [][6]float32   // per batch element: orig_h, orig_w, crop_top, crop_left, target_h, target_w
+	// ContextKV, if set, is Context's cross-attention keys and values from
+	// PrepareContext, reused by every call with this Context; nil: Forward
+	// prepares them for the call and frees them after.
+	ContextKV *ContextKV
 }
 
 // NewUNet declares the UNet of cfg with Spec-shaped weights. cfg must come
@@ -92,8 +96,13 @@ func (u *UNet) Validate(in UNetInput) error {
 	if len(in.Timesteps) != batch || len(in.TimeIDs) != batch {
 		return fmt.Errorf("sdxl: UNet batch of %d needs %d timesteps and time ids, got %d and %d", batch, batch, len(in.Timesteps), len(in.TimeIDs))
 	}
-	if c := in.Context.Shape(); len(c) != 3 || c[0] != batch || c[1] == 0 || c[1]%77 != 0 || c[2] != u.cfg.ContextDim {
-		return fmt.Errorf("sdxl: UNet context must be [%d,77·k,%d], got %v", batch, u.cfg.ContextDim, c)
+	if err := u.validateContext(in.Context, batch); err != nil {
+		return err
+	}
+	if in.ContextKV != nil {
+		if err := in.ContextKV.check(in.Context); err != nil {
+			return err
+		}
 	}
 	if p := in.TextEmbeds.Shape(); !p.Equal(tensor.Shape{batch, u.cfg.PooledDim}) {
 		return fmt.Errorf("sdxl: UNet text embeddings must be [%d,%d], got %v", batch, u.cfg.PooledDim, p)
@@ -111,19 +120,25 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 	if err := u.Validate(in); err != nil {
 		panic(err)
 	}
+	kv := in.ContextKV
+	if kv == nil {
+		kv = u.PrepareContext(b, in.Context)
+		defer kv.Free(b)
+	}
 	dt := in.Sample.DType()
 	emb := u.timeEmbedding(b, in, dt)
 	s := in.Sample.Shape()
 	out := b.Alloc(dt, s[0], s[1], s[2], u.cfg.OutChannels)
-	u.forwardInto(b, out, in.Sample, emb, in.Context)
+	u.forwardInto(b, out, in.Sample, emb, kv)
 	b.Free(emb)
 	return out
 }
 
 // forwardInto runs the network on sample [B,H,W,Cin] with the time
-// embedding emb [B,TimeEmbedDim] and the context [B,T,ContextDim], writing
-// the prediction into dst [B,H,W,Cout]. It frees everything it allocates.
-func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb, ctx *tensor.Tensor) {
+// embedding emb [B,TimeEmbedDim] and the context's prepared keys and values,
+// writing the prediction into dst [B,H,W,Cout]. It frees everything it
+// allocates.
+func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv *ContextKV) {
 	dt := sample.DType()
 
 	// Down path: every block's output is kept for the skip connections.
@@ -138,14 +153,14 @@ func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb, ctx *tensor.Tenso
 			h = blk.Down.Forward(b, h)
 		default:
 			h = blk.Res.Forward(b, h, emb)
-			h = u.attend(b, blk.Attn, h, ctx)
+			h = u.attend(b, blk.Attn, h, kv.input[i])
 		}
 		skips = append(skips, h)
 	}
 
 	m := &u.Middle
 	h = m.Res1.Forward(b, h, emb) // the last skip stays on the stack
-	h = u.attend(b, &m.Attn, h, ctx)
+	h = u.attend(b, &m.Attn, h, kv.middle)
 	next := m.Res2.Forward(b, h, emb)
 	b.Free(h)
 	h = next
@@ -161,7 +176,7 @@ func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb, ctx *tensor.Tenso
 		b.Free(skip)
 		h = blk.Res.Forward(b, cat, emb)
 		b.Free(cat)
-		h = u.attend(b, blk.Attn, h, ctx)
+		h = u.attend(b, blk.Attn, h, kv.output[i])
 		if up := blk.upsampler(); up != nil {
 			// Upsample to the size of the skip connection it meets next.
 			target := skips[len(skips)-1].Shape()
@@ -176,12 +191,13 @@ func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb, ctx *tensor.Tenso
 	b.Free(n)
 }
 
-// attend runs the transformer (if any) on h, freeing h when replaced.
-func (u *UNet) attend(b tensor.Backend, st *nn.SpatialTransformer, h, ctx *tensor.Tensor) *tensor.Tensor {
+// attend runs the transformer (if any) on h with its blocks' prepared
+// keys and values, freeing h when replaced.
+func (u *UNet) attend(b tensor.Backend, st *nn.SpatialTransformer, h *tensor.Tensor, kv []nn.CrossKV) *tensor.Tensor {
 	if st == nil {
 		return h
 	}
-	y := st.Forward(b, h, ctx)
+	y := st.ForwardKV(b, h, kv)
 	b.Free(h)
 	return y
 }
