@@ -71,16 +71,22 @@ func (s *Server) toSpec(req *GenerationRequest, img2img bool) (*Spec, error) {
 		if err := s.checkInitImage(req, spec); err != nil {
 			return nil, err
 		}
-	}
-	if err := checkRequest(spec); err != nil {
-		return nil, err
-	}
-	if img2img {
 		if err := s.checkInpaint(req, spec); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.checkHires(req, spec, img2img); err != nil {
+	if err := s.checkHires(req, spec); err != nil {
+		return nil, err
+	}
+	// The pipeline's rules, hires fix and inpainting included, then this
+	// server's limits on what they make and the mask's coverage.
+	if err := checkRequest(spec, req); err != nil {
+		return nil, err
+	}
+	if err := s.checkHiresLimits(spec); err != nil {
+		return nil, err
+	}
+	if err := checkMaskCoverage(spec); err != nil {
 		return nil, err
 	}
 	return spec, nil
