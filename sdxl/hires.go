@@ -90,7 +90,7 @@ func HiresSize(h *Hires, width, height int) (upW, upH, outW, outH int, err error
 		// Bounded before the conversion to int, which a huge scale
 		// would overflow.
 		if float64(max(width, height))*h.Scale > MaxSide {
-			return 0, 0, 0, 0, h.sizeErr("makes the hires size %.0fx%.0f from %dx%d: at most %d pixels a side",
+			return 0, 0, 0, 0, h.sizeErr("makes the hires size %.0fx%.0f from %dx%d; at most %d pixels a side",
 				float64(width)*h.Scale, float64(height)*h.Scale, width, height, MaxSide)
 		}
 		upW, upH = int(float64(width)*h.Scale), int(float64(height)*h.Scale)
@@ -110,7 +110,7 @@ func HiresSize(h *Hires, width, height int) (upW, upH, outW, outH int, err error
 		}
 	}
 	if upW%8 != 0 || upH%8 != 0 || outW%8 != 0 || outH%8 != 0 {
-		return 0, 0, 0, 0, h.sizeErr("makes the hires size %dx%d from %dx%d: width and height must be multiples of 8", upW, upH, width, height)
+		return 0, 0, 0, 0, h.sizeErr("makes the hires size %dx%d from %dx%d; width and height must be multiples of 8", upW, upH, width, height)
 	}
 	if upW < width || upH < height {
 		return 0, 0, 0, 0, h.sizeErr("makes the hires size %dx%d, smaller than the first pass's %dx%d", upW, upH, width, height)

@@ -25,7 +25,7 @@ func (h *Hires) validate(r *Request, l Limits) error {
 		return err
 	}
 	if p := sizeProblem(upW, upH, r.Batch, l); p != "" {
-		return h.sizeErr("makes the hires size %dx%d: %s", upW, upH, p)
+		return h.sizeErr("makes the hires size %dx%d; %s", upW, upH, p)
 	}
 	if !(h.Denoise > 0 && h.Denoise <= 1) {
 		return fieldErr("hires_denoise", h.Denoise, "must be in (0, 1]")

@@ -37,13 +37,13 @@ func (ip *Inpaint) validate(r *Request, l Limits) error {
 		case p < 0 || p%8 != 0:
 			return fieldErr("pad", ip.padText(), "%s must be a multiple of 8, at least 0", side)
 		case p > MaxSide:
-			return fieldErr("pad", ip.padText(), "%s: at most %d pixels", side, MaxSide)
+			return fieldErr("pad", ip.padText(), "%s must be at most %d pixels", side, MaxSide)
 		}
 	}
 	w, h := ib.Dx()+ip.Pad[0]+ip.Pad[2], ib.Dy()+ip.Pad[1]+ip.Pad[3]
 	if ip.Pad != [4]int{} {
 		if p := sizeProblem(w, h, r.Batch, l); p != "" {
-			return fieldErr("pad", ip.padText(), "makes the image %dx%d: %s", w, h, p)
+			return fieldErr("pad", ip.padText(), "makes the image %dx%d; %s", w, h, p)
 		}
 	}
 	if ip.FullRes {
