@@ -58,6 +58,7 @@ func TestBadInput(t *testing.T) {
 		{"hires on img2img", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 64, 64) + `"], "enable_hr": true}`, 422, "enable_hr with init_images[0]: the hires fix is for txt2img only"},
 		{"unknown sampler", "txt2img", `{"prompt": "a", "sampler_name": "Euler z"}`, 400, `sampler_name "Euler z": sampler not found`},
 		{"unknown scheduler", "txt2img", `{"prompt": "a", "scheduler": "cosine"}`, 400, `scheduler "cosine"`},
+		{"sampler without the scheduler", "txt2img", `{"prompt": "a", "sampler_name": "DDIM", "scheduler": "Karras"}`, 422, `sampler_name ddim with scheduler "karras": sampler ddim does not support`},
 		{"bad seed", "txt2img", `{"prompt": "a", "seed": -7}`, 422, "seed -7"},
 		{"NaN-ish cfg", "txt2img", `{"prompt": "a", "cfg_scale": 1e300}`, 422, "cfg_scale"},
 		{"unknown script", "txt2img", `{"prompt": "a", "script_name": "x/y/z plot"}`, 422, "Script 'x/y/z plot' not found"},
