@@ -5,9 +5,11 @@
 // server). In the order the files take a request:
 //
 //   - The request: pipeline.go (Request, Result) and request_validate.go
-//     (Request.Validate, the one definition of a runnable request; gen and
-//     the server call it before loading anything and name the fields
-//     their own way from its RequestError).
+//     (Request.Validate, the one definition of a runnable request, with
+//     hires_validate.go and inpaint_validate.go for the hires fix's and
+//     inpainting's rules; gen and the server call it before loading or
+//     decoding anything and name the fields their own way from its
+//     RequestError).
 //   - Tokens to conditioning: textencoder*.go (CLIP ViT-L and OpenCLIP
 //     bigG, penultimate states and the pooled vector), embedding.go
 //     (textual-inversion vectors installed in the encoders) and

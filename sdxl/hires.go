@@ -71,14 +71,27 @@ func LookupHiresUpscaler(name string) (HiresUpscaler, bool) {
 // HiresSize is A1111's calculate_target_resolution: the size the first
 // pass is upscaled to, and the size kept after cropping (they differ when
 // Width and Height both change the aspect ratio: A1111 upscales to cover
-// and crops the latents evenly). Errors name what is wrong.
+// and crops the latents evenly). Its errors are RequestErrors naming the
+// field the size came from (hires_scale, hires_width, hires_height).
 func HiresSize(h *Hires, width, height int) (upW, upH, outW, outH int, err error) {
 	switch {
-	case h.Width < 0 || h.Height < 0:
-		return 0, 0, 0, 0, fmt.Errorf("hires size %dx%d: must not be negative", h.Width, h.Height)
+	case h.Width < 0:
+		return 0, 0, 0, 0, fieldErr("hires_width", h.Width, "must not be negative")
+	case h.Height < 0:
+		return 0, 0, 0, 0, fieldErr("hires_height", h.Height, "must not be negative")
+	case h.Width > MaxSide:
+		return 0, 0, 0, 0, fieldErr("hires_width", h.Width, "at most %d pixels", MaxSide)
+	case h.Height > MaxSide:
+		return 0, 0, 0, 0, fieldErr("hires_height", h.Height, "at most %d pixels", MaxSide)
 	case h.Width == 0 && h.Height == 0:
-		if !(h.Scale >= 1) || math.IsInf(h.Scale, 0) {
-			return 0, 0, 0, 0, fmt.Errorf("hires scale %v: must be at least 1", h.Scale)
+		if !(h.Scale >= 1) {
+			return 0, 0, 0, 0, fieldErr("hires_scale", h.Scale, "must be at least 1")
+		}
+		// Bounded before the conversion to int, which a huge scale
+		// would overflow.
+		if float64(max(width, height))*h.Scale > MaxSide {
+			return 0, 0, 0, 0, h.sizeErr("makes the hires size %.0fx%.0f from %dx%d; at most %d pixels a side",
+				float64(width)*h.Scale, float64(height)*h.Scale, width, height, MaxSide)
 		}
 		upW, upH = int(float64(width)*h.Scale), int(float64(height)*h.Scale)
 		outW, outH = upW, upH
@@ -97,31 +110,27 @@ func HiresSize(h *Hires, width, height int) (upW, upH, outW, outH int, err error
 		}
 	}
 	if upW%8 != 0 || upH%8 != 0 || outW%8 != 0 || outH%8 != 0 {
-		return 0, 0, 0, 0, fmt.Errorf("hires size %dx%d (from %dx%d): width and height must be multiples of 8", upW, upH, width, height)
+		return 0, 0, 0, 0, h.sizeErr("makes the hires size %dx%d from %dx%d; width and height must be multiples of 8", upW, upH, width, height)
 	}
 	if upW < width || upH < height {
-		return 0, 0, 0, 0, fmt.Errorf("hires size %dx%d is smaller than the first pass's %dx%d", upW, upH, width, height)
+		return 0, 0, 0, 0, h.sizeErr("makes the hires size %dx%d, smaller than the first pass's %dx%d", upW, upH, width, height)
 	}
 	return upW, upH, outW, outH, nil
 }
 
-// checkHires rejects hires settings the pipeline cannot run.
-func checkHires(r *Request) error {
-	h := r.Hires
-	if r.InitImage != nil || r.Inpaint != nil {
-		return fmt.Errorf("hires fix applies to txt2img only, not with an init image")
+// sizeErr is a problem of the hires size, naming the fields it came from:
+// the scale, or the width and/or height asked for.
+func (h *Hires) sizeErr(format string, args ...any) error {
+	switch {
+	case h.Width == 0 && h.Height == 0:
+		return fieldErr("hires_scale", h.Scale, format, args...)
+	case h.Height == 0:
+		return fieldErr("hires_width", h.Width, format, args...)
+	case h.Width == 0:
+		return fieldErr("hires_height", h.Height, format, args...)
 	}
-	if !(h.Denoise > 0 && h.Denoise <= 1) {
-		return fmt.Errorf("hires denoising strength %v: must be in (0, 1]", h.Denoise)
-	}
-	if h.Steps < 0 {
-		return fmt.Errorf("hires steps %d: must be 0 (same as the first pass) or more", h.Steps)
-	}
-	if h.Upscaler.Name == "" {
-		return fmt.Errorf("hires upscaler not set")
-	}
-	_, _, _, _, err := HiresSize(h, r.Width, r.Height)
-	return err
+	return &RequestError{Field: "hires_width", Value: fmt.Sprint(h.Width), With: "hires_height", WithValue: fmt.Sprint(h.Height),
+		Msg: fmt.Sprintf(format, args...)}
 }
 
 // hiresSchedule builds the second pass's schedule. A1111's rule

@@ -168,11 +168,11 @@ func TestHiresPipelineTiny(t *testing.T) {
 	}
 	bad := base
 	bad.Hires = &Hires{Scale: 1.5, Upscaler: HiresUpscalers[0], Denoise: 0}
-	if _, err := m.Generate(bad); err == nil || !strings.Contains(err.Error(), "denoising strength") {
+	if _, err := m.Generate(bad); err == nil || !strings.Contains(err.Error(), "hires_denoise 0: must be in (0, 1]") {
 		t.Errorf("denoise 0: %v", err)
 	}
 	bad.Hires = &Hires{Scale: 0.9, Upscaler: HiresUpscalers[0], Denoise: 0.5}
-	if _, err := m.Generate(bad); err == nil || !strings.Contains(err.Error(), "at least 1") {
+	if _, err := m.Generate(bad); err == nil || !strings.Contains(err.Error(), "hires_scale 0.9: must be at least 1") {
 		t.Errorf("scale 0.9: %v", err)
 	}
 }

@@ -68,36 +68,6 @@ func (c MaskedContent) String() string {
 // is nothing to repaint, and the input is the answer.
 var ErrEmptyMask = errors.New("the mask is empty: nothing to repaint")
 
-// checkInpaint rejects inpainting requests the pipeline cannot run.
-func checkInpaint(r *Request) error {
-	ip := r.Inpaint
-	switch {
-	case r.InitImage == nil:
-		return fmt.Errorf("inpainting needs an init image")
-	case ip.Mask == nil:
-		return fmt.Errorf("inpainting needs a mask")
-	case ip.MaskBlur < 0:
-		return fmt.Errorf("mask blur %d: must not be negative", ip.MaskBlur)
-	case ip.Padding < 0:
-		return fmt.Errorf("masked area padding %d: must not be negative", ip.Padding)
-	case ip.Content < ContentOriginal || ip.Content > ContentLatentNothing:
-		return fmt.Errorf("masked content %d: unknown", ip.Content)
-	}
-	ib, mb := r.InitImage.Bounds(), ip.Mask.Bounds()
-	if ib.Dx() != mb.Dx() || ib.Dy() != mb.Dy() {
-		return fmt.Errorf("mask size %dx%d differs from the init image's %dx%d", mb.Dx(), mb.Dy(), ib.Dx(), ib.Dy())
-	}
-	for i, p := range ip.Pad {
-		if p < 0 || p%8 != 0 {
-			return fmt.Errorf("pad %v: %s must be a multiple of 8 and not negative", ip.Pad, []string{"left", "top", "right", "bottom"}[i])
-		}
-	}
-	if ip.FullRes && (r.Width%8 != 0 || r.Height%8 != 0 || r.Width < 8 || r.Height < 8) {
-		return fmt.Errorf("inpainting size %dx%d: width and height must be positive multiples of 8", r.Width, r.Height)
-	}
-	return nil
-}
-
 // inpaintPlan is the image work around the sampling: what is generated,
 // at which size, and how it goes back into the original.
 type inpaintPlan struct {

@@ -221,10 +221,10 @@ func TestInpaintRejectsBadInput(t *testing.T) {
 		ip   Inpaint
 		want string
 	}{
-		{"size", Inpaint{Mask: rectMask(100, 128, 0, 0, 8, 8)}, "mask size 100x128 differs"},
+		{"size", Inpaint{Mask: rectMask(100, 128, 0, 0, 8, 8)}, "mask 100x128 with init_image 192x128: the sizes differ"},
 		{"full", Inpaint{Mask: rectMask(192, 128, 0, 0, 192, 128)}, "whole image"},
-		{"blur", Inpaint{Mask: r.Inpaint.Mask, MaskBlur: -1}, "mask blur"},
-		{"pad", Inpaint{Mask: r.Inpaint.Mask, Pad: [4]int{4, 0, 0, 0}}, "multiple of 8"},
+		{"blur", Inpaint{Mask: r.Inpaint.Mask, MaskBlur: -1}, "mask_blur -1: must not be negative"},
+		{"pad", Inpaint{Mask: r.Inpaint.Mask, Pad: [4]int{4, 0, 0, 0}}, "pad 4,0,0,0: left must be a multiple of 8"},
 		{"no mask", Inpaint{}, "needs a mask"},
 	}
 	for _, c := range cases {

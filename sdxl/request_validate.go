@@ -62,12 +62,17 @@ type Limits struct {
 	Memory int64
 }
 
-// RequestError names the request field a problem is in ("width",
-// "height", "size" for both, "batch", "steps", "cfg", "sampler",
-// "schedule", "strength", "prompt", "negative") and its value, so that a
-// command line can name its flag and a server its JSON field. With names a
-// second field when the problem is their combination (steps with strength,
-// sampler with schedule).
+// RequestError names the request field a problem is in and its value, so
+// that a command line can name its flag and a server its JSON field. The
+// fields: "width", "height", "size" for both, "batch", "steps", "cfg",
+// "sampler", "schedule", "strength", "prompt", "negative"; of the hires
+// fix "hires" (the fix as a whole), "hires_scale", "hires_width",
+// "hires_height", "hires_upscaler", "hires_steps", "hires_denoise",
+// "hires_cfg", "hires_sampler", "hires_schedule"; of inpainting
+// "init_image", "mask", "mask_blur", "inpaint_padding", "masked_content",
+// "pad"; of the VAE "vae_tiling", "vae_tile_size" (RequestFields lists
+// them). With names a second field when the problem is their combination
+// (steps with strength, sampler with schedule).
 type RequestError struct {
 	Field string
 	Value string // the offending value as text; "" for prompts
@@ -83,9 +88,22 @@ func (e *RequestError) Error() string {
 		name += " " + e.Value
 	}
 	if e.With != "" {
-		name += " with " + e.With + " " + e.WithValue
+		name += " with " + e.With
+		if e.WithValue != "" {
+			name += " " + e.WithValue
+		}
 	}
 	return name + ": " + e.Msg
+}
+
+// RequestFields lists every field a RequestError may name, so that each
+// caller can show that it has a name for all of them.
+var RequestFields = []string{
+	"width", "height", "size", "batch", "steps", "cfg", "sampler", "schedule", "strength", "prompt", "negative",
+	"hires", "hires_scale", "hires_width", "hires_height", "hires_upscaler", "hires_steps", "hires_denoise",
+	"hires_cfg", "hires_sampler", "hires_schedule",
+	"init_image", "mask", "mask_blur", "inpaint_padding", "masked_content", "pad",
+	"vae_tiling", "vae_tile_size",
 }
 
 func fieldErr(field string, value any, format string, args ...any) error {
@@ -110,28 +128,17 @@ func MemoryNeeded(width, height, batch int) int64 {
 // so that each names the problem its own way (flag or JSON field) from the
 // RequestError. Sizes come first, since everything else depends on them;
 // the prompts (UTF-8, length, chunk count) need the tokenizer alone. The
-// hires fix and inpainting are checked when set. l.Memory, when known,
-// bounds the working memory.
+// hires fix (Hires.validate) and inpainting (Inpaint.validate) are checked
+// when set, and the VAE tiling. l.Memory, when known, bounds the working
+// memory.
 func (r *Request) Validate(l Limits) error {
 	width, height := r.Width, r.Height
 	if r.InitImage != nil {
 		b := r.InitImage.Bounds()
 		width, height = b.Dx(), b.Dy()
 	}
-	for _, d := range []struct {
-		field string
-		v     int
-	}{{"width", width}, {"height", height}} {
-		if d.v < 8 || d.v%8 != 0 {
-			return fieldErr(d.field, d.v, "must be a positive multiple of 8")
-		}
-		if d.v > MaxSide {
-			return fieldErr(d.field, d.v, "at most %d pixels", MaxSide)
-		}
-	}
-	size := fmt.Sprintf("%dx%d", width, height)
-	if px := width * height; px > MaxPixels {
-		return fieldErr("size", size, "%.1f megapixels, at most %.1f (8192x8192)", float64(px)/1e6, MaxPixels/1e6)
+	if err := checkSize(width, height); err != nil {
+		return err
 	}
 	if r.Steps < 1 || r.Steps > MaxSteps {
 		return fieldErr("steps", r.Steps, "must be from 1 to %d", MaxSteps)
@@ -139,7 +146,7 @@ func (r *Request) Validate(l Limits) error {
 	if math.IsNaN(r.CFGScale) || math.IsInf(r.CFGScale, 0) {
 		return fieldErr("cfg", r.CFGScale, "must be a finite number")
 	}
-	if err := checkSampler(r); err != nil {
+	if err := checkSampler(r.Sampler, r.Schedule, r.Steps, "sampler", "schedule"); err != nil {
 		return err
 	}
 	if r.Batch < 1 || r.Batch > MaxBatch {
@@ -154,15 +161,8 @@ func (r *Request) Validate(l Limits) error {
 				Msg: "leaves no denoising step (int(steps·strength) = 0)"}
 		}
 	}
-	if l.Memory > 0 {
-		if need := MemoryNeeded(width, height, r.Batch); need > l.Memory {
-			if r.Batch > 1 && MemoryNeeded(width, height, 1) <= l.Memory {
-				return fieldErr("batch", r.Batch, "%d images of %s need at least %s of memory; %s is available",
-					r.Batch, size, FormatBytes(need), FormatBytes(l.Memory))
-			}
-			return fieldErr("size", size, "needs at least %s of memory; %s is available",
-				FormatBytes(need), FormatBytes(l.Memory))
-		}
+	if err := checkMemory(width, height, r.Batch, l); err != nil {
+		return err
 	}
 	syntax := r.Syntax
 	if r.Compat == CompatDiffusers {
@@ -177,14 +177,86 @@ func (r *Request) Validate(l Limits) error {
 		}
 	}
 	if r.Hires != nil {
-		if err := checkHires(r); err != nil {
+		if err := r.Hires.validate(r, l); err != nil {
 			return err
 		}
 	}
 	if r.Inpaint != nil {
-		if err := checkInpaint(r); err != nil {
+		if err := r.Inpaint.validate(r, l); err != nil {
 			return err
 		}
+	}
+	return checkVAETiling(r)
+}
+
+// checkSize bounds a size the pipeline works at (the first pass's, or
+// inpainting's "only masked" size), naming "width", "height" or "size":
+// sides positive multiples of 8 (the VAE's latent cells) up to MaxSide,
+// MaxPixels in all.
+func checkSize(width, height int) error {
+	for _, d := range []struct {
+		field string
+		v     int
+	}{{"width", width}, {"height", height}} {
+		if d.v < 8 || d.v%8 != 0 {
+			return fieldErr(d.field, d.v, "must be a positive multiple of 8")
+		}
+		if d.v > MaxSide {
+			return fieldErr(d.field, d.v, "at most %d pixels", MaxSide)
+		}
+	}
+	if px := width * height; px > MaxPixels {
+		return fieldErr("size", fmt.Sprintf("%dx%d", width, height), "%.1f megapixels, at most %.1f (8192x8192)", float64(px)/1e6, MaxPixels/1e6)
+	}
+	return nil
+}
+
+// checkMemory bounds the working memory of batch images of width×height
+// when l.Memory is known, naming the batch when one image would fit.
+func checkMemory(width, height, batch int, l Limits) error {
+	if l.Memory <= 0 {
+		return nil
+	}
+	size := fmt.Sprintf("%dx%d", width, height)
+	if need := MemoryNeeded(width, height, batch); need > l.Memory {
+		if batch > 1 && MemoryNeeded(width, height, 1) <= l.Memory {
+			return fieldErr("batch", batch, "%d images of %s need at least %s of memory; %s is available",
+				batch, size, FormatBytes(need), FormatBytes(l.Memory))
+		}
+		return fieldErr("size", size, "needs at least %s of memory; %s is available",
+			FormatBytes(need), FormatBytes(l.Memory))
+	}
+	return nil
+}
+
+// sizeProblem says what is wrong with working at a size derived from the
+// request (the hires fix's, an outpainting's), for batch images: the
+// bounds of checkSize, as text for the caller's field; "" when none. The
+// sides must already be at most a few times MaxSide (no overflow).
+func sizeProblem(width, height, batch int, l Limits) string {
+	switch px := width * height; {
+	case width > MaxSide || height > MaxSide:
+		return fmt.Sprintf("at most %d pixels a side", MaxSide)
+	case px > MaxPixels:
+		return fmt.Sprintf("%.1f megapixels, at most %.1f (8192x8192)", float64(px)/1e6, MaxPixels/1e6)
+	case l.Memory > 0 && MemoryNeeded(width, height, batch) > l.Memory:
+		return fmt.Sprintf("needs at least %s of memory; %s is available", FormatBytes(MemoryNeeded(width, height, batch)), FormatBytes(l.Memory))
+	}
+	return ""
+}
+
+// vaeTileMultiple is what a VAE tile size must be a multiple of: four of
+// SDXL's 8-pixel latent cells, so that the tiles' kept parts (after the
+// quarter that is blended) tile the output exactly (tileGeometry.check).
+const vaeTileMultiple = 4 * 8
+
+// checkVAETiling checks the VAE tiling mode and tile size (0 = default).
+func checkVAETiling(r *Request) error {
+	if r.VAETiling < TilingAuto || r.VAETiling > TilingOff {
+		return fieldErr("vae_tiling", int(r.VAETiling), "unknown")
+	}
+	if t := r.VAETileSize; t != 0 && (t < vaeTileMultiple || t%vaeTileMultiple != 0) {
+		return fieldErr("vae_tile_size", t, "must be a positive multiple of %d", vaeTileMultiple)
 	}
 	return nil
 }
@@ -200,18 +272,19 @@ func (s sizeOnly) Bounds() image.Rectangle { return image.Rectangle(s) }
 func (sizeOnly) ColorModel() color.Model   { return color.NRGBAModel }
 func (sizeOnly) At(x, y int) color.Color   { return color.NRGBA{} }
 
-// checkSampler checks the sampler and schedule names and that the sampler
-// supports the schedule (DDIM has no Karras schedule).
-func checkSampler(r *Request) error {
-	info, err := sampler.Lookup(r.Sampler)
+// checkSampler checks a sampler and schedule name and that the sampler
+// supports the schedule for steps (DDIM has no Karras schedule), naming
+// them as samplerField and scheduleField.
+func checkSampler(name, schedule string, steps int, samplerField, scheduleField string) error {
+	info, err := sampler.Lookup(name)
 	if err != nil {
-		return fieldErr("sampler", strconv.Quote(r.Sampler), "unknown; valid samplers: %s", strings.Join(sampler.SamplerNames(), ", "))
+		return fieldErr(samplerField, strconv.Quote(name), "unknown; valid samplers: %s", strings.Join(sampler.SamplerNames(), ", "))
 	}
-	if _, err := sampler.ScheduleDisplayName(r.Schedule); err != nil {
-		return fieldErr("schedule", strconv.Quote(r.Schedule), "unknown; valid schedules: %s", strings.Join(sampler.ScheduleNames(), ", "))
+	if _, err := sampler.ScheduleDisplayName(schedule); err != nil {
+		return fieldErr(scheduleField, strconv.Quote(schedule), "unknown; valid schedules: %s", strings.Join(sampler.ScheduleNames(), ", "))
 	}
-	if _, err := info.Schedule(r.Schedule, r.Steps); err != nil {
-		return &RequestError{Field: "sampler", Value: r.Sampler, With: "schedule", WithValue: strconv.Quote(r.Schedule), Msg: err.Error()}
+	if _, err := info.Schedule(schedule, steps); err != nil {
+		return &RequestError{Field: samplerField, Value: name, With: scheduleField, WithValue: strconv.Quote(schedule), Msg: err.Error()}
 	}
 	return nil
 }

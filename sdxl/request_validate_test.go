@@ -101,3 +101,103 @@ func TestRequestErrorNamesCombination(t *testing.T) {
 		t.Errorf("error %q does not start with %q", re.Error(), want)
 	}
 }
+
+// The hires fix's and inpainting's rules are stated by Validate alone;
+// each problem names its field (and the other field of a combination),
+// one of RequestFields, for the callers to name their own way.
+func TestValidateHiresAndInpaintFields(t *testing.T) {
+	hires := func(edit func(h *Hires)) func(r *Request) {
+		return func(r *Request) {
+			h := Hires{Scale: 2, Upscaler: HiresUpscalers[0], Denoise: 0.5}
+			edit(&h)
+			r.Hires = &h
+		}
+	}
+	init := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	inpaint := func(edit func(ip *Inpaint)) func(r *Request) {
+		return func(r *Request) {
+			ip := Inpaint{Mask: image.NewGray(init.Rect)}
+			edit(&ip)
+			r.InitImage, r.Strength, r.Inpaint = init, 0.5, &ip
+		}
+	}
+	cases := []struct {
+		name        string
+		edit        func(r *Request)
+		limits      Limits
+		field, with string
+	}{
+		{"hires with an init image", func(r *Request) {
+			hires(func(*Hires) {})(r)
+			r.InitImage, r.Strength = init, 0.5
+		}, Limits{}, "hires", "init_image"},
+		{"unknown upscaler", hires(func(h *Hires) { h.Upscaler = HiresUpscaler{Name: "esrgan"} }), Limits{}, "hires_upscaler", ""},
+		{"scale below 1", hires(func(h *Hires) { h.Scale = 0.5 }), Limits{}, "hires_scale", ""},
+		{"scale NaN", hires(func(h *Hires) { h.Scale = math.NaN() }), Limits{}, "hires_scale", ""},
+		{"scale beyond MaxSide", hires(func(h *Hires) { h.Scale = 1e300 }), Limits{}, "hires_scale", ""},
+		{"scale beyond the memory", hires(func(h *Hires) { h.Scale = 4 }), Limits{Memory: MemoryNeeded(128, 128, 1)}, "hires_scale", ""},
+		{"width not a multiple of 8", hires(func(h *Hires) { h.Width = 700 }), Limits{}, "hires_width", ""},
+		{"width huge", hires(func(h *Hires) { h.Width = math.MaxInt }), Limits{}, "hires_width", ""},
+		{"height negative", hires(func(h *Hires) { h.Height = -8 }), Limits{}, "hires_height", ""},
+		{"width and height crop to odd", hires(func(h *Hires) { h.Width, h.Height = 700, 704 }), Limits{}, "hires_width", "hires_height"},
+		{"denoise 0", hires(func(h *Hires) { h.Denoise = 0 }), Limits{}, "hires_denoise", ""},
+		{"steps negative", hires(func(h *Hires) { h.Steps = -1 }), Limits{}, "hires_steps", ""},
+		{"steps 1001", hires(func(h *Hires) { h.Steps = MaxSteps + 1 }), Limits{}, "hires_steps", ""},
+		{"cfg infinite", hires(func(h *Hires) { h.CFGScale = math.Inf(1) }), Limits{}, "hires_cfg", ""},
+		{"unknown sampler", hires(func(h *Hires) { h.Sampler = "nope" }), Limits{}, "hires_sampler", ""},
+		{"unknown schedule", hires(func(h *Hires) { h.Schedule = "weird" }), Limits{}, "hires_schedule", ""},
+		{"first pass's ddim with karras", func(r *Request) {
+			hires(func(h *Hires) { h.Schedule = "karras" })(r)
+			r.Sampler = "ddim"
+		}, Limits{}, "sampler", "hires_schedule"},
+		{"schedule stretched beyond the training steps", hires(func(h *Hires) { h.Steps, h.Denoise = 20, 0.01 }), Limits{}, "hires_steps", "hires_denoise"},
+		{"mask without an init image", func(r *Request) { r.Inpaint = &Inpaint{Mask: image.NewGray(init.Rect)} }, Limits{}, "mask", ""},
+		{"mask of another size", inpaint(func(ip *Inpaint) { ip.Mask = image.NewGray(image.Rect(0, 0, 32, 64)) }), Limits{}, "mask", "init_image"},
+		{"mask blur negative", inpaint(func(ip *Inpaint) { ip.MaskBlur = -1 }), Limits{}, "mask_blur", ""},
+		{"padding negative", inpaint(func(ip *Inpaint) { ip.Padding = -1 }), Limits{}, "inpaint_padding", ""},
+		{"masked content unknown", inpaint(func(ip *Inpaint) { ip.Content = 4 }), Limits{}, "masked_content", ""},
+		{"pad not a multiple of 8", inpaint(func(ip *Inpaint) { ip.Pad = [4]int{0, 4, 0, 0} }), Limits{}, "pad", ""},
+		{"pad huge", inpaint(func(ip *Inpaint) { ip.Pad = [4]int{0, 0, math.MaxInt / 8 * 8, 0} }), Limits{}, "pad", ""},
+		{"pad beyond MaxSide", inpaint(func(ip *Inpaint) { ip.Pad = [4]int{MaxSide / 2, 0, MaxSide / 2, 0} }), Limits{}, "pad", ""},
+		{"only masked at an odd size", func(r *Request) {
+			inpaint(func(ip *Inpaint) { ip.FullRes = true })(r)
+			r.Width = 100
+		}, Limits{}, "width", ""},
+		{"only masked beyond MaxSide", func(r *Request) {
+			inpaint(func(ip *Inpaint) { ip.FullRes = true })(r)
+			r.Height = 2 * MaxSide
+		}, Limits{}, "height", ""},
+		{"VAE tile size 48", func(r *Request) { r.VAETileSize = 48 }, Limits{}, "vae_tile_size", ""},
+		{"VAE tiling unknown", func(r *Request) { r.VAETiling = 9 }, Limits{}, "vae_tiling", ""},
+	}
+	known := map[string]bool{}
+	for _, f := range RequestFields {
+		known[f] = true
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Request{Prompt: "x", Width: 64, Height: 64, Steps: 4, CFGScale: 5, Sampler: "euler", Batch: 1}
+			c.edit(&r)
+			err := r.Validate(c.limits)
+			var re *RequestError
+			if !errors.As(err, &re) {
+				t.Fatalf("Validate = %v; want a RequestError", err)
+			}
+			if re.Field != c.field || re.With != c.with {
+				t.Errorf("%q names %q with %q, want %q with %q", err, re.Field, re.With, c.field, c.with)
+			}
+			if !known[re.Field] || (re.With != "" && !known[re.With]) {
+				t.Errorf("%q names a field missing from RequestFields", err)
+			}
+		})
+	}
+	// The same request without the problem passes: each case above fails
+	// for its own reason.
+	for _, edit := range []func(r *Request){hires(func(*Hires) {}), inpaint(func(*Inpaint) {})} {
+		r := Request{Prompt: "x", Width: 64, Height: 64, Steps: 4, CFGScale: 5, Sampler: "euler", Batch: 1}
+		edit(&r)
+		if err := r.Validate(Limits{}); err != nil {
+			t.Errorf("a good request refused: %v", err)
+		}
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"io"
@@ -194,4 +196,24 @@ func (g *gatedRunner) Run(ctx context.Context, s *Spec, ctl *Control, progress f
 			<-g.release
 		}
 	})
+}
+
+// pngBomb is a base64 PNG of about a hundred bytes whose header declares a
+// w×h RGB image: decoding it would allocate w·h·4 bytes.
+func pngBomb(w, h uint32) string {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		start := b.Len()
+		b.WriteString(typ)
+		b.Write(data)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(b.Bytes()[start:]))
+	}
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	chunk("IHDR", append(ihdr, 8, 2, 0, 0, 0))
+	chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0, 0, 0, 1, 0, 1})
+	chunk("IEND", nil)
+	return base64.StdEncoding.EncodeToString(b.Bytes())
 }

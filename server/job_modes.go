@@ -10,7 +10,7 @@ import (
 )
 
 // HiresSpec is a txt2img job's hires fix (A1111's enable_hr and hr_*),
-// checked by checkHires. Zero Steps, CFGScale, Sampler and Schedule mean
+// read by checkHires and checked by checkRequest. Zero Steps, CFGScale, Sampler and Schedule mean
 // the first pass's.
 type HiresSpec struct {
 	Scale    float64 `json:"scale"`
@@ -25,7 +25,7 @@ type HiresSpec struct {
 }
 
 // InpaintSpec is an img2img job's mask and A1111's inpainting options,
-// checked by checkInpaint.
+// read by checkInpaint and checked by checkRequest.
 type InpaintSpec struct {
 	Mask     []byte             `json:"mask"` // encoded PNG or JPEG, the init image's size
 	Invert   bool               `json:"invert,omitempty"`

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/gosdxl/gosdxl/prompt"
-	"github.com/gosdxl/gosdxl/sampler"
 )
 
 // toSpec checks an A1111 request against the limits and turns it into a
@@ -71,16 +70,22 @@ func (s *Server) toSpec(req *GenerationRequest, img2img bool) (*Spec, error) {
 		if err := s.checkInitImage(req, spec); err != nil {
 			return nil, err
 		}
-	}
-	if err := checkRequest(spec); err != nil {
-		return nil, err
-	}
-	if img2img {
 		if err := s.checkInpaint(req, spec); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.checkHires(req, spec, img2img); err != nil {
+	if err := s.checkHires(req, spec); err != nil {
+		return nil, err
+	}
+	// The pipeline's rules, hires fix and inpainting included, then this
+	// server's limits on what they make and the mask's coverage.
+	if err := checkRequest(spec, req); err != nil {
+		return nil, err
+	}
+	if err := s.checkHiresLimits(spec); err != nil {
+		return nil, err
+	}
+	if err := checkMaskCoverage(spec); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -104,10 +109,8 @@ func (s *Server) checkSampler(req *GenerationRequest, spec *Spec) error {
 		}
 		spec.Schedule = sched
 	}
-	info, _ := sampler.Lookup(spec.Sampler)
-	if _, err := info.Schedule(spec.Schedule, spec.Steps); err != nil {
-		return errorf(http.StatusUnprocessableEntity, "sampler %q with scheduler %q and %d steps: %v", name, req.Scheduler, spec.Steps, err)
-	}
+	// Whether the sampler has that schedule is the pipeline's rule
+	// (checkRequest).
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"net/http"
@@ -23,23 +24,41 @@ func (spec *Spec) request(text string, initImage image.Image) sdxl.Request {
 	}
 }
 
-// a1111Fields names sdxl.RequestError's fields as the API's JSON fields.
+// a1111Fields names sdxl.RequestError's fields as the API's JSON fields
+// (checkRequest). The pipeline's outpainting pad and VAE tiling have no
+// field in A1111's API; jobs never set them.
 var a1111Fields = map[string]string{
-	"width": "width", "height": "height", "batch": "batch_size", "steps": "steps",
+	"width": "width", "height": "height", "size": "width × height", "batch": "batch_size", "steps": "steps",
 	"cfg": "cfg_scale", "sampler": "sampler_name", "schedule": "scheduler",
 	"strength": "denoising_strength", "prompt": "prompt", "negative": "negative_prompt",
+	"hires": "enable_hr", "hires_scale": "hr_scale", "hires_width": "hr_resize_x", "hires_height": "hr_resize_y",
+	"hires_upscaler": "hr_upscaler", "hires_steps": "hr_second_pass_steps", "hires_denoise": "denoising_strength",
+	"hires_cfg": "hr_cfg", "hires_sampler": "hr_sampler_name", "hires_schedule": "hr_scheduler",
+	"init_image": "init_images[0]", "mask": "mask", "mask_blur": "mask_blur",
+	"inpaint_padding": "inpaint_full_res_padding", "masked_content": "inpainting_fill",
 }
 
 // checkRequest checks a job with the pipeline's own rules
 // (sdxl.Request.Validate), after the server's stricter limits, naming
-// A1111's fields. The init image is known by its size only here.
-func checkRequest(spec *Spec) error {
+// A1111's fields as req gave them. The init image and the mask are known
+// by their sizes only here: nothing is decoded before the rules bound it.
+func checkRequest(spec *Spec, req *GenerationRequest) error {
 	var img image.Image
 	if spec.InitImage != nil {
 		img = sdxl.ImageOfSize(spec.Width, spec.Height)
 	}
-	req := spec.request(spec.Prompt, img)
-	err := req.Validate(sdxl.Limits{})
+	r := spec.request(spec.Prompt, img)
+	if err := spec.modeRequest(&r, false); err != nil {
+		return errorf(http.StatusUnprocessableEntity, "%v", err)
+	}
+	if r.Inpaint != nil {
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(spec.Inpaint.Mask))
+		if err != nil {
+			return errorf(http.StatusUnprocessableEntity, "mask: not a readable PNG or JPEG image: %v", err)
+		}
+		r.Inpaint.Mask = sdxl.ImageOfSize(cfg.Width, cfg.Height)
+	}
+	err := r.Validate(sdxl.Limits{})
 	var re *sdxl.RequestError
 	switch {
 	case err == nil:
@@ -48,10 +67,13 @@ func checkRequest(spec *Spec) error {
 		return errorf(http.StatusUnprocessableEntity, "%v", err)
 	}
 	name := func(field string) string {
+		if field == "mask_blur" && req.MaskBlur == nil {
+			return "mask_blur_x" // and mask_blur_y, the same (checkInpaint)
+		}
 		if n, ok := a1111Fields[field]; ok {
 			return n
 		}
-		return "width × height" // "size"
+		return field
 	}
 	out := *re
 	out.Field = name(re.Field)

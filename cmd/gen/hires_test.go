@@ -196,7 +196,7 @@ func TestHiresAndInpaintBadInput(t *testing.T) {
 		{[]string{"--hires-scale", "2", "--hires-denoise", "1.5"}, "must be in (0, 1]"},
 		{[]string{"--hires-scale", "2", "--hires-upscaler", "esrgan"}, "unknown; valid upscalers"},
 		{[]string{"--hires-steps", "4"}, "needs --hires-scale"},
-		{[]string{"--hires-scale", "2", "--init-image", init}, "cannot be used with --init-image"},
+		{[]string{"--hires-scale", "2", "--init-image", init}, "--hires-scale with --init-image: the hires fix is for txt2img only"},
 		{[]string{"--mask", small}, "need --init-image"},
 		{[]string{"--init-image", init, "--mask", small}, "size 96x64 differs"},
 		{[]string{"--init-image", init, "--mask", full}, "covers the whole image"},

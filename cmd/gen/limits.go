@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ import (
 func (o *options) memoryBudget() int64 {
 	if o.set["max-memory"] {
 		// --max-memory SIZE or auto; none (0) falls through. A bad value
-		// is reported by validateHires, which runs after this check.
+		// was reported by validateHires, which runs before this check.
 		if b, err := parseMemory(o.hires.maxMemory); err == nil && b > 0 {
 			return b
 		}
@@ -59,35 +60,66 @@ func meminfo(field string) int64 {
 
 // checkRequest checks the request the options make with the pipeline's
 // own rules (sdxl.Request.Validate) before anything is loaded, naming the
-// flags involved. The init image is known by its size only here: it is
-// decoded later, at the size readInitImageSize settled.
+// flags involved. The init image and the mask are known by their size
+// only here: they are decoded later, at the size readInitImageSize
+// settled (the mask follows the init image).
 func (o *options) checkRequest() error {
 	req := o.request()
+	var mask image.Image
 	if o.initImage != "" {
 		req.InitImage = sdxl.ImageOfSize(o.width, o.height)
+		if o.hires.mask != "" || o.hires.pad != "" {
+			mask = sdxl.ImageOfSize(o.width, o.height)
+		}
 	}
+	o.modeRequest(&req, mask)
 	err := req.Validate(sdxl.Limits{Memory: o.memoryBudget()})
 	var re *sdxl.RequestError
 	if !errors.As(err, &re) {
 		return err
 	}
-	var name string
-	switch {
-	case re.Field == "size":
-		name = fmt.Sprintf("%s %d %s %d", o.flagName("width"), o.width, o.flagName("height"), o.height)
+	if re.Field == "size" {
+		var w, h int
+		fmt.Sscanf(re.Value, "%dx%d", &w, &h)
+		name := fmt.Sprintf("%s %d %s %d", o.flagName("width"), w, o.flagName("height"), h)
 		switch {
 		case o.set["width"] || o.set["height"]:
 		case o.initImage != "":
-			name = fmt.Sprintf("--init-image %s (%dx%d)", o.initImage, o.width, o.height)
+			name = fmt.Sprintf("--init-image %s (%dx%d)", o.initImage, w, h)
 		case o.fromField["width"] != "":
-			name = fmt.Sprintf("--from %s (Size %dx%d)", o.from, o.width, o.height)
+			name = fmt.Sprintf("--from %s (Size %dx%d)", o.from, w, h)
 		}
 		return usagef("%s: %s", name, re.Msg)
-	case re.With != "":
-		return usagef("%s %s with %s %s: %s", o.flagName(re.Field), re.Value, o.flagName(re.With), re.WithValue, re.Msg)
-	case re.Value != "":
-		return usagef("%s %s: %s", o.flagName(re.Field), re.Value, re.Msg)
-	default:
-		return usagef("%s: %s", o.flagName(re.Field), re.Msg)
 	}
+	name := o.fieldFlag(re.Field, re.Value)
+	if re.With != "" {
+		name += " with " + o.fieldFlag(re.With, re.WithValue)
+	}
+	return usagef("%s: %s", name, re.Msg)
+}
+
+// fieldFlag names an sdxl.RequestError field as the flag that set it, as
+// typed, followed by value when there is one. The pipeline's fields are
+// gen's flags with dashes for underscores, but for "hires" (whichever flag
+// turned the hires fix on) and "mask" (--pad alone makes a mask too).
+func (o *options) fieldFlag(field, value string) string {
+	canon := strings.ReplaceAll(field, "_", "-")
+	switch field {
+	case "hires":
+		canon = "hires-scale"
+		for _, n := range []string{"hires-scale", "hires-width", "hires-height"} {
+			if o.set[n] {
+				canon = n
+				break
+			}
+		}
+	case "mask":
+		if o.hires.mask == "" && o.hires.pad != "" {
+			canon = "pad"
+		}
+	}
+	if value == "" {
+		return o.flagName(canon)
+	}
+	return o.flagName(canon) + " " + value
 }

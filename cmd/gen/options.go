@@ -256,8 +256,12 @@ func (o *options) validate(warn io.Writer) error {
 	if o.set["strength"] && o.initImage == "" {
 		return usagef("%s needs --init-image", o.flagName("strength"))
 	}
-	// Sizes, steps, cfg, sampler and schedule, batch, strength, memory and
-	// prompts: the pipeline's rules, with flag names.
+	if err := o.validateHires(); err != nil {
+		return err
+	}
+	// Sizes, steps, cfg, sampler and schedule, batch, strength, memory,
+	// prompts, the hires fix, inpainting and the VAE tiling: the
+	// pipeline's rules, with flag names.
 	if err := o.checkRequest(); err != nil {
 		return err
 	}
@@ -266,7 +270,7 @@ func (o *options) validate(warn io.Writer) error {
 			o.width, o.height, sdxlResolutionList())
 	}
 	o.warnPrompts(warn)
-	return o.validateHires()
+	return nil
 }
 
 // SDXL was trained on these sizes (about one megapixel, multiples of 64).

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/kernels"
-	"github.com/gosdxl/gosdxl/sampler"
 	"github.com/gosdxl/gosdxl/sdxl"
 )
 
@@ -47,8 +46,8 @@ type hiresOptions struct {
 	content  sdxl.MaskedContent
 	pads     [4]int
 	budget   int64
-	procW    int // --width/--height as given, before an init image sets them
-	procH    int // (validate); then the inpainting processing size
+	procW    int // the inpainting processing size: --width/--height as
+	procH    int // given (validate), or the init image's (validateHires)
 	tileUsed int // the VAE tile size the run used (0: untiled)
 	backend  any // for the device's memory peak in reportMemory
 }
@@ -105,7 +104,11 @@ func registerHiresFlags(fs *flag.FlagSet, h *hiresOptions) {
 
 func init() { aliases["v"] = "verbose" }
 
-// validateHires checks the flags of this file (called by validate).
+// validateHires reads the flags of this file into the values of the
+// request (called by validate, before checkRequest): which flags need
+// which, and the names and numbers typed. The rules the values must keep
+// are the pipeline's (sdxl.Request.Validate), checked with the rest of the
+// request by checkRequest, which names these flags.
 func (o *options) validateHires() error {
 	h := &o.hires
 	h.hires = o.set["hires-scale"] || o.set["hires-width"] || o.set["hires-height"]
@@ -115,45 +118,13 @@ func (o *options) validateHires() error {
 		}
 	}
 	if h.hires {
-		if o.initImage != "" {
-			return usagef("--hires-scale: the hires fix is for txt2img; it cannot be used with --init-image")
-		}
+		// A name no upscaler has is passed on as it is: the pipeline's
+		// rules list the valid ones.
 		u, ok := sdxl.LookupHiresUpscaler(h.hiresUpscaler)
 		if !ok {
-			return usagef("--hires-upscaler %q: unknown; valid upscalers: %s", h.hiresUpscaler, upscalerNames())
+			u = sdxl.HiresUpscaler{Name: h.hiresUpscaler}
 		}
 		h.upscaler = u
-		hr := h.request()
-		if _, _, _, _, err := sdxl.HiresSize(hr, o.width, o.height); err != nil {
-			return usagef("--hires-scale/--hires-width/--hires-height: %v", err)
-		}
-		if !(h.hiresDenoise > 0 && h.hiresDenoise <= 1) {
-			return usagef("--hires-denoise %v: must be in (0, 1]", h.hiresDenoise)
-		}
-		if h.hiresSteps < 0 {
-			return usagef("--hires-steps %d: must be 0 (as the first pass) or more", h.hiresSteps)
-		}
-		if h.hiresCFG < 0 || math.IsNaN(h.hiresCFG) || math.IsInf(h.hiresCFG, 0) {
-			return usagef("--hires-cfg %v: must be a finite number (0: as the first pass)", h.hiresCFG)
-		}
-		name := h.hiresSampler
-		if name == "" {
-			name = o.sampler
-		}
-		info, err := sampler.Lookup(name)
-		if err != nil {
-			return usagef("--hires-sampler %q: unknown; valid samplers: %s", name, samplerNames())
-		}
-		if _, err := sampler.ScheduleDisplayName(h.hiresSchedule); err != nil {
-			return usagef("--hires-schedule %q: unknown; valid schedules: %s", h.hiresSchedule, strings.Join(sampler.ScheduleNames(), ", "))
-		}
-		schedule := h.hiresSchedule
-		if schedule == "" {
-			schedule = o.schedule
-		}
-		if _, err := info.Schedule(schedule, max(h.hiresSteps, o.steps)); err != nil {
-			return usagef("--hires-sampler %s --hires-schedule %q: %v", name, schedule, err)
-		}
 	}
 	inpaint := h.mask != "" || h.pad != ""
 	for _, name := range []string{"mask-blur", "inpaint-full-res", "inpaint-padding", "masked-content"} {
@@ -164,56 +135,45 @@ func (o *options) validateHires() error {
 	if inpaint && o.initImage == "" {
 		return usagef("--mask and --pad need --init-image")
 	}
-	if h.maskBlur < 0 {
-		return usagef("--mask-blur %d: must not be negative", h.maskBlur)
-	}
-	if h.inpaintPadding < 0 {
-		return usagef("--inpaint-padding %d: must not be negative", h.inpaintPadding)
-	}
 	found := false
+	names := make([]string, len(sdxl.MaskedContentNames))
 	for i, n := range sdxl.MaskedContentNames {
-		if strings.ReplaceAll(n, " ", "-") == h.maskedContent {
+		names[i] = strings.ReplaceAll(n, " ", "-")
+		if names[i] == h.maskedContent {
 			h.content, found = sdxl.MaskedContent(i), true
 		}
 	}
 	if !found {
-		return usagef("--masked-content %q: must be original, fill, latent-noise or latent-nothing", h.maskedContent)
+		return usagef("%s %q: unknown; valid: %s", o.flagName("masked-content"), h.maskedContent, strings.Join(names, ", "))
 	}
 	if h.pad != "" {
 		parts := strings.Split(h.pad, ",")
 		if len(parts) != 4 {
-			return usagef("--pad %q: give four numbers L,T,R,B", h.pad)
+			return usagef("%s %q: give four numbers L,T,R,B", o.flagName("pad"), h.pad)
 		}
 		for i, p := range parts {
 			v, err := strconv.Atoi(strings.TrimSpace(p))
-			if err != nil || v < 0 || v%8 != 0 {
-				return usagef("--pad %q: each of L,T,R,B must be a whole multiple of 8, at least 0", h.pad)
+			if err != nil {
+				return usagef("%s %q: %q is not a whole number", o.flagName("pad"), h.pad, p)
 			}
 			h.pads[i] = v
 		}
 	}
+	if inpaint && (!o.set["width"] || !o.set["height"]) {
+		// "Only masked" works at the image's own size unless told.
+		h.procW, h.procH = o.width, o.height
+	}
 	switch h.vaeTiling {
 	case "auto", "on", "off":
 	default:
-		return usagef("--vae-tiling %q: must be auto, on or off", h.vaeTiling)
-	}
-	if h.vaeTileSize < 32 || h.vaeTileSize%32 != 0 {
-		return usagef("--vae-tile-size %d: must be a positive multiple of 32", h.vaeTileSize)
+		return usagef("%s %q: must be auto, on or off", o.flagName("vae-tiling"), h.vaeTiling)
 	}
 	budget, err := parseMemory(h.maxMemory)
 	if err != nil {
-		return usagef("--max-memory %q: %v", h.maxMemory, err)
+		return usagef("%s %q: %v", o.flagName("max-memory"), h.maxMemory, err)
 	}
 	h.budget = budget
 	return nil
-}
-
-func upscalerNames() string {
-	names := make([]string, len(sdxl.HiresUpscalers))
-	for i, u := range sdxl.HiresUpscalers {
-		names[i] = u.Name
-	}
-	return strings.Join(names, ", ")
 }
 
 // parseMemory reads a byte count: a number with an optional K, M, G or T
@@ -304,8 +264,9 @@ func (o *options) inpaintPrecheck(initImage image.Image) (mask image.Image, done
 	return mask, false, nil
 }
 
-// extendRequest adds the hires, inpainting and memory settings to req.
-func (o *options) extendRequest(req *sdxl.Request, mask image.Image) {
+// modeRequest adds the hires fix, inpainting with mask (when not nil)
+// and the VAE tiling to req: what checkRequest validates and the run uses.
+func (o *options) modeRequest(req *sdxl.Request, mask image.Image) {
 	h := &o.hires
 	if h.hires {
 		req.Hires = h.request()
@@ -314,14 +275,15 @@ func (o *options) extendRequest(req *sdxl.Request, mask image.Image) {
 		req.Inpaint = &sdxl.Inpaint{Mask: mask, MaskBlur: h.maskBlur, FullRes: h.inpaintFullRes,
 			Padding: h.inpaintPadding, Content: h.content, Pad: h.pads}
 		req.Width, req.Height = h.procW, h.procH
-		if !o.set["width"] || !o.set["height"] {
-			// "Only masked" works at the image's own size unless told.
-			req.Width, req.Height = o.width, o.height
-		}
-		h.procW, h.procH = req.Width, req.Height
 	}
 	req.VAETiling = map[string]sdxl.VAETiling{"auto": sdxl.TilingAuto, "on": sdxl.TilingOn, "off": sdxl.TilingOff}[h.vaeTiling]
 	req.VAETileSize = h.vaeTileSize
+}
+
+// extendRequest adds the hires, inpainting and memory settings to req.
+func (o *options) extendRequest(req *sdxl.Request, mask image.Image) {
+	h := &o.hires
+	o.modeRequest(req, mask)
 	req.MaxMemory = h.budget
 	req.VAETileUsed = &h.tileUsed
 	if h.verbose {
@@ -378,7 +340,7 @@ func applyFromHires(o *options, p *infotext.Parameters) (hires bool, err error) 
 	if v, ok := get("Hires upscaler"); ok && !keep("hires-upscaler") {
 		u, found := sdxl.LookupHiresUpscaler(v)
 		if !found {
-			return false, usagef("--from %s: hires upscaler %q is not one gen has (%s)", o.from, v, upscalerNames())
+			return false, usagef("--from %s: hires upscaler %q is not one gen has (%s)", o.from, v, strings.Join(sdxl.HiresUpscalerNames(), ", "))
 		}
 		h.hiresUpscaler = u.Name
 	}
