@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
-	"hash/crc32"
 	"image"
 	"image/png"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosdxl/gosdxl/internal/pngtest"
 	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/tensor/cpu"
 )
@@ -198,22 +197,7 @@ func (g *gatedRunner) Run(ctx context.Context, s *Spec, ctl *Control, progress f
 	})
 }
 
-// pngBomb is a base64 PNG of about a hundred bytes whose header declares a
-// w×h RGB image: decoding it would allocate w·h·4 bytes.
+// pngBomb is pngtest.Bomb in base64, as a request carries images.
 func pngBomb(w, h uint32) string {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		start := b.Len()
-		b.WriteString(typ)
-		b.Write(data)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(b.Bytes()[start:]))
-	}
-	ihdr := binary.BigEndian.AppendUint32(nil, w)
-	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	chunk("IHDR", append(ihdr, 8, 2, 0, 0, 0))
-	chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0, 0, 0, 1, 0, 1})
-	chunk("IEND", nil)
-	return base64.StdEncoding.EncodeToString(b.Bytes())
+	return base64.StdEncoding.EncodeToString(pngtest.Bomb(w, h))
 }

@@ -4,10 +4,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"github.com/gosdxl/gosdxl/internal/infotext"
-	"hash/crc32"
 	"image"
 	"os"
 	"path/filepath"
@@ -15,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/internal/infotext"
+	"github.com/gosdxl/gosdxl/internal/pngtest"
 )
 
 // pngWithParameters writes a small PNG carrying an A1111 parameters text.
@@ -30,26 +30,10 @@ func pngWithParameters(t *testing.T, path, params string) string {
 	return path
 }
 
-// pngBomb writes a PNG of about a hundred bytes whose header declares a
-// w×h RGB image (the data would not decode; only the header is read).
+// pngBomb writes pngtest.Bomb to path.
 func pngBomb(t *testing.T, path string, w, h uint32) string {
 	t.Helper()
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		start := b.Len()
-		b.WriteString(typ)
-		b.Write(data)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(b.Bytes()[start:]))
-	}
-	ihdr := binary.BigEndian.AppendUint32(nil, w)
-	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, 2, 0, 0, 0)
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0, 0, 0, 1, 0, 1})
-	chunk("IEND", nil)
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, pngtest.Bomb(w, h), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
