@@ -19,6 +19,7 @@ func (b *Backend) Counters() tensor.Counters {
 }
 
 var _ tensor.Counting = (*Backend)(nil)
+var _ tensor.WeightUploader = (*Backend)(nil)
 
 // syncStream waits for the stream, counting the wait. Context goroutine only.
 func (b *Backend) syncStream() error {

@@ -264,3 +264,34 @@ func TestWriteFloat32OverwritesInPlace(t *testing.T) {
 		}
 	}
 }
+
+// A weight's block is exactly its size and goes back to the driver when
+// freed; kernels read it like any tensor.
+func TestWeightsAreAllocatedExactly(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	before := b.Stats()
+	vals := make([]float32, 3*1001) // 6006 bytes in F16: the class would be 6144
+	for i := range vals {
+		vals[i] = float32(i%17) - 8
+	}
+	w := b.FromRawWeight(tensor.F16, tensor.Shape{3, 1001}, tensor.EncodeFloat32(tensor.F16, vals))
+	if got := b.Stats().HeldBytes - before.HeldBytes; got != 6006 {
+		t.Errorf("the weight holds %d bytes of device memory, want 6006", got)
+	}
+	y := b.Alloc(tensor.F16, 3, 1001)
+	b.Slice(y, w, 0)
+	got := b.ToFloat32(y)
+	b.Free(y)
+	for i := range vals {
+		if got[i] != vals[i] {
+			t.Fatalf("element %d read back as %g, want %g", i, got[i], vals[i])
+		}
+	}
+	b.Free(w)
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.Stats(); s.InUseBytes != before.InUseBytes || s.HeldBytes > before.HeldBytes+6144 {
+		t.Errorf("after Free: %v; the weight's 6006 bytes should be back with the driver (before: %v)", s, before)
+	}
+}

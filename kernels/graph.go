@@ -82,7 +82,7 @@ func (g *Graph) Destroy() {
 			graphDestroy(g.graph)
 		}
 		for _, buf := range g.retained {
-			if err := b.pool.put(buf.ptr, buf.class); err != nil && b.err == nil {
+			if err := b.giveBack(buf); err != nil && b.err == nil {
 				b.err = fmt.Errorf("cuda: graph: %w", err)
 			}
 		}

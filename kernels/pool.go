@@ -72,24 +72,52 @@ func (p *pool) get(bytes int) (devicePtr, int, error) {
 		p.use(int64(class))
 		return ptr, class, nil
 	}
-	ptr, err := p.alloc(class)
+	ptr, err := p.fromDriver(class)
+	if err != nil {
+		return 0, 0, err
+	}
+	return ptr, class, nil
+}
+
+// getExact returns a block of exactly bytes bytes, outside the size classes,
+// for a tensor that lives as long as the model (a weight): rounding it to a
+// class would waste up to a third of it for good. Give it back with
+// freeExact.
+func (p *pool) getExact(bytes int) (devicePtr, error) {
+	return p.fromDriver(bytes)
+}
+
+// freeExact returns a block from getExact to the driver.
+func (p *pool) freeExact(ptr devicePtr, bytes int) error {
+	if err := p.free(ptr); err != nil {
+		return err
+	}
+	p.held -= int64(bytes)
+	p.inUse -= int64(bytes)
+	return nil
+}
+
+// fromDriver allocates bytes from the driver, in use from now on. When the
+// driver is out of memory, idle blocks are released and the request retried.
+func (p *pool) fromDriver(bytes int) (devicePtr, error) {
+	ptr, err := p.alloc(bytes)
 	if err != nil {
 		freed, releaseErr := p.releaseIdle()
 		if freed > 0 {
-			ptr, err = p.alloc(class)
+			ptr, err = p.alloc(bytes)
 		}
 		if err != nil {
 			err = errors.Join(err, releaseErr)
 		}
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("allocating %d bytes (%.1f MiB held): %w", class, mib(p.held), err)
+		return 0, fmt.Errorf("allocating %d bytes (%.1f MiB held): %w", bytes, mib(p.held), err)
 	}
 	p.allocs++
-	p.held += int64(class)
+	p.held += int64(bytes)
 	p.peakHeld = max(p.peakHeld, p.held)
-	p.use(int64(class))
-	return ptr, class, nil
+	p.use(int64(bytes))
+	return ptr, nil
 }
 
 func (p *pool) use(n int64) {

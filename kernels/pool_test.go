@@ -114,3 +114,33 @@ func TestPoolRefusesABlockReturnedTwice(t *testing.T) {
 		t.Errorf("two requests got the same block %#x", uint64(x))
 	}
 }
+
+// A weight takes exactly its size from the driver, is counted as held and
+// in use like any block, and goes back to the driver when freed; an idle
+// class block is released for it when the device is full.
+func TestPoolExactBlocksTakeTheirSize(t *testing.T) {
+	dev := &fakeDevice{capacity: 10000, live: map[devicePtr]int{}}
+	p := newPool(dev.alloc, dev.free)
+	const n = 3000 // its class would be 3072
+	w, err := p.getExact(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.used != n || p.held != n || p.inUse != n {
+		t.Fatalf("device %d, held %d, in use %d bytes; want %d each", dev.used, p.held, p.inUse, n)
+	}
+	a, ca, _ := p.get(6000) // class 6144: 9144 of 10000 used
+	p.put(a, ca)
+	if _, err := p.getExact(5000); err != nil {
+		t.Fatalf("idle class block not released for a weight: %v", err)
+	}
+	if err := p.freeExact(w, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, live := dev.live[w]; live {
+		t.Error("a freed weight block stayed allocated on the device")
+	}
+	if p.held != int64(dev.used) || p.inUse != 5000 {
+		t.Errorf("held %d (device %d), in use %d; want the device's, and 5000 in use", p.held, dev.used, p.inUse)
+	}
+}

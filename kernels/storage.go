@@ -15,6 +15,7 @@ type deviceBuffer struct {
 	bytes int
 	owner *Backend
 	freed bool // released: its block may already belong to another tensor
+	exact bool // a block of exactly bytes from the driver (a weight), not a pool class
 }
 
 // buffer returns t's device storage; a tensor from another backend is a
@@ -67,11 +68,52 @@ func (b *Backend) release(buf *deviceBuffer) {
 		}
 		if b.capture != nil {
 			b.capture.retained = append(b.capture.retained, *buf)
-		} else if err := b.pool.put(buf.ptr, buf.class); err != nil && b.err == nil {
+		} else if err := b.giveBack(*buf); err != nil && b.err == nil {
 			b.err = fmt.Errorf("cuda: %w", err)
 		}
 		buf.class, buf.ptr, buf.freed = 0, 0, true
 	})
+}
+
+// giveBack returns a released block: a pool block to the pool for reuse in
+// stream order; an exact one to the driver, once the work queued on it has
+// run (weights are freed rarely: a model closed, a LoRA swapped).
+// Runs on the context goroutine.
+func (b *Backend) giveBack(buf deviceBuffer) error {
+	if !buf.exact {
+		return b.pool.put(buf.ptr, buf.class)
+	}
+	if err := b.syncStream(); err != nil {
+		return err
+	}
+	return b.pool.freeExact(buf.ptr, buf.class)
+}
+
+// FromRawWeight uploads a weight (tensor.WeightUploader) into a block of
+// exactly its size, outside the pool's size classes: over the full-size
+// SDXL weights the classes would hold about a quarter more than the
+// weights themselves, for the model's life.
+func (b *Backend) FromRawWeight(dt tensor.DType, shape tensor.Shape, raw []byte) *tensor.Tensor {
+	if len(raw) != shape.NumElements()*dt.Size() {
+		panic(fmt.Sprintf("kernels: FromRawWeight got %d bytes for %v%v", len(raw), dt, shape))
+	}
+	n := max(len(raw), 1)
+	buf := &deviceBuffer{bytes: len(raw), owner: b, exact: true}
+	b.w.do(func() {
+		b.counts.Allocs++
+		if b.err != nil {
+			return
+		}
+		ptr, err := b.pool.getExact(n)
+		if err != nil {
+			b.err = fmt.Errorf("cuda: %w", err)
+			return
+		}
+		buf.ptr, buf.class = ptr, n
+	})
+	t := tensor.New(b, dt, shape, buf)
+	b.upload(t, raw)
+	return t
 }
 
 // Stats reports the allocator's counters.

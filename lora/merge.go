@@ -250,7 +250,7 @@ func (mg *Merger) mergeOne(name string, cs []contribution) error {
 		addDelta(w, d, float32(c.strength), c.block*rows, shape, permuted)
 	}
 	// The original is not kept: Unmerge reads it back from the checkpoint.
-	mg.swap(slot, b.FromFloat32(cur.DType(), cur.Shape(), w))
+	mg.swap(slot, tensor.FromRawWeight(b, cur.DType(), cur.Shape(), tensor.EncodeFloat32(cur.DType(), w)))
 	mg.merged = append(mg.merged, name)
 	return b.Sync()
 }
@@ -303,7 +303,7 @@ func (mg *Merger) Unmerge() error {
 		}
 		// A weight converted at bind (a half-precision VAE) is converted
 		// again the same way: the same bits come back.
-		mg.swap(slot, b.FromRaw(cur.DType(), cur.Shape(), tensor.ConvertBytes(e.DType, cur.DType(), raw)))
+		mg.swap(slot, tensor.FromRawWeight(b, cur.DType(), cur.Shape(), tensor.ConvertBytes(e.DType, cur.DType(), raw)))
 		mg.merged = mg.merged[:len(mg.merged)-1]
 	}
 	mg.active = nil

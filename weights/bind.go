@@ -263,7 +263,7 @@ func (bd *Binder) load(name string, want *tensor.Tensor, opts tagOptions) *tenso
 	if bd.castTo != 0 {
 		raw, dt = tensor.ConvertBytes(dt, bd.castTo, raw), bd.castTo
 	}
-	t := bd.backend.FromRaw(dt, shape, raw)
+	t := tensor.FromRawWeight(bd.backend, dt, shape, raw)
 	bd.bound = append(bd.bound, t)
 	return t
 }
