@@ -48,6 +48,10 @@ func newPool(alloc func(int) (devicePtr, error), free func(devicePtr) error) *po
 	return &pool{alloc: alloc, free: free, idle: map[int][]devicePtr{}, isIdle: map[devicePtr]bool{}}
 }
 
+// SizeClass is the block a request of bytes takes from the pool: what an
+// activation of that size holds on the GPU (for memory plans).
+func SizeClass(bytes int) int { return sizeClass(bytes) }
+
 // sizeClass rounds a request up to its block size.
 func sizeClass(bytes int) int {
 	if bytes <= 256 {

@@ -19,3 +19,15 @@ func FromRawWeight(b Backend, dt DType, shape Shape, raw []byte) *Tensor {
 	}
 	return b.FromRaw(dt, shape, raw)
 }
+
+// ShapeOnly is implemented by backends that hold no data (a memory plan):
+// binding weights to one needs their shapes, not their bytes.
+type ShapeOnly interface {
+	ShapeOnly() bool
+}
+
+// IsShapeOnly reports whether b holds no data.
+func IsShapeOnly(b Backend) bool {
+	s, ok := b.(ShapeOnly)
+	return ok && s.ShapeOnly()
+}

@@ -249,10 +249,13 @@ func (bd *Binder) load(name string, want *tensor.Tensor, opts tagOptions) *tenso
 		bd.mismatched = append(bd.mismatched, fmt.Sprintf("%s: shape %v in the file, expected %v", name, e.Shape, want.Shape()))
 		return nil
 	}
-	raw, err := e.Bytes()
-	if err != nil {
-		bd.unreadable = append(bd.unreadable, fmt.Sprintf("%s: %v", name, err))
-		return nil
+	var raw []byte // stays nil for a backend that holds no data: shapes only
+	if !tensor.IsShapeOnly(bd.backend) {
+		var err error
+		if raw, err = e.Bytes(); err != nil {
+			bd.unreadable = append(bd.unreadable, fmt.Sprintf("%s: %v", name, err))
+			return nil
+		}
 	}
 	shape, raw, err := opts.layout.apply(e.Shape, raw, e.DType.Size())
 	if err != nil {
@@ -261,7 +264,10 @@ func (bd *Binder) load(name string, want *tensor.Tensor, opts tagOptions) *tenso
 	}
 	dt := e.DType
 	if bd.castTo != 0 {
-		raw, dt = tensor.ConvertBytes(dt, bd.castTo, raw), bd.castTo
+		if raw != nil {
+			raw = tensor.ConvertBytes(dt, bd.castTo, raw)
+		}
+		dt = bd.castTo
 	}
 	t := tensor.FromRawWeight(bd.backend, dt, shape, raw)
 	bd.bound = append(bd.bound, t)

@@ -57,6 +57,9 @@ func ConvToChannelsLast(shape tensor.Shape, raw []byte, size int) (tensor.Shape,
 // kernel taps) last: [O, K, I]. Elements are copied as bytes, so any dtype
 // keeps its exact bits.
 func moveChannelsLast(raw []byte, o, in, k, size int) []byte {
+	if raw == nil { // shape only (a memory plan)
+		return nil
+	}
 	out := make([]byte, len(raw))
 	for oc := 0; oc < o; oc++ {
 		base := oc * in * k * size

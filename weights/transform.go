@@ -74,6 +74,9 @@ func (op transform) apply(from []diffusersKey, ts []storedTensor) (Entry, error)
 
 // transposeBytes transposes a row-major rows×cols matrix of size-byte elements.
 func transposeBytes(data []byte, rows, cols, size int) []byte {
+	if data == nil { // shape only (a memory plan)
+		return nil
+	}
 	out := make([]byte, len(data))
 	for r := 0; r < rows; r++ {
 		for c := 0; c < cols; c++ {

@@ -12,8 +12,10 @@ import (
 
 	"github.com/gosdxl/gosdxl/internal/atomicfile"
 	"github.com/gosdxl/gosdxl/internal/infotext"
+	"github.com/gosdxl/gosdxl/kernels"
 	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/sdxl"
+	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
 
@@ -85,6 +87,13 @@ func runGenerate(args []string) error {
 	defer model.Close()
 	atomicfile.StallPoint("load")
 	o.phase("loaded %s on %s in %.1fs", o.model, backend.Name(), time.Since(start).Seconds())
+	if o.hires.verbose && !tensor.OnHost(backend) {
+		// What the GPU will hold at its peak, from the model's own calls
+		// counted at this size (sdxl.PlanMemory).
+		if plan, err := model.PlanMemory(o.width, o.height, o.batch, kernels.SizeClass); err == nil {
+			fmt.Fprintf(stderr, "gen: planned device memory for %dx%d: %v\n", o.width, o.height, plan)
+		}
+	}
 	modelHash, err := modelHash(o.model, o.quiet)
 	if err != nil {
 		return usagef("%s %s: %v", o.flagName("model"), o.model, err)

@@ -68,6 +68,9 @@ func TestGPUGen1024EndToEnd(t *testing.T) {
 		t.Fatalf("gen exit %d", code)
 	}
 	t.Logf("gen end to end, 1024×1024, 28 steps, --device cuda: %.1f s wall", wall.Seconds())
+	if !strings.Contains(errOut, "gen: planned device memory for 1024x1024: weights") {
+		t.Error("gen -v did not print the planned device memory")
+	}
 	if flat(readRGB(t, out)) {
 		t.Fatal("the image is one flat colour")
 	}
