@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosdxl/gosdxl/internal/loratest"
 	"github.com/gosdxl/gosdxl/internal/synthckpt"
 	"github.com/gosdxl/gosdxl/kernels"
 	"github.com/gosdxl/gosdxl/tensor"
-	"github.com/gosdxl/gosdxl/weights"
 )
 
 // TestGPUGen1024EndToEnd is `gen` as a user runs it, at full size: a random
@@ -31,18 +29,7 @@ func TestGPUGen1024EndToEnd(t *testing.T) {
 		t.Fatal("GOSDXL_GPU_E2E=1 but no CUDA device")
 	}
 	dir := t.TempDir()
-	sparse := filepath.Join(dir, "layout.safetensors")
-	if err := loratest.WriteSparseCheckpoint(refDir+"manifest-sdxl-sgm.json", sparse); err != nil {
-		t.Fatal(err)
-	}
-	src, err := weights.Open(sparse)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := weights.InferConfig(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := fullSizeConfig(t)
 	model := filepath.Join(dir, "random-sdxl.safetensors")
 	start := time.Now()
 	if err := synthckpt.Write(model, cfg, tensor.F16, 11); err != nil {
