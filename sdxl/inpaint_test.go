@@ -286,3 +286,15 @@ func TestFillMasked(t *testing.T) {
 		}
 	}
 }
+
+// runUNet predicts ε for x [2B, 4, h, w] (already divided by √(σ²+1)) at
+// timestep t: one call planned on its own, for tests that check a single
+// step (a generation plans once, newUNetPlan, and runs every step on it).
+func (m *Model) runUNet(x []float32, s latentShape, t float64, c *Conditioning) ([]float32, error) {
+	p, err := m.newUNetPlan(s, c)
+	if err != nil {
+		return nil, err
+	}
+	defer p.free()
+	return p.run(x, s, t, c)
+}

@@ -11,18 +11,6 @@ import (
 // in and out (the layout of the samplers and of the reference data), each
 // network in its Precision dtype on the backend.
 
-// runUNet predicts ε for x [2B, 4, h, w] (already divided by √(σ²+1)) at
-// timestep t: one call planned on its own. A generation plans once
-// (newUNetPlan) and runs every step on the plan.
-func (m *Model) runUNet(x []float32, s latentShape, t float64, c *Conditioning) ([]float32, error) {
-	p, err := m.newUNetPlan(s, c)
-	if err != nil {
-		return nil, err
-	}
-	defer p.free()
-	return p.run(x, s, t, c)
-}
-
 // unetPlan is one generation's UNet inputs and outputs on the device. The
 // conditioning (context, and the label embedding computed from the pooled
 // embedding and time ids) is uploaded and computed once, and so are the

@@ -156,20 +156,9 @@ type answer struct {
 	body []byte
 }
 
+// post sends a txt2img in the background and delivers the answer.
 func post(ctx context.Context, url, body string) chan answer {
-	done := make(chan answer, 1)
-	go func() {
-		req, _ := http.NewRequestWithContext(ctx, "POST", url+"/sdapi/v1/txt2img", strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- answer{-1, []byte(err.Error())}
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		done <- answer{resp.StatusCode, b}
-	}()
-	return done
+	return postPath(ctx, url, "txt2img", body)
 }
 
 func images(t testing.TB, a answer) [][]byte {

@@ -9,14 +9,14 @@ import (
 
 // Loading reports every bound tensor, ending at the checkpoint's count
 // less the tensors nothing binds (position_ids).
-func TestLoadModelProgress(t *testing.T) {
+func TestLoadModelReportsProgress(t *testing.T) {
 	var calls, last, total int
-	m, err := LoadModelProgress(refdata.TinyCheckpoint(t), cpu.New(), func(done, n int) {
+	m, err := LoadModelWith(refdata.TinyCheckpoint(t), cpu.New(), LoadOptions{Progress: func(done, n int) {
 		if done != last+1 {
 			t.Fatalf("progress %d after %d", done, last)
 		}
 		calls, last, total = calls+1, done, n
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

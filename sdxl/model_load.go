@@ -5,21 +5,15 @@ import (
 	"github.com/gosdxl/gosdxl/weights"
 )
 
-// LoadModelProgress is LoadModel calling progress(done, total) as tensors
-// are bound (total: the checkpoint's tensor count), for a progress bar:
-// binding reads, converts and uploads every weight, the long part of
-// loading.
-func LoadModelProgress(path string, b tensor.Backend, progress func(done, total int)) (*Model, error) {
-	return LoadModelWith(path, b, LoadOptions{Progress: progress})
-}
-
 // LoadOptions are the choices fixed when a checkpoint is bound.
 type LoadOptions struct {
 	// Precision is the activation type of each network; the zero value
 	// means DefaultPrecision. A half-precision VAE gets its weights
 	// converted to that type at bind (see Precision).
 	Precision Precision
-	// Progress, when set, is called as tensors are bound.
+	// Progress, when set, is called as tensors are bound: done of total
+	// (the checkpoint's tensor count), for a progress bar. Binding reads,
+	// converts and uploads every weight, the long part of loading.
 	Progress func(done, total int)
 }
 
