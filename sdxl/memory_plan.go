@@ -49,26 +49,21 @@ func PlanMemory(cfg weights.Config, stored tensor.DType, p Precision, width, hei
 	if err != nil {
 		return plan, err
 	}
-	for name, e := range listing {
-		dt := stored
-		switch {
-		case strings.HasPrefix(name, weights.UNetPrefix) && weightType(p.UNet) != 0:
-			dt = weightType(p.UNet)
-		case strings.HasPrefix(name, weights.VAEPrefix) && weightType(p.VAE) != 0:
-			dt = weightType(p.VAE)
-		}
-		plan.Weights += int64(e.Shape.NumElements() * dt.Size())
+	text, err := NewTextEncoders(cfg.TextEncoder1, cfg.TextEncoder2)
+	if err != nil {
+		return plan, err
 	}
-
-	// The networks bound as loading binds them (layouts and types), shapes
-	// only, on a backend of their own: the weights are counted above.
-	m := &Model{cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE), Precision: p}
-	bd := weights.NewBinder(&planBackend{block: block}, listingSource{listing, stored})
-	bindAs(bd, weights.UNetPrefix, m.unet, weightType(p.UNet))
-	bindAs(bd, weights.VAEPrefix, m.vae, weightType(p.VAE))
+	// The networks bound as loading binds them (layouts, types converted
+	// for half-precision networks), shapes only, on a backend of their own
+	// that counts the weights, each exactly its size.
+	m := &Model{cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE), text: text, Precision: p}
+	held := &planBackend{block: func(n int) int { return n }}
+	bd := weights.NewBinder(held, listingSource{listing, stored})
+	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE))
 	if err := bd.Err(); err != nil {
 		return plan, err
 	}
+	plan.Weights = held.inUse
 
 	count := &planBackend{block: block}
 	m.backend = count
