@@ -42,18 +42,29 @@ func (b *Backend) ptr(t *tensor.Tensor) devicePtr {
 // scratch returns a device work buffer for a launcher. Give it back with
 // release; reuse follows stream order, so freeing right after
 // the launches that use it is safe.
-func (b *Backend) scratch(n int) *deviceBuffer {
-	buf := &deviceBuffer{bytes: n, owner: b}
+func (b *Backend) scratch(n int) *deviceBuffer { return b.newBuffer(n, false) }
+
+// newBuffer takes n bytes of device memory: a pool block of n's size class,
+// or (exact) a block of exactly n bytes from the driver.
+func (b *Backend) newBuffer(n int, exact bool) *deviceBuffer {
+	buf := &deviceBuffer{bytes: n, owner: b, exact: exact}
 	b.w.do(func() {
 		if b.err != nil {
 			return
 		}
-		ptr, class, err := b.pool.get(max(n, 1))
+		size := max(n, 1)
+		var ptr devicePtr
+		var err error
+		if exact {
+			ptr, err = b.pool.getExact(size)
+		} else {
+			ptr, size, err = b.pool.get(size)
+		}
 		if err != nil {
 			b.err = fmt.Errorf("cuda: %w", err)
 			return
 		}
-		buf.ptr, buf.class = ptr, class
+		buf.ptr, buf.class = ptr, size
 	})
 	return buf
 }
@@ -97,20 +108,8 @@ func (b *Backend) FromRawWeight(dt tensor.DType, shape tensor.Shape, raw []byte)
 	if len(raw) != shape.NumElements()*dt.Size() {
 		panic(fmt.Sprintf("kernels: FromRawWeight got %d bytes for %v%v", len(raw), dt, shape))
 	}
-	n := max(len(raw), 1)
-	buf := &deviceBuffer{bytes: len(raw), owner: b, exact: true}
-	b.w.do(func() {
-		b.counts.Allocs++
-		if b.err != nil {
-			return
-		}
-		ptr, err := b.pool.getExact(n)
-		if err != nil {
-			b.err = fmt.Errorf("cuda: %w", err)
-			return
-		}
-		buf.ptr, buf.class = ptr, n
-	})
+	buf := b.newBuffer(len(raw), true)
+	b.w.do(func() { b.counts.Allocs++ })
 	t := tensor.New(b, dt, shape, buf)
 	b.upload(t, raw)
 	return t
