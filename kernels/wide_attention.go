@@ -28,54 +28,56 @@ func (b *Backend) wideAttention(o, q, k, v *tensor.Tensor, heads int, causal boo
 
 	// Plan every GEMM before launching any: a refusal leaves nothing half
 	// done, and the caller falls back to the simple kernel.
-	type gemm struct {
-		pl      gemmPlan
-		y, x, w devicePtr
+	type block struct {
+		scores, out     gemmProblem
+		scoresPl, outPl gemmPlan
 	}
-	var launches [][]gemm // per image: scores and output GEMM of each block, in order
+	var images [][]block
 	for i := range p.B {
-		var img []gemm
+		var img []block
 		ok := true
 		p.blocks(func(q0, n int) {
 			row := i*p.Tq + q0
-			s := gemmProblem{y: mat("scores", n, p.Tk, scores.ptr), x: mat("q", n, p.D, at(qp, row, p.D)),
-				w: mat("k", p.Tk, p.D, at(kp, i*p.Tk, p.D)), act: ActNone}
-			out := gemmProblem{y: mat("output", n, p.D, at(op, row, p.D)), x: mat("scores", n, p.Tk, scores.ptr),
-				w: mat("vᵀ", p.D, p.Tk, vt.ptr), act: ActNone}
-			sp, err1 := s.plan()
-			opl, err2 := out.plan()
+			blk := block{
+				scores: gemmProblem{y: mat("scores", n, p.Tk, scores.ptr), x: mat("q", n, p.D, at(qp, row, p.D)),
+					w: mat("k", p.Tk, p.D, at(kp, i*p.Tk, p.D)), act: ActNone},
+				out: gemmProblem{y: mat("output", n, p.D, at(op, row, p.D)), x: mat("scores", n, p.Tk, scores.ptr),
+					w: mat("vᵀ", p.D, p.Tk, vt.ptr), act: ActNone},
+			}
+			var err1, err2 error
+			blk.scoresPl, err1 = blk.scores.plan()
+			blk.outPl, err2 = blk.out.plan()
 			if !handles(err1) || !handles(err2) {
 				ok = false
 				return
 			}
-			img = append(img, gemm{sp, scores.ptr, at(qp, row, p.D), at(kp, i*p.Tk, p.D)},
-				gemm{opl, at(op, row, p.D), scores.ptr, vt.ptr})
+			img = append(img, blk)
 		})
 		if !ok {
 			return false
 		}
-		launches = append(launches, img)
+		images = append(images, img)
 	}
 
-	for i, img := range launches {
+	for i, img := range images {
 		b.Launch(Kernel{"wide_attention", "transpose_" + halfSuffix(dt)}, D2(ceilDiv(p.D, 32), ceilDiv(p.Tk, 32)), Dim3{32, 8, 1}, 0,
 			vt.ptr, at(vp, i*p.Tk, p.D), p.Tk, p.D)
-		for j := 0; j < len(img); j += 2 {
-			s, out := img[j], img[j+1]
-			b.launchGemm(s.pl, s.y, s.x, s.w)
-			b.Launch(Kernel{"wide_attention", "softmax_rows_" + halfSuffix(dt)}, D1(s.pl.M), D1(256), 0,
+		for _, blk := range img {
+			b.launchGemm(blk.scoresPl, blk.scores)
+			b.Launch(Kernel{"wide_attention", "softmax_rows_" + halfSuffix(dt)}, D1(blk.scoresPl.M), D1(256), 0,
 				scores.ptr, p.Tk, p.scale)
-			b.launchGemm(out.pl, out.y, out.x, out.w)
+			b.launchGemm(blk.outPl, blk.out)
 		}
 	}
 	return true
 }
 
 // launchGemm launches a planned gemm.cu GEMM without bias or residual on
-// device addresses (views into larger buffers).
-func (b *Backend) launchGemm(pl gemmPlan, y, x, w devicePtr) {
+// the problem's device addresses (views into larger buffers).
+func (b *Backend) launchGemm(pl gemmPlan, p gemmProblem) {
 	if !pl.empty() {
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, devicePtr(0), devicePtr(0), pl.M, pl.N, pl.K, int32(ActNone))
+			devicePtr(p.y.addr), devicePtr(p.x.addr), devicePtr(p.w.addr), devicePtr(0), devicePtr(0),
+			pl.M, pl.N, pl.K, int32(p.act))
 	}
 }
