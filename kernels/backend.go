@@ -69,6 +69,7 @@ func New(opts Options) (*Backend, error) {
 		funcs:    map[Kernel]*function{},
 		syncEach: opts.SyncEveryLaunch || os.Getenv("GOSDXL_CUDA_SYNC") == "1",
 	}
+	b.opts.NoGraphs = opts.NoGraphs || os.Getenv("GOSDXL_CUDA_GRAPHS") == "0"
 	if b.logf == nil {
 		b.logf = func(string, ...any) {}
 	}
@@ -166,6 +167,13 @@ func (b *Backend) WriteFloat32(dst *tensor.Tensor, data []float32) {
 func (b *Backend) upload(t *tensor.Tensor, raw []byte) {
 	buf := b.buffer(t)
 	b.w.do(func() {
+		if b.err == nil && b.capture != nil {
+			// A replay would copy again from host memory that is long
+			// gone (and the driver refuses pageable copies in a capture):
+			// the capture fails, and its caller runs the work op by op.
+			b.err = fmt.Errorf("cuda: a host→device copy of %d bytes into %v inside a graph capture", len(raw), t)
+			return
+		}
 		if b.err == nil {
 			b.counts.Uploads++
 			b.counts.UploadBytes += int64(len(raw))

@@ -28,7 +28,7 @@ func TestCountersCountEachKindOfWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := b.Counters().Sub(before)
-	want := tensor.Counters{Launches: 3, Allocs: 2, Uploads: 2, UploadBytes: 16, Downloads: 1, DownloadBytes: 12, Syncs: 2}
+	want := tensor.Counters{Launches: 3, Allocs: 2, Uploads: 2, UploadBytes: 16, Downloads: 1, DownloadBytes: 12, Syncs: 2, GraphLaunches: 2}
 	// The pool's first blocks come from the driver: two 256-byte blocks.
 	want.DriverAllocs, want.AllocBytes = 2, 512
 	if got != want {

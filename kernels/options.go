@@ -23,6 +23,11 @@ type Options struct {
 	// reported against the kernel that caused it (slow; for debugging).
 	// GOSDXL_CUDA_SYNC=1 sets it too.
 	SyncEveryLaunch bool
+	// NoGraphs refuses Capture, so that callers which replay a captured
+	// step (the pipeline's UNet calls) issue every launch instead: for
+	// comparing the two, or a driver whose graphs misbehave.
+	// GOSDXL_CUDA_GRAPHS=0 sets it too.
+	NoGraphs bool
 	// Logf receives notes: the device and kernel choices at start-up, each
 	// family's self-check result and fallback on its first use; nil
 	// discards them.

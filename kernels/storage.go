@@ -53,6 +53,12 @@ func (b *Backend) newBuffer(n int, exact bool) *deviceBuffer {
 			return
 		}
 		size := max(n, 1)
+		if !exact && b.capture != nil {
+			if spare, ok := b.capture.takeSpare(sizeClass(size)); ok {
+				buf.ptr, buf.class = spare.ptr, spare.class
+				return
+			}
+		}
 		var ptr devicePtr
 		var err error
 		if exact {
@@ -70,15 +76,15 @@ func (b *Backend) newBuffer(n int, exact bool) *deviceBuffer {
 }
 
 // release returns a buffer from scratch (or a tensor's) to the pool.
-// While a graph is being captured, the block is kept until the graph is
-// destroyed, because replays keep using its address.
+// While a graph is being captured, the graph keeps the block until it is
+// destroyed, because replays keep using its address (Graph.keep).
 func (b *Backend) release(buf *deviceBuffer) {
 	b.w.do(func() {
 		if buf.class == 0 {
 			return
 		}
 		if b.capture != nil {
-			b.capture.retained = append(b.capture.retained, *buf)
+			b.capture.keep(*buf)
 		} else if err := b.giveBack(*buf); err != nil && b.err == nil {
 			b.err = fmt.Errorf("cuda: %w", err)
 		}

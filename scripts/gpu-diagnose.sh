@@ -36,7 +36,7 @@ step() { # step NAME LIMIT DIR CMD...
 
 sdxl=("$bundle/sdxl/sdxl.test" -test.v -test.count=1)
 full=(-test.run 'GPUFullSizeUNet/1024px')
-unetbench=(-test.run '^$' -test.bench 'GPUUNetStep1024' -test.benchtime 3x)
+unetbench=(-test.run '^$' -test.bench 'GPUUNetStep(Graph)?1024' -test.benchtime 3x)
 gen=("$bundle/cmd/gen/gen.test" -test.v -test.count=1 -test.run 'GPUGen1024EndToEnd')
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
 

@@ -35,6 +35,32 @@ func BenchmarkGPUUNetStep1024(bm *testing.B) {
 	b.Free(in.TextEmbeds)
 }
 
+// BenchmarkGPUUNetStepGraph1024 is the same call replayed from a CUDA
+// graph, as the pipeline runs every denoising step after its second: one
+// launch instead of about 1,300, so the host's per-launch work (argument
+// boxing, the driver call) leaves the step.
+func BenchmarkGPUUNetStepGraph1024(bm *testing.B) {
+	b, u := benchFullSizeUNet(bm)
+	in := unetInputAs(b, unetRandomInput(b, unet1024), tensor.F16)
+	kv := u.PrepareContext(b, in.Context)
+	emb := u.timeEmbedding(b, in, tensor.F16)
+	s := in.Sample.Shape()
+	out := b.Alloc(tensor.F16, s[0], s[1], s[2], u.cfg.OutChannels)
+	step := func() { u.forwardInto(b, out, in.Sample, emb, kv) }
+	step() // the pool takes a step's blocks now, so the capture allocates none
+	syncOrFatal(bm, b)
+	g, err := b.Capture(step)
+	if err != nil {
+		bm.Fatal(err)
+	}
+	timeGPU(bm, b, g.Launch)
+	g.Destroy()
+	kv.Free(b)
+	for _, t := range []*tensor.Tensor{emb, out, in.Sample, in.Context, in.TextEmbeds} {
+		b.Free(t)
+	}
+}
+
 var (
 	benchUNetOnce    sync.Once
 	benchUNetBackend *kernels.Backend

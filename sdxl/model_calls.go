@@ -19,7 +19,9 @@ import (
 // buffer (one upload), spreads it into fixed sample and sinusoid buffers,
 // and runs the network into a fixed output buffer (one download). Every
 // buffer a call reads or writes keeps its address for the whole
-// generation, as replaying a captured step requires.
+// generation, so that on a backend with graphs (tensor.GraphCapturer) the
+// second call captures the device work of a step and every later call
+// replays it with one launch (step).
 type unetPlan struct {
 	m       *Model
 	shape   latentShape    // [2B, 4, h, w]: batch [negative…, positive…]
@@ -31,6 +33,9 @@ type unetPlan struct {
 	tsin    *tensor.Tensor // [2B, C0], C0 = the first level's width
 	out     *tensor.Tensor // [2B, h, w, 4]
 	host    []float32      // the staging buffer's host side
+	calls   int            // calls run so far
+	graph   tensor.Graph   // the captured step, once there is one
+	noGraph bool           // the backend cannot capture: every call launches
 }
 
 // newUNetPlan uploads the conditioning c for calls on latents of shape s
@@ -102,11 +107,7 @@ func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) (
 	// without a hand-off each (tensor.DeviceThread).
 	tensor.OnDeviceThread(b, func() {
 		tensor.WriteFloat32(b, p.staging, p.host)
-		b.Slice(p.sample.Reshape(1, n), p.staging, 0)
-		b.Slice(p.tsin.Reshape(1, p.tsin.NumElements()), p.staging, n)
-		emb := u.stepEmbedding(b, p.tsin, p.label)
-		u.forwardInto(b, p.out, p.sample, emb, p.kv)
-		b.Free(emb)
+		p.step()
 		eps = b.ToFloat32(p.out)
 		err = b.Sync()
 	})
@@ -116,8 +117,58 @@ func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) (
 	return NHWCToNCHW(eps, s.b, s.h, s.w, s.c), nil
 }
 
-// free releases the plan's device buffers; a second call does nothing.
+// step queues one call's device work on the latents and sinusoids in
+// staging, leaving ε in out. The first call runs it op by op, which also
+// loads the kernels and fills the memory pool; the second captures it
+// (no driver allocation is then left to record) and replays the capture;
+// later calls replay it. Where the backend has no graphs, or refuses the
+// capture, every call runs op by op: the same operations, the same result.
+func (p *unetPlan) step() {
+	defer func() { p.calls++ }()
+	if p.graph == nil && !p.noGraph && p.calls > 0 {
+		p.capture()
+	}
+	if p.graph != nil {
+		p.graph.Launch()
+		return
+	}
+	p.record()
+}
+
+// capture records the step as a graph, or notes that it runs op by op.
+func (p *unetPlan) capture() {
+	c, ok := p.m.backend.(tensor.GraphCapturer)
+	if !ok {
+		p.noGraph = true
+		return
+	}
+	g, err := c.CaptureGraph(p.record)
+	if err != nil { // logged by the backend; the step still runs, op by op
+		p.noGraph = true
+		return
+	}
+	p.graph = g
+}
+
+// record is a step's device work: the latents and sinusoids out of
+// staging, the time embedding, the network into out.
+func (p *unetPlan) record() {
+	b, u := p.m.backend, p.m.unet
+	n := p.shape.size()
+	b.Slice(p.sample.Reshape(1, n), p.staging, 0)
+	b.Slice(p.tsin.Reshape(1, p.tsin.NumElements()), p.staging, n)
+	emb := u.stepEmbedding(b, p.tsin, p.label)
+	u.forwardInto(b, p.out, p.sample, emb, p.kv)
+	b.Free(emb)
+}
+
+// free releases the plan's graph and device buffers; a second call does
+// nothing.
 func (p *unetPlan) free() {
+	if p.graph != nil {
+		p.graph.Destroy()
+		p.graph = nil
+	}
 	p.kv.Free(p.m.backend)
 	for _, t := range []**tensor.Tensor{&p.context, &p.label, &p.staging, &p.sample, &p.tsin, &p.out} {
 		if *t != nil {

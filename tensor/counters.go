@@ -15,6 +15,7 @@ type Counters struct {
 	Downloads     int64 // device→host copies (ToFloat32)
 	DownloadBytes int64
 	Syncs         int64 // host waits for the device (Sync, blocking copies)
+	GraphLaunches int64 // captured graphs replayed, one host call each (their kernels count in Launches)
 }
 
 // Sub returns c - prev, field by field: the work done between two snapshots.
@@ -29,6 +30,7 @@ func (c Counters) Sub(prev Counters) Counters {
 		Downloads:     c.Downloads - prev.Downloads,
 		DownloadBytes: c.DownloadBytes - prev.DownloadBytes,
 		Syncs:         c.Syncs - prev.Syncs,
+		GraphLaunches: c.GraphLaunches - prev.GraphLaunches,
 	}
 }
 
