@@ -69,6 +69,10 @@ func TestFastAttentionAwkwardSizes(t *testing.T) {
 		{1, 200, 200, 1, true},  // causal over several tiles
 		{1, 300, 300, 2, false}, // self attention tails
 		{1, 5, 1, 1, false},     // a single key
+		// Whole tiles: no key tile is masked, except those crossing the
+		// causal diagonal of a 128-query block.
+		{1, 128, 192, 2, false},
+		{1, 256, 256, 1, true},
 	}
 	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
 		r := newFastRig(t, dt)

@@ -9,13 +9,14 @@ import (
 // (cuda/attention.cu), free of the cuda build tag so that they are
 // unit-tested without a GPU.
 
-// Tiles of attention.cu: 64 queries per 128-thread block; Q plus two stages
-// of K and V tiles, each 64 rows of 72 padded elements.
+// Tiles of attention.cu: 128 queries per 256-thread block; Q (128 rows)
+// plus two stages of K and V tiles (64 rows each), rows of 72 padded
+// elements.
 const (
 	attnHeadSize   = 64
-	attnTileQ      = 64
-	attnThreads    = 128
-	attnSharedSize = 5 * 64 * 72 * 2 // 46080 bytes
+	attnTileQ      = 128
+	attnThreads    = 256
+	attnSharedSize = (128 + 4*64) * 72 * 2 // 55296 bytes: over 48 KiB, opted in at launch
 )
 
 // attentionProblem is softmax(q·kᵀ·scale)·v per head with q [B,Tq,H·64],

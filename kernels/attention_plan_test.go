@@ -14,10 +14,10 @@ func TestAttentionPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pl.name != "flash_attention_d64_f16" || pl.grid != (Dim3{64, 10, 2}) || pl.Tq != 4096 || pl.Tk != 77 || pl.C != 640 || pl.scale != 0.125 {
+	if pl.name != "flash_attention_d64_f16" || pl.grid != (Dim3{32, 10, 2}) || pl.Tq != 4096 || pl.Tk != 77 || pl.C != 640 || pl.scale != 0.125 {
 		t.Errorf("got %s grid %v Tq=%d Tk=%d C=%d scale=%v", pl.name, pl.grid, pl.Tq, pl.Tk, pl.C, pl.scale)
 	}
-	if pl.block != D1(128) || pl.shared != 46080 {
+	if pl.block != D1(256) || pl.shared != 55296 {
 		t.Errorf("block %v shared %d", pl.block, pl.shared)
 	}
 }

@@ -6,8 +6,9 @@
 // [h*64, h*64+64) of each token row; row strides are arguments so q, k and v
 // may be views into one fused projection output.
 //
-// One block = 4 warps = 64 queries of one (batch, head); each warp owns 16
-// query rows for the whole kernel. Q is loaded once into registers as mma A
+// One block = 8 warps = 128 queries of one (batch, head); each warp owns 16
+// query rows for the whole kernel, and all eight share every K/V tile the
+// block loads (half the K/V traffic per query of 64-query blocks). Q is loaded once into registers as mma A
 // fragments. Keys and values stream through a 2-stage cp.async ring of 64-key
 // tiles (the next tile loads while this one is used). Per tile a warp computes
 // S = Q K^T (16x64, fp32, 32 mma), updates the online-softmax statistics (row
@@ -20,27 +21,29 @@
 //
 // Tails: query rows past Tq and key rows past Tk are zero-filled in shared
 // memory; scores of keys past Tk (and, with causal, keys after the query)
-// are set to -inf before the softmax, and rows past Tq are not stored.
+// are set to -inf before the softmax, and rows past Tq are not stored. Only
+// tiles that hold such keys (the last one, and with causal those crossing
+// the block's diagonal) pay for the mask: the test is uniform per block.
 // Shared rows are padded 64 -> 72 elements so ldmatrix phases hit 8 distinct
-// 16-byte bank groups. 46 KB dynamic shared memory.
+// 16-byte bank groups. 54 KB dynamic shared memory (opted in at launch).
 #include "mma.cuh"
 
 namespace attn {
 constexpr int D = 64;     // head size
-constexpr int BQ = 64;    // queries per block
+constexpr int BQ = 128;   // queries per block
 constexpr int BKV = 64;   // keys per pipeline tile
 constexpr int ROW = D + 8; // padded shared row
-constexpr int THREADS = 128;
+constexpr int THREADS = 256;
 constexpr int TILE = BKV * ROW; // elements of one K or V tile
 } // namespace attn
 
-// load_rows copies rows [r0, r0+64) of a [rows, 64] head slice (row stride ld)
-// into a padded shared tile, zero-filling rows >= rows. 512 16-byte chunks:
-// four per thread.
-template <typename T>
+// load_rows copies rows [r0, r0+N) of a [rows, 64] head slice (row stride
+// ld) into a padded shared tile, zero-filling rows >= rows: N*8 16-byte
+// chunks, N/32 per thread.
+template <int N, typename T>
 __device__ __forceinline__ void load_rows(T *smem, const T *src, int r0, int rows, int ld) {
 #pragma unroll
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < N * 8 / attn::THREADS; i++) {
     const int chunk = threadIdx.x + i * attn::THREADS;
     const int r = chunk / 8, c = (chunk % 8) * 8;
     const bool ok = r0 + r < rows;
@@ -69,11 +72,11 @@ __device__ __forceinline__ void attention_body(T *o, const T *q, const T *k, con
   const int kv_end = causal ? min(Tk, q0 + BQ) : Tk;
   const int ntiles = (kv_end + BKV - 1) / BKV;
 
-  load_rows(sq, qh, q0, Tq, ldq);
+  load_rows<BQ>(sq, qh, q0, Tq, ldq);
   cp_async_commit();
   if (ntiles > 0) {
-    load_rows(skv, kh, 0, Tk, ldk);
-    load_rows(skv + TILE, vh, 0, Tk, ldv);
+    load_rows<BKV>(skv, kh, 0, Tk, ldk);
+    load_rows<BKV>(skv + TILE, vh, 0, Tk, ldv);
   }
   cp_async_commit();
 
@@ -100,8 +103,8 @@ __device__ __forceinline__ void attention_body(T *o, const T *q, const T *k, con
     // iteration j-1 ensured everyone is done with it), then wait for tile j.
     if (j + 1 < ntiles) {
       T *st = skv + ((j + 1) % 2) * 2 * TILE;
-      load_rows(st, kh, (j + 1) * BKV, Tk, ldk);
-      load_rows(st + TILE, vh, (j + 1) * BKV, Tk, ldv);
+      load_rows<BKV>(st, kh, (j + 1) * BKV, Tk, ldk);
+      load_rows<BKV>(st + TILE, vh, (j + 1) * BKV, Tk, ldv);
     }
     cp_async_commit();
     cp_async_wait<1>();
@@ -128,16 +131,21 @@ __device__ __forceinline__ void attention_body(T *o, const T *q, const T *k, con
       }
 
     // Scale, mask, and find this tile's row maxima (over the quad of lanes
-    // sharing a row: xor 1 and 2).
+    // sharing a row: xor 1 and 2). A tile needs the mask only if it holds
+    // keys past Tk or, with causal, a key after the block's first query.
+    const int tile_end = (j + 1) * BKV; // one past this tile's last key
+    const bool masked = tile_end > Tk || (causal && tile_end - 1 > q0);
     float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
     for (int n = 0; n < 8; n++)
 #pragma unroll
       for (int e = 0; e < 4; e++) {
-        const int key = j * BKV + n * 8 + 2 * t + (e % 2);
         const int r = e / 2;
         float x = s[n][e] * scale_log2;
-        if (key >= Tk || (causal && key > qrow[r])) x = -INFINITY;
+        if (masked) {
+          const int key = j * BKV + n * 8 + 2 * t + (e % 2);
+          if (key >= Tk || (causal && key > qrow[r])) x = -INFINITY;
+        }
         s[n][e] = x;
         tile_max[r] = fmaxf(tile_max[r], x);
       }
@@ -155,7 +163,7 @@ __device__ __forceinline__ void attention_body(T *o, const T *q, const T *k, con
     for (int r = 0; r < 2; r++) {
       const float m_new = fmaxf(row_max[r], tile_max[r]);
       base[r] = m_new == -INFINITY ? 0.f : m_new;
-      alpha[r] = exp2f(row_max[r] - base[r]);
+      alpha[r] = exp2_ftz(row_max[r] - base[r]);
       row_max[r] = m_new;
       row_sum[r] *= alpha[r];
     }
@@ -177,7 +185,7 @@ __device__ __forceinline__ void attention_body(T *o, const T *q, const T *k, con
         float p[4];
 #pragma unroll
         for (int e = 0; e < 4; e++) {
-          p[e] = exp2f(s[2 * kk + half][e] - base[e / 2]);
+          p[e] = exp2_ftz(s[2 * kk + half][e] - base[e / 2]);
         }
         pf[2 * half] = Elem<T>::pack(p[0], p[1]);     // row g
         pf[2 * half + 1] = Elem<T>::pack(p[2], p[3]); // row g+8
@@ -218,7 +226,7 @@ __device__ __forceinline__ void attention_body(T *o, const T *q, const T *k, con
 }
 
 #define ATTENTION_KERNEL(name, T)                                                                    \
-  extern "C" __global__ void __launch_bounds__(attn::THREADS, 3)                                        \
+  extern "C" __global__ void __launch_bounds__(attn::THREADS, 2)                                        \
       name(T *o, const T *q, const T *k, const T *v, int Tq, int Tk, int ldq, int ldk, int ldv,      \
            int ldo, float scale, int causal) {                                                       \
     attention_body<T>(o, q, k, v, Tq, Tk, ldq, ldk, ldv, ldo, scale, causal);                        \

@@ -104,6 +104,18 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void *p) 
                : "r"(smem_u32(p)));
 }
 
+// ---- fast math ----
+
+// exp2_ftz is one MUFU.EX2: 2^x with relative error ~2^-22 and denormal
+// results flushed to zero. The softmax feeds it x <= 0 only, where a result
+// below 2^-126 is a weight of zero anyway; exp2f without fast-math adds
+// the denormal handling around the same instruction.
+__device__ __forceinline__ float exp2_ftz(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
 // ---- epilogue activations (shared with the launchers' Activation enum) ----
 
 enum Activation { ACT_NONE = 0, ACT_SILU = 1, ACT_GELU = 2 };

@@ -114,7 +114,8 @@ template <typename T> void test_attn(const char *name, AttnFn fn, int B, int Tq,
           want[(size_t(b) * Tq + i) * C + h * 64 + e] = a / sum;
         }
       }
-  launch({unsigned((Tq + 63) / 64), unsigned(H), unsigned(B)}, 128, 46080,
+  // 128 queries per 256-thread block (attn::BQ, attn::THREADS; attention_plan.go).
+  launch({unsigned((Tq + 127) / 128), unsigned(H), unsigned(B)}, 256, 55296,
          [&] { fn(o.p, q.p, k.p, v.p, Tq, Tk, C, C, C, C, 0.125f, causal); });
   char what[200];
   snprintf(what, sizeof what, "%s B%d Tq%d Tk%d H%d causal%d", name, B, Tq, Tk, H, causal);
@@ -147,6 +148,7 @@ int main(int argc, char **argv) {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 77, 77, 1, true);
     test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 1, 130, 150, 1, false);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 140, 140, 1, true);
+    test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 256, 256, 1, true);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 2, 5, 1, 1, false);
   }
   if (only == "extra" || only == "rect") {

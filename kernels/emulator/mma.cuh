@@ -126,6 +126,13 @@ inline void ldmatrix_x4(uint32_t r[4], const void *p) { ldmatrix_emul(r, p, fals
 inline void ldmatrix_x4_trans(uint32_t r[4], const void *p) { ldmatrix_emul(r, p, true); }
 
 enum Activation { ACT_NONE = 0, ACT_SILU = 1, ACT_GELU = 2 };
+// exp2_ftz: the host's exp2, with results below FLT_MIN flushed to zero
+// as ex2.approx.ftz does.
+inline float exp2_ftz(float x) {
+  float y = std::exp2(x);
+  return y < 1.17549435e-38f ? 0.0f : y;
+}
+
 inline float activate(float x, int act) {
   if (act == ACT_SILU) return x / (1.0f + expf(-x));
   if (act == ACT_GELU) return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
