@@ -8,8 +8,8 @@
 //
 // One block = 8 warps = 128 queries of one (batch, head); each warp owns 16
 // query rows for the whole kernel, and all eight share every K/V tile the
-// block loads (half the K/V traffic per query of 64-query blocks). Q is loaded once into registers as mma A
-// fragments. Keys and values stream through a 2-stage cp.async ring of 64-key
+// block loads (half the K/V traffic per query of 64-query blocks). Q is
+// loaded once into registers as mma A fragments. Keys and values stream through a 2-stage cp.async ring of 64-key
 // tiles (the next tile loads while this one is used). Per tile a warp computes
 // S = Q K^T (16x64, fp32, 32 mma), updates the online-softmax statistics (row
 // max m and partial row sums l, in fp32, base-2 exponentials with log2(e)
