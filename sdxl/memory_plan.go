@@ -22,6 +22,10 @@ type MemoryPlan struct {
 	UNetStep int64
 	// VAEDecode is the peak of one image's decode (untiled).
 	VAEDecode int64
+	// StepWork and DecodeWork are what a denoising step (one UNet call on
+	// the CFG batch) and one image's decode compute: the cost model their
+	// expected times come from (Work.Seconds).
+	StepWork, DecodeWork Work
 }
 
 // Peak is the most in use at once: the weights stay for the model's life;
@@ -67,6 +71,8 @@ func PlanMemory(cfg weights.Config, stored tensor.DType, p Precision, width, hei
 
 	count := &planBackend{block: block}
 	m.backend = count
+	// The step's buffers, label embedding and cross-attention K/V are
+	// made once per generation: the work counted is one call's.
 	ctx, pooled := cfg.UNet.ContextDim, cfg.UNet.PooledDim
 	cond := &Conditioning{
 		PromptEmbeds: make([]float32, 77*ctx), NegativeEmbeds: make([]float32, 77*ctx),
@@ -79,20 +85,21 @@ func PlanMemory(cfg weights.Config, stored tensor.DType, p Precision, width, hei
 	if err != nil {
 		return plan, err
 	}
+	count.work = Work{}
 	_, err = up.run(make([]float32, steps.size()), steps, 999, cond)
 	up.free()
 	if err != nil {
 		return plan, err
 	}
-	plan.UNetStep = count.peak
+	plan.UNetStep, plan.StepWork = count.peak, count.work
 
-	count = &planBackend{block: block}
+	count = &planBackend{block: block, work: Work{}}
 	m.backend = count
 	one := latentShape{b: 1, c: lat, h: height / 8, w: width / 8}
 	if _, err := m.decodeOne(make([]float32, one.size()), one); err != nil {
 		return plan, err
 	}
-	plan.VAEDecode = count.peak
+	plan.VAEDecode, plan.DecodeWork = count.peak, count.work
 	return plan, nil
 }
 
