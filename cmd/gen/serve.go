@@ -54,6 +54,7 @@ type serveOptions struct {
 	queue              string
 	inFlight           int
 	logLevel           string
+	trimWhenIdle       bool
 }
 
 const serveUsage = `Usage: gen serve [flags]     serve AUTOMATIC1111's /sdapi/v1 API and a web page at /
@@ -76,6 +77,9 @@ const serveUsage = `Usage: gen serve [flags]     serve AUTOMATIC1111's /sdapi/v1
                            processes instead of running them here
       --in-flight N        with --queue: jobs handed to workers at once (default 16)
       --log-level L        debug, info (default), warn, error
+      --trim-when-idle     after a job that leaves the queue empty, give the GPU memory kept for
+                           reuse back to the driver (the next job re-allocates it; POST /free
+                           does the same on request)
 `
 
 func parseServeOptions(args []string) (*serveOptions, error) {
@@ -94,6 +98,7 @@ func parseServeOptions(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.queue, "queue", "", "")
 	fs.IntVar(&o.inFlight, "in-flight", 16, "")
 	fs.StringVar(&o.logLevel, "log-level", "info", "")
+	fs.BoolVar(&o.trimWhenIdle, "trim-when-idle", false, "")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
@@ -159,7 +164,7 @@ func runServe(args []string) error {
 	cfg := server.Config{
 		MaxQueue: o.maxQueue, Timeout: o.timeout, APIKey: o.apiKey,
 		LoRADir: o.loraDir, EmbeddingDir: o.embeddingDir, OutputsDir: o.outs,
-		Logger: logger,
+		Logger: logger, TrimWhenIdle: o.trimWhenIdle,
 	}
 	if o.corsOrigin != "" {
 		cfg.CORSOrigins = strings.Split(o.corsOrigin, ",")
