@@ -84,7 +84,7 @@ func bindModel(src weights.Source, b tensor.Backend, p Precision) (*Model, error
 	m := &Model{backend: b, src: src, cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE),
 		text: text, Precision: p}
 	bd := weights.NewBinder(b, src)
-	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE))
+	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE), weightType(p.Text))
 	m.weights = bd.Tensors()
 	if err := bd.Err(); err != nil {
 		m.freeWeights()

@@ -22,13 +22,14 @@ import (
 // (gen serve, gen worker), with gen's defaults.
 type residentFlags struct {
 	model, device, loraDir, embeddingDir string
-	vaePrecision                         string
+	vaePrecision, textPrecision          string
 }
 
 func (r *residentFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.model, "model", defaultModel, "")
 	fs.StringVar(&r.device, "device", "auto", "")
 	fs.StringVar(&r.vaePrecision, "vae-precision", "auto", "")
+	fs.StringVar(&r.textPrecision, "text-precision", "auto", "")
 	fs.StringVar(&r.loraDir, "lora-dir", defaultLoRADir, "")
 	fs.StringVar(&r.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
 }
@@ -40,7 +41,10 @@ func (r *residentFlags) check() error {
 	default:
 		return usagef("--device %q: must be auto, cpu or cuda", r.device)
 	}
-	return checkVAEPrecision("--vae-precision", r.vaePrecision, r.device)
+	if err := checkVAEPrecision("--vae-precision", r.vaePrecision, r.device); err != nil {
+		return err
+	}
+	return checkTextPrecision("--text-precision", r.textPrecision, r.device)
 }
 
 // serveOptions are `gen serve`'s flags.
@@ -248,6 +252,9 @@ func loadEngine(r residentFlags, logger *slog.Logger) (*server.Engine, func(), e
 		return nil, nil, usageError{err.Error()}
 	}
 	precision, err := loadPrecision("--vae-precision", r.vaePrecision, backend)
+	if err == nil {
+		err = setTextPrecision(&precision, "--text-precision", r.textPrecision, backend)
+	}
 	if err != nil {
 		closeBackend()
 		return nil, nil, err
