@@ -23,10 +23,12 @@ var errTrimDuringCapture = errors.New("cuda: not releasing memory while a graph 
 
 // Trim returns the pool's idle blocks to the driver (tensor.Trimmer) and
 // reports the bytes released. Blocks tensors hold, weights and the blocks a
-// captured graph keeps are never released. It first waits for the queued
-// work, which may still use a block that was put back in stream order; so
-// call it between generations, not inside one. After a device error it
-// releases nothing and returns that error (Sync reports it too).
+// captured graph keeps are never released (a graph's tensors must stay
+// allocated until its Destroy, so no block a replay uses is idle). It first
+// waits for the queued work, which may still use a block that was put back
+// in stream order; so call it between generations, not inside one. After a
+// device error it releases nothing and returns that error (Sync reports it
+// too).
 func (b *Backend) Trim() (int64, error) {
 	var freed int64
 	var err error
