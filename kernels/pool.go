@@ -28,6 +28,8 @@ type pool struct {
 	peakUse  int64
 	allocs   int // calls to the raw allocator
 	reuses   int // requests served from idle blocks
+	retries  int // driver refusals retried after releasing idle blocks
+	ooms     int // requests that failed even so
 }
 
 // PoolStats summarises the allocator for logs and benchmarks.
@@ -35,6 +37,10 @@ type PoolStats struct {
 	HeldBytes, PeakHeldBytes   int64 // memory taken from the driver
 	InUseBytes, PeakInUseBytes int64 // memory handed to tensors
 	DriverAllocs, Reuses       int
+	// AllocRetries counts requests the driver refused until the idle
+	// blocks were released (PyTorch's num_alloc_retries); OOMs those that
+	// failed even then (num_ooms).
+	AllocRetries, OOMs int
 }
 
 func (s PoolStats) String() string {
@@ -106,6 +112,7 @@ func (p *pool) freeExact(ptr devicePtr, bytes int) error {
 func (p *pool) fromDriver(bytes int) (devicePtr, error) {
 	ptr, err := p.alloc(bytes)
 	if err != nil {
+		p.retries++
 		freed, releaseErr := p.releaseIdle()
 		if freed > 0 {
 			ptr, err = p.alloc(bytes)
@@ -115,6 +122,7 @@ func (p *pool) fromDriver(bytes int) (devicePtr, error) {
 		}
 	}
 	if err != nil {
+		p.ooms++
 		return 0, fmt.Errorf("allocating %d bytes (%.1f MiB held): %w", bytes, mib(p.held), err)
 	}
 	p.allocs++
@@ -169,5 +177,5 @@ func (p *pool) releaseIdle() (int64, error) {
 }
 
 func (p *pool) stats() PoolStats {
-	return PoolStats{p.held, p.peakHeld, p.inUse, p.peakUse, p.allocs, p.reuses}
+	return PoolStats{p.held, p.peakHeld, p.inUse, p.peakUse, p.allocs, p.reuses, p.retries, p.ooms}
 }

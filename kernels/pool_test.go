@@ -144,3 +144,73 @@ func TestPoolExactBlocksTakeTheirSize(t *testing.T) {
 		t.Errorf("held %d (device %d), in use %d; want the device's, and 5000 in use", p.held, dev.used, p.inUse)
 	}
 }
+
+// Trimming (Backend.Trim) releases the idle blocks only: the blocks still
+// handed out and the exact weight blocks stay allocated on the device, and
+// the stats drop by exactly the idle bytes.
+func TestPoolTrimReleasesOnlyIdleBlocks(t *testing.T) {
+	dev := &fakeDevice{capacity: 1 << 30, live: map[devicePtr]int{}}
+	p := newPool(dev.alloc, dev.free)
+	w, _ := p.getExact(3000) // a weight
+	a, ca, _ := p.get(1000)
+	b, cb, _ := p.get(5000) // stays in use
+	c, cc, _ := p.get(70000)
+	p.put(a, ca)
+	p.put(c, cc)
+	before := p.stats()
+	freed, err := p.releaseIdle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(ca + cc); freed != want {
+		t.Errorf("released %d bytes, want the idle %d", freed, want)
+	}
+	for _, idle := range []devicePtr{a, c} {
+		if _, live := dev.live[idle]; live {
+			t.Errorf("idle block %#x still allocated on the device", uint64(idle))
+		}
+	}
+	for _, used := range []devicePtr{w, b} {
+		if _, live := dev.live[used]; !live {
+			t.Errorf("block %#x in use was freed", uint64(used))
+		}
+	}
+	after := p.stats()
+	if after.HeldBytes != before.HeldBytes-freed || after.HeldBytes != int64(dev.used) {
+		t.Errorf("held %d after releasing %d of %d (device %d)", after.HeldBytes, freed, before.HeldBytes, dev.used)
+	}
+	if after.InUseBytes != before.InUseBytes || after.InUseBytes != int64(3000+cb) {
+		t.Errorf("in use changed from %d to %d", before.InUseBytes, after.InUseBytes)
+	}
+	if after.PeakHeldBytes != before.PeakHeldBytes {
+		t.Errorf("peak held changed from %d to %d", before.PeakHeldBytes, after.PeakHeldBytes)
+	}
+	// Nothing idle is left: a second trim releases nothing, and the next
+	// request of a released class goes to the driver again.
+	if again, err := p.releaseIdle(); again != 0 || err != nil {
+		t.Errorf("second trim released %d bytes (%v)", again, err)
+	}
+	allocs := p.allocs
+	if _, _, err := p.get(1000); err != nil || p.allocs != allocs+1 {
+		t.Errorf("request after trim: %d driver allocations (was %d), %v", p.allocs, allocs, err)
+	}
+	// The block in use goes back to the pool and is reused as before.
+	p.put(b, cb)
+	if got, _, _ := p.get(5000); got != b {
+		t.Error("a block put back after a trim was not reused")
+	}
+}
+
+// The driver refusing a request counts as a retry; failing even after the
+// idle blocks went back counts as an out-of-memory.
+func TestPoolCountsRetriesAndOutOfMemory(t *testing.T) {
+	dev := &fakeDevice{capacity: 4096, live: map[devicePtr]int{}}
+	p := newPool(dev.alloc, dev.free)
+	a, ca, _ := p.get(3000)
+	p.put(a, ca)
+	p.get(4000) // refused, then served after releasing a
+	p.get(4000) // refused twice
+	if s := p.stats(); s.AllocRetries != 2 || s.OOMs != 1 {
+		t.Errorf("retries %d, OOMs %d; want 2 and 1", s.AllocRetries, s.OOMs)
+	}
+}

@@ -26,3 +26,6 @@ func (b *Backend) Close() error { return nil }
 
 // Stats is empty in this build.
 func (b *Backend) Stats() PoolStats { return PoolStats{} }
+
+// Trim releases nothing in this build.
+func (b *Backend) Trim() (int64, error) { return 0, nil }

@@ -120,6 +120,9 @@ func (e *TextEncoders) encodeChunks(b tensor.Backend, dt tensor.DType, prompts [
 	for _, t := range []*tensor.Tensor{out1.Penultimate, out2.Penultimate, out2.Pooled} {
 		b.Free(t)
 	}
+	if err := checkTextFinite(dt, map[string][]float32{"text encoder 1 penultimate": z1, "text encoder 2 penultimate": z2, "text encoder 2 pooled": p2}); err != nil {
+		return nil, nil, 0, err
+	}
 
 	row := 0 // chunk index within the batch
 	for _, p := range prompts {

@@ -63,7 +63,7 @@ func PlanMemory(cfg weights.Config, stored tensor.DType, p Precision, width, hei
 	m := &Model{cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE), text: text, Precision: p}
 	held := &planBackend{block: func(n int) int { return n }}
 	bd := weights.NewBinder(held, listingSource{listing, stored})
-	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE))
+	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE), weightType(p.Text))
 	if err := bd.Err(); err != nil {
 		return plan, err
 	}

@@ -17,7 +17,7 @@ func TestPlanMemoryOfTheTinyModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	m.Precision = Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
+	m.Precision = Precision{Text: tensor.F16, UNet: tensor.F16, VAE: tensor.BF16}
 	small, err := m.PlanMemory(64, 64, 1, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -40,16 +40,19 @@ type Precision struct {
 
 // DefaultPrecision is float32 everywhere on the CPU (the reference). On a
 // GPU the UNet runs in float16, where nearly all the arithmetic is; the
-// text encoders stay in float32 (77 tokens: the cost is negligible); the
-// VAE runs in bfloat16: float16 overflows SDXL's VAE (NaN or black
-// images), bfloat16 has float32's range, and float32 would leave the
-// tensor cores idle (2.4 s for a 1024² decode on an H200 against 0.13 s
-// for PyTorch in bf16).
+// text encoders too, as diffusers' and A1111's half-precision pipelines
+// run them (in float32 they would run on the scalar kernels; LayerNorm
+// statistics and the attention softmax stay float32 in any type, and a
+// float16 overflow is reported by name: see checkTextFinite); the VAE runs
+// in bfloat16: float16 overflows SDXL's VAE (NaN or black images),
+// bfloat16 has float32's range, and float32 would leave the tensor cores
+// idle (2.4 s for a 1024² decode on an H200 against 0.13 s for PyTorch in
+// bf16).
 func DefaultPrecision(b tensor.Backend) Precision {
 	if tensor.OnHost(b) {
 		return Precision{Text: tensor.F32, UNet: tensor.F32, VAE: tensor.F32}
 	}
-	return Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
+	return Precision{Text: tensor.F16, UNet: tensor.F16, VAE: tensor.BF16}
 }
 
 // weightType is the type a network computed in dt binds its weights as:
@@ -84,7 +87,7 @@ func bindModel(src weights.Source, b tensor.Backend, p Precision) (*Model, error
 	m := &Model{backend: b, src: src, cfg: cfg, unet: NewUNet(cfg.UNet), vae: NewVAE(cfg.VAE),
 		text: text, Precision: p}
 	bd := weights.NewBinder(b, src)
-	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE))
+	bindNetworks(bd, m.unet, m.vae, text, weightType(p.UNet), weightType(p.VAE), weightType(p.Text))
 	m.weights = bd.Tensors()
 	if err := bd.Err(); err != nil {
 		m.freeWeights()

@@ -23,18 +23,19 @@ func ExpectedTensors(cfg weights.Config) (weights.Expected, error) {
 		return nil, err
 	}
 	bd := weights.NewDryRun()
-	bindNetworks(bd, NewUNet(cfg.UNet), NewVAE(cfg.VAE), &TextEncoders{CLIPL: e1, BigG: e2}, 0, 0)
+	bindNetworks(bd, NewUNet(cfg.UNet), NewVAE(cfg.VAE), &TextEncoders{CLIPL: e1, BigG: e2}, 0, 0, 0)
 	return bd.Listing(), nil
 }
 
 // bindNetworks binds the three parts of a checkpoint under their canonical
-// prefixes, for loading and for ExpectedTensors alike; unetWeights and
-// vaeWeights, when set, are the types those networks' weights are
-// converted to (see Precision).
-func bindNetworks(bd *weights.Binder, unet *UNet, vae *VAE, text *TextEncoders, unetWeights, vaeWeights tensor.DType) {
+// prefixes, for loading and for ExpectedTensors alike; unetWeights,
+// vaeWeights and textWeights, when set, are the types those networks'
+// weights are converted to (see Precision).
+func bindNetworks(bd *weights.Binder, unet *UNet, vae *VAE, text *TextEncoders, unetWeights, vaeWeights, textWeights tensor.DType) {
 	bindAs(bd, weights.UNetPrefix, unet, unetWeights)
 	bindAs(bd, weights.VAEPrefix, vae, vaeWeights)
-	text.Bind(bd)
+	bindAs(bd, weights.TextEncoder1Prefix, text.CLIPL, textWeights)
+	bindAs(bd, weights.TextEncoder2Prefix, text.BigG, textWeights)
 }
 
 // bindAs binds network under prefix, converting its weights to dt when set.

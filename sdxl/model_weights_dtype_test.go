@@ -37,6 +37,7 @@ func (s storedAs) Lookup(name string) (weights.Entry, bool) {
 func TestWeightsAreBoundInTheTypeTheNetworkComputesIn(t *testing.T) {
 	b := newTestCPU(t)
 	gpuLike := Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
+	gpuDefault := Precision{Text: tensor.F16, UNet: tensor.F16, VAE: tensor.BF16}
 	for _, c := range []struct {
 		stored                tensor.DType
 		p                     Precision
@@ -46,6 +47,8 @@ func TestWeightsAreBoundInTheTypeTheNetworkComputesIn(t *testing.T) {
 		{tensor.F32, gpuLike, tensor.F16, tensor.BF16, tensor.F32},
 		{tensor.F16, gpuLike, tensor.F16, tensor.BF16, tensor.F16},
 		{tensor.BF16, DefaultPrecision(b), tensor.BF16, tensor.BF16, tensor.BF16}, // the CPU: F32 math, stored weights
+		{tensor.BF16, gpuDefault, tensor.F16, tensor.BF16, tensor.F16},            // the GPU's default: F16 text encoders
+		{tensor.F32, gpuDefault, tensor.F16, tensor.BF16, tensor.F16},
 	} {
 		m, err := bindModel(storedAs{openTinyCheckpoint(t), c.stored}, b, c.p)
 		if err != nil {

@@ -97,9 +97,10 @@ func TestGPUTinyPipeline(t *testing.T) {
 }
 
 // TestGPUTinyPipelineDefaultPrecision is the same case at the GPU's default
-// precision: the VAE in BF16 with its weights converted to BF16 at load, on
-// the tensor-core kernels. The latents are the UNet's (same bound); the
-// image carries the VAE's BF16 rounding.
+// precision: the text encoders in F16 and the VAE in BF16, their weights
+// converted at load, on the tensor-core kernels. The latents keep the
+// UNet's bound (the F16 text encoders' share is a tenth of the UNet's:
+// TestHalfSimTextSpread); the image carries the VAE's BF16 rounding.
 func TestGPUTinyPipelineDefaultPrecision(t *testing.T) {
 	b := newGPU(t)
 	m, err := LoadModel(refdata.TinyCheckpoint(t), b)
@@ -107,12 +108,15 @@ func TestGPUTinyPipelineDefaultPrecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	want := Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
+	want := Precision{Text: tensor.F16, UNet: tensor.F16, VAE: tensor.BF16}
 	if m.Precision != want {
 		t.Fatalf("GPU precision %+v, this test's bounds are for %+v", m.Precision, want)
 	}
 	if dt := m.vae.PostQuantConv.Weight.DType(); dt != tensor.BF16 {
 		t.Fatalf("VAE weights bound as %v, want BF16 (converted at load)", dt)
+	}
+	if dt := m.text.BigG.Layers[0].FC.Weight.DType(); dt != tensor.F16 {
+		t.Fatalf("text encoder weights bound as %v, want F16 (converted at load)", dt)
 	}
 	latents, db := runPipelineCase(t, m, "t2i_euler_a_6")
 	checkRel(t, "t2i_euler_a_6 final latents", latents, gpuPipeF16LatentsTol)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/sampler"
@@ -33,6 +34,9 @@ type Engine struct {
 	model *sdxl.Model
 	mu    sync.Mutex
 	ad    adapterState
+	// trimAsked: a release of cached memory was asked for during a job
+	// (engine_memory.go).
+	trimAsked atomic.Bool
 }
 
 // ModelInfo names a checkpoint as /sdapi/v1/sd-models lists it.
@@ -99,6 +103,7 @@ func (e *Engine) Close() error { return e.model.Close() }
 func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress func(Progress)) (*Output, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.trimIfAsked()
 	var initImage image.Image
 	if spec.InitImage != nil {
 		img, _, err := image.Decode(bytes.NewReader(spec.InitImage))

@@ -48,6 +48,9 @@ type queue struct {
 	pending chan *job
 	metrics *metrics
 	workers sync.WaitGroup
+	// onIdle, when set, runs on a worker after a job when none waits
+	// (Config.TrimWhenIdle).
+	onIdle func()
 
 	mu      sync.Mutex
 	closed  bool
@@ -56,8 +59,8 @@ type queue struct {
 	order   []*job        // running jobs, oldest first, for /progress
 }
 
-func newQueue(r Runner, maxQueue, workers int, m *metrics) *queue {
-	q := &queue{runner: r, pending: make(chan *job, maxQueue), metrics: m, running: map[*job]struct{}{}}
+func newQueue(r Runner, maxQueue, workers int, m *metrics, onIdle func()) *queue {
+	q := &queue{runner: r, pending: make(chan *job, maxQueue), metrics: m, running: map[*job]struct{}{}, onIdle: onIdle}
 	for i := 0; i < workers; i++ {
 		q.workers.Add(1)
 		go q.work()
@@ -100,6 +103,9 @@ func (q *queue) work() {
 	for j := range q.pending {
 		q.metrics.queueDepth.Set(float64(len(q.pending)))
 		q.run(j)
+		if q.onIdle != nil && len(q.pending) == 0 {
+			q.onIdle()
+		}
 	}
 }
 

@@ -28,6 +28,8 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /sdapi/v1/scripts", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string][]string{"txt2img": {}, "img2img": {}})
 	})
+	api.HandleFunc("GET /sdapi/v1/memory", s.handleMemory)
+	api.HandleFunc("POST /free", s.handleFree) // ComfyUI's convention: memory.go
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "Not Found: %s %s", r.Method, r.URL.Path))
 	}

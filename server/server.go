@@ -34,6 +34,10 @@ type Config struct {
 	OutputsDir string
 	Limits     Limits
 	Logger     *slog.Logger
+	// TrimWhenIdle releases the device memory kept for reuse after each
+	// job that leaves the queue empty (gen serve --trim-when-idle), for
+	// other processes on the GPU; the next job re-allocates it.
+	TrimWhenIdle bool
 }
 
 // Server answers the A1111 API. Create it with New; serve Handler; stop
@@ -71,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, m: newMetrics(), tokenizer: tok, log: cfg.Logger, started: time.Now()}
-	s.q = newQueue(cfg.Runner, cfg.MaxQueue, cfg.Workers, s.m)
+	s.q = newQueue(cfg.Runner, cfg.MaxQueue, cfg.Workers, s.m, s.trimWhenIdle())
 	s.handler = s.routes()
 	return s, nil
 }

@@ -15,7 +15,7 @@ import (
 // TestCUDAImageMatchesCPU runs `gen` in-process on the tiny checkpoint with
 // --device cuda and with --device cpu, same seed and settings, and compares
 // the PNGs: the CUDA path end to end (flags, model load and upload, text
-// encoders in F32, UNet in F16, sampler, VAE, PNG) against the exact
+// encoders and UNet in F16, sampler, VAE in BF16, PNG) against the exact
 // reference. 64×64 and 2 steps keep it within minutes on the emulated
 // driver (`make test-cuda-emulated`); on a GPU it takes seconds. The bound
 // is fp16's: a kernel mistake costs far more than 30 dB (measured on the

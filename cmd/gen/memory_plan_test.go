@@ -43,7 +43,7 @@ func fullSizeConfig(t *testing.T) (weights.Config, int64) {
 // VAE's BF16 is the same size), and the decode grows with the pixels.
 func TestPlannedMemoryOfA1024ImageIsUnderTheGoal(t *testing.T) {
 	cfg, stored := fullSizeConfig(t)
-	gpu := sdxl.Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
+	gpu := sdxl.Precision{Text: tensor.F16, UNet: tensor.F16, VAE: tensor.BF16}
 	plan, err := sdxl.PlanMemory(cfg, tensor.F16, gpu, 1024, 1024, 1, kernels.SizeClass)
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,7 @@ type options struct {
 	fromStrict   bool
 	hires        hiresOptions // options_hires.go
 	vaePrecision string       // options_precision.go
+	textPrec     string       // --text-precision: options_text_precision.go
 
 	set map[string]bool // flags given explicitly, by canonical name
 	// spelled is each flag as the user wrote it ("-p", "--steps"), by
@@ -124,6 +125,7 @@ func newFlagSet(o *options, w io.Writer) *flag.FlagSet {
 	fs.Float64Var(&o.strength, "strength", defaultStrength, "")
 	fs.StringVar(&o.device, "device", "auto", "")
 	fs.StringVar(&o.vaePrecision, "vae-precision", "auto", "")
+	fs.StringVar(&o.textPrec, "text-precision", "auto", "")
 	fs.StringVar(&o.out, "out", "", "")
 	fs.BoolVar(&o.overwrite, "overwrite", false, "")
 	fs.StringVar(&o.dump, "dump", "", "")

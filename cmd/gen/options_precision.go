@@ -11,16 +11,24 @@ import (
 // SDXL's VAE. fp32 is A1111's --no-half-vae and ComfyUI's --fp32-vae: the
 // exact decode, slower. The CPU backend computes in float32 only.
 const precisionUsage = `      --vae-precision P    auto (default: bf16 on the GPU, fp32 on the CPU), fp32 or bf16
-`
+` + textPrecisionUsage
 
-// checkVAEPrecision validates --vae-precision before anything is loaded.
+// checkVAEPrecision validates --vae-precision and --text-precision before
+// anything is loaded.
 func (o *options) checkVAEPrecision() error {
-	return checkVAEPrecision(o.flagName("vae-precision"), o.vaePrecision, o.device)
+	if err := checkVAEPrecision(o.flagName("vae-precision"), o.vaePrecision, o.device); err != nil {
+		return err
+	}
+	return checkTextPrecision(o.flagName("text-precision"), o.textPrec, o.device)
 }
 
 // loadPrecision is the precision the model is loaded at on b.
 func (o *options) loadPrecision(b tensor.Backend) (sdxl.Precision, error) {
-	return loadPrecision(o.flagName("vae-precision"), o.vaePrecision, b)
+	p, err := loadPrecision(o.flagName("vae-precision"), o.vaePrecision, b)
+	if err != nil {
+		return p, err
+	}
+	return p, setTextPrecision(&p, o.flagName("text-precision"), o.textPrec, b)
 }
 
 // checkVAEPrecision checks the value of flag (--vae-precision as typed)

@@ -22,13 +22,14 @@ import (
 // (gen serve, gen worker), with gen's defaults.
 type residentFlags struct {
 	model, device, loraDir, embeddingDir string
-	vaePrecision                         string
+	vaePrecision, textPrecision          string
 }
 
 func (r *residentFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.model, "model", defaultModel, "")
 	fs.StringVar(&r.device, "device", "auto", "")
 	fs.StringVar(&r.vaePrecision, "vae-precision", "auto", "")
+	fs.StringVar(&r.textPrecision, "text-precision", "auto", "")
 	fs.StringVar(&r.loraDir, "lora-dir", defaultLoRADir, "")
 	fs.StringVar(&r.embeddingDir, "embedding-dir", defaultEmbeddingDir, "")
 }
@@ -40,7 +41,10 @@ func (r *residentFlags) check() error {
 	default:
 		return usagef("--device %q: must be auto, cpu or cuda", r.device)
 	}
-	return checkVAEPrecision("--vae-precision", r.vaePrecision, r.device)
+	if err := checkVAEPrecision("--vae-precision", r.vaePrecision, r.device); err != nil {
+		return err
+	}
+	return checkTextPrecision("--text-precision", r.textPrecision, r.device)
 }
 
 // serveOptions are `gen serve`'s flags.
@@ -54,6 +58,7 @@ type serveOptions struct {
 	queue              string
 	inFlight           int
 	logLevel           string
+	trimWhenIdle       bool
 }
 
 const serveUsage = `Usage: gen serve [flags]     serve AUTOMATIC1111's /sdapi/v1 API and a web page at /
@@ -76,6 +81,9 @@ const serveUsage = `Usage: gen serve [flags]     serve AUTOMATIC1111's /sdapi/v1
                            processes instead of running them here
       --in-flight N        with --queue: jobs handed to workers at once (default 16)
       --log-level L        debug, info (default), warn, error
+      --trim-when-idle     after a job that leaves the queue empty, give the GPU memory kept for
+                           reuse back to the driver (the next job re-allocates it; POST /free
+                           does the same on request)
 `
 
 func parseServeOptions(args []string) (*serveOptions, error) {
@@ -94,6 +102,7 @@ func parseServeOptions(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.queue, "queue", "", "")
 	fs.IntVar(&o.inFlight, "in-flight", 16, "")
 	fs.StringVar(&o.logLevel, "log-level", "info", "")
+	fs.BoolVar(&o.trimWhenIdle, "trim-when-idle", false, "")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
@@ -159,7 +168,7 @@ func runServe(args []string) error {
 	cfg := server.Config{
 		MaxQueue: o.maxQueue, Timeout: o.timeout, APIKey: o.apiKey,
 		LoRADir: o.loraDir, EmbeddingDir: o.embeddingDir, OutputsDir: o.outs,
-		Logger: logger,
+		Logger: logger, TrimWhenIdle: o.trimWhenIdle,
 	}
 	if o.corsOrigin != "" {
 		cfg.CORSOrigins = strings.Split(o.corsOrigin, ",")
@@ -243,6 +252,9 @@ func loadEngine(r residentFlags, logger *slog.Logger) (*server.Engine, func(), e
 		return nil, nil, usageError{err.Error()}
 	}
 	precision, err := loadPrecision("--vae-precision", r.vaePrecision, backend)
+	if err == nil {
+		err = setTextPrecision(&precision, "--text-precision", r.textPrecision, backend)
+	}
 	if err != nil {
 		closeBackend()
 		return nil, nil, err
