@@ -13,6 +13,7 @@ import (
 	"github.com/gosdxl/gosdxl/internal/infotext"
 	"github.com/gosdxl/gosdxl/kernels"
 	"github.com/gosdxl/gosdxl/sdxl"
+	"github.com/gosdxl/gosdxl/tensor"
 )
 
 // Flags of the hires fix, inpainting, the tiled VAE and the memory budget.
@@ -416,6 +417,14 @@ func (o *options) reportMemory() {
 	}
 	if b, ok := o.hires.backend.(interface{ Stats() kernels.PoolStats }); ok {
 		fmt.Fprintf(stderr, "gen: %v\n", b.Stats())
+	}
+	// Whether the denoising steps were replayed from a CUDA graph, and what
+	// the device was asked to do in all.
+	b, ok := o.hires.backend.(tensor.Backend)
+	if c, counts := b.(tensor.Counting); ok && counts && !tensor.OnHost(b) {
+		n := c.Counters()
+		fmt.Fprintf(stderr, "gen: device work: %d kernels (%d graph replays), %d uploads, %d downloads, %d host waits\n",
+			n.Launches, n.GraphLaunches, n.Uploads, n.Downloads, n.Syncs)
 	}
 }
 
