@@ -75,7 +75,7 @@ func TestPlannedMemoryOfA1024ImageIsUnderTheGoal(t *testing.T) {
 // table it logs is docs/gpu-results.md's expected step.
 func TestStepWorkOfA1024ImageMatchesTheArchitecture(t *testing.T) {
 	cfg, _ := fullSizeConfig(t)
-	gpu := sdxl.Precision{Text: tensor.F32, UNet: tensor.F16, VAE: tensor.BF16}
+	gpu := sdxl.Precision{Text: tensor.F16, UNet: tensor.F16, VAE: tensor.BF16} // the GPU default (sdxl.DefaultPrecision)
 	plan, err := sdxl.PlanMemory(cfg, tensor.F16, gpu, 1024, 1024, 1, kernels.SizeClass)
 	if err != nil {
 		t.Fatal(err)
