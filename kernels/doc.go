@@ -31,7 +31,7 @@
 //     conv.go (Conv2D, Conv2DResidual; conv.cu, simple_conv.cu),
 //     attention.go (Attention; attention.cu, simple_attention.cu),
 //     norm.go (GroupNorm, LayerNorm; norm.cu) and elementwise.go (Unary,
-//     GEGLU, Binary, Upsample2x, Concat, Slice, Cast, Gather;
+//     GEGLU, Binary, ResizeNearest, Concat, Slice, Cast, Gather;
 //     elementwise.cu). plan.go and tile_plan.go hold what the planners
 //     share, check.go the argument checks every op makes.
 //   - Go, the runtime: backend.go (New, memory and copies), launch.go (Launch

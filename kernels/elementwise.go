@@ -50,18 +50,23 @@ func (b *Backend) Binary(dst, a, x *tensor.Tensor, op tensor.BinaryOp) {
 		dst, a, x, int(op), n[0], n[1], n[2], n[3], s[0], s[1], s[2], s[3])
 }
 
-// Upsample2x: nearest neighbour, x [B,H,W,C] -> dst [B,2H,2W,C].
-func (b *Backend) Upsample2x(dst, x *tensor.Tensor) {
-	mustFloat("Upsample2x", dst, x)
-	mustSameDType("Upsample2x", dst, x)
-	xs := x.Shape()
-	if len(xs) != 4 {
-		panic(fmt.Sprintf("kernels: Upsample2x: x %v is not [B,H,W,C]", x))
+// ResizeNearest: x [B,H,W,C] -> dst [B,H',W',C] as torch's nearest
+// interpolation to a size; the kernel computes each source pixel itself,
+// so odd sizes need no index table (nothing uploaded mid-step: the step
+// stays capturable as a graph).
+func (b *Backend) ResizeNearest(dst, x *tensor.Tensor) {
+	mustFloat("ResizeNearest", dst, x)
+	mustSameDType("ResizeNearest", dst, x)
+	xs, ds := x.Shape(), dst.Shape()
+	if len(xs) != 4 || len(ds) != 4 || ds[0] != xs[0] || ds[3] != xs[3] || ds[1] == 0 || ds[2] == 0 {
+		panic(fmt.Sprintf("kernels: ResizeNearest: x %v, dst %v do not fit (x [B,H,W,C], dst [B,H',W',C])", x, dst))
 	}
-	mustShape("Upsample2x", "dst", dst, xs[0], 2*xs[1], 2*xs[2], xs[3])
-	n := elems("Upsample2x", dst)
-	b.Launch(Kernel{"elementwise", "upsample2x_" + suffix(x.DType())}, D1(gridFor(n)), D1(256), 0,
-		dst, x, xs[0], xs[1], xs[2], xs[3])
+	elems("ResizeNearest", x)
+	n := elems("ResizeNearest", dst)
+	// The scales as torch computes them, in float32 (tensor.NearestIndex).
+	sh, sw := float32(xs[1])/float32(ds[1]), float32(xs[2])/float32(ds[2])
+	b.Launch(Kernel{"elementwise", "resize_nearest_" + suffix(x.DType())}, D1(gridFor(n)), D1(256), 0,
+		dst, x, xs[0], xs[1], xs[2], xs[3], ds[1], ds[2], sh, sw)
 }
 
 // Concat joins a [..., Ca] and x [..., Cb] along the last dimension.

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gosdxl/gosdxl/tensor"
@@ -102,5 +103,22 @@ func TestCaptureRefusedWhenGraphsAreOff(t *testing.T) {
 	b.Free(x)
 	if err := b.Sync(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A host→device copy inside a capture would be replayed from host memory
+// long gone: the capture fails, naming the copy, and records nothing; the
+// backend works on.
+func TestCaptureRefusesAnUpload(t *testing.T) {
+	b := newTestBackend(t, "simple")
+	x := b.FromFloat32(tensor.F32, tensor.Shape{4}, []float32{1, 2, 3, 4})
+	defer b.Free(x)
+	g, err := b.CaptureGraph(func() { b.WriteFloat32(x, []float32{5, 6, 7, 8}) })
+	if err == nil || g != nil || !strings.Contains(err.Error(), "host→device copy") {
+		t.Fatalf("capture with an upload: graph %v, error %v; want a refusal naming the copy", g, err)
+	}
+	b.Unary(x, x, tensor.SiLU)
+	if err := b.Sync(); err != nil {
+		t.Fatalf("after the refused capture: %v", err)
 	}
 }

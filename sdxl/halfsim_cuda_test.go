@@ -127,8 +127,8 @@ func (s *halfSimBackend) Binary(dst, a, b *tensor.Tensor, op tensor.BinaryOp) {
 	s.after(dst, a, b)
 }
 
-func (s *halfSimBackend) Upsample2x(dst, x *tensor.Tensor) {
-	s.Backend.Upsample2x(dst, x)
+func (s *halfSimBackend) ResizeNearest(dst, x *tensor.Tensor) {
+	s.Backend.ResizeNearest(dst, x)
 	s.after(dst, x)
 }
 

@@ -56,8 +56,11 @@ type Backend interface {
 	// Binary: dst = a op b with b broadcast: b has a's rank and each of its
 	// dimensions equals a's or is 1 ([B,1,1,C] onto [B,H,W,C]). dst may alias a.
 	Binary(dst, a, b *Tensor, op BinaryOp)
-	// Upsample2x: nearest-neighbour, x [B,H,W,C] -> dst [B,2H,2W,C].
-	Upsample2x(dst, x *Tensor)
+	// ResizeNearest: x [B,H,W,C] -> dst [B,H',W',C], each output pixel
+	// (oy, ox) the input pixel (min(⌊oy·s⌋, H−1), min(⌊ox·t⌋, W−1)) with
+	// s = H/H' and t = W/W' computed in float32, as torch's
+	// F.interpolate(mode="nearest", size=(H', W')). 2× is plain doubling.
+	ResizeNearest(dst, x *Tensor)
 	// Concat joins a [..., Ca] and b [..., Cb] along the last dimension.
 	Concat(dst, a, b *Tensor)
 	// Slice copies x[..., offset : offset+dst.Last] (last dimension) into dst.

@@ -53,16 +53,21 @@ __device__ void cast(D *dst, const S *x, int n) {
     GRID_STRIDE(i, n) dst[i] = from_f32<D>(to_f32(x[i]));
 }
 
-// Nearest neighbour: x [B,H,W,C] -> dst [B,2H,2W,C].
+// Nearest neighbour as torch's F.interpolate(mode="nearest", size=...):
+// x [B,H,W,C] -> dst [B,OH,OW,C], output row oy reading input row
+// min(floor(oy * sh), H-1) with sh = H/OH in float32 (a lone multiply,
+// which nothing can fuse into an FMA: the host's float), likewise columns.
 template <typename T>
-__device__ void upsample2x(T *dst, const T *x, int B, int H, int W, int C) {
-    GRID_STRIDE(i, B * 4 * H * W * C) {
+__device__ void resize_nearest(T *dst, const T *x, int B, int H, int W, int C, int OH, int OW, float sh, float sw) {
+    GRID_STRIDE(i, B * OH * OW * C) {
         int r = i;
         int c = r % C; r /= C;
-        int ox = r % (2 * W); r /= 2 * W;
-        int oy = r % (2 * H);
-        int b = r / (2 * H);
-        dst[i] = x[((size_t)(b * H + oy / 2) * W + ox / 2) * C + c];
+        int ox = r % OW; r /= OW;
+        int oy = r % OH;
+        int b = r / OH;
+        int iy = min((int)floorf((float)oy * sh), H - 1);
+        int ix = min((int)floorf((float)ox * sw), W - 1);
+        dst[i] = x[((size_t)(b * H + iy) * W + ix) * C + c];
     }
 }
 
@@ -99,8 +104,9 @@ __device__ void gather(T *dst, const P *table, const int *ids, int n, int V, int
 #define ONE_TYPE(s, T)                                                                              \
     extern "C" __global__ void unary_##s(T *d, const T *x, int n, int op) { unary(d, x, n, op); } \
     extern "C" __global__ void geglu_##s(T *d, const T *x, int rows, int n) { geglu(d, x, rows, n); } \
-    extern "C" __global__ void upsample2x_##s(T *d, const T *x, int B, int H, int W, int C) {     \
-        upsample2x(d, x, B, H, W, C);                                                               \
+    extern "C" __global__ void resize_nearest_##s(T *d, const T *x, int B, int H, int W, int C,      \
+                                                  int OH, int OW, float sh, float sw) {             \
+        resize_nearest(d, x, B, H, W, C, OH, OW, sh, sw);                                           \
     }                                                                                               \
     extern "C" __global__ void concat_##s(T *d, const T *a, const T *b, int rows, int ca, int cb) { \
         concat(d, a, b, rows, ca, cb);                                                              \

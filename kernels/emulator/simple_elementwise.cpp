@@ -7,7 +7,7 @@
 #define ONE_TYPE(s, T)                                                                       \
   extern "C" void unary_##s(T *, const T *, int, int);                                       \
   extern "C" void geglu_##s(T *, const T *, int, int);                                       \
-  extern "C" void upsample2x_##s(T *, const T *, int, int, int, int);                        \
+  extern "C" void resize_nearest_##s(T *, const T *, int, int, int, int, int, int, float, float); \
   extern "C" void concat_##s(T *, const T *, const T *, int, int, int);                      \
   extern "C" void slice_##s(T *, const T *, int, int, int, int);
 FOR_EACH_FLOAT(ONE_TYPE)
@@ -125,19 +125,37 @@ static void binary(void (*fn)(T *, const T *, const P *, int, int, int, int, int
   binary_case(fn, {2, 4, 5, 6}, {2, 1, 5, 1}, 2, false); // alternating broadcast: 4 planned dims
 }
 
-template <typename T> static void upsample(void (*fn)(T *, const T *, int, int, int, int)) {
+// torch's nearest source index: scale in/out and its product in float.
+static int nearest_src(int i, int in, int out) {
+  float scale = float(in) / float(out);
+  return std::min(int(std::floor(float(i) * scale)), in - 1);
+}
+
+template <typename T>
+static void resize_case(void (*fn)(T *, const T *, int, int, int, int, int, int, float, float), int B, int H, int W,
+                        int C, int OH, int OW) {
   greset();
-  int B = 2, H = 3, W = 5, C = 7;
-  Buf<T> x(size_t(B) * H * W * C), y(size_t(B) * 4 * H * W * C);
+  Buf<T> x(size_t(B) * H * W * C), y(size_t(B) * OH * OW * C);
   x.randn(1);
   std::vector<double> want(y.n);
   for (int b = 0; b < B; b++)
-    for (int oy = 0; oy < 2 * H; oy++)
-      for (int ox = 0; ox < 2 * W; ox++)
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++)
         for (int c = 0; c < C; c++)
-          want[((size_t(b) * 2 * H + oy) * 2 * W + ox) * C + c] = x.at(((size_t(b) * H + oy / 2) * W + ox / 2) * C + c);
-  launch(grid_for(int(y.n)), 256, 0, [&] { fn(y.p, x.p, B, H, W, C); });
-  expect(std::string("upsample2x_") + type_name<T>() + " 2x3x5x7", y, want);
+          want[((size_t(b) * OH + oy) * OW + ox) * C + c] =
+              x.at(((size_t(b) * H + nearest_src(oy, H, OH)) * W + nearest_src(ox, W, OW)) * C + c);
+  float sh = float(H) / float(OH), sw = float(W) / float(OW);
+  launch(grid_for(int(y.n)), 256, 0, [&] { fn(y.p, x.p, B, H, W, C, OH, OW, sh, sw); });
+  char what[120];
+  snprintf(what, sizeof what, "resize_nearest_%s %dx%dx%dx%d->%dx%d", type_name<T>(), B, H, W, C, OH, OW);
+  expect(what, y, want);
+}
+
+template <typename T> static void resize(void (*fn)(T *, const T *, int, int, int, int, int, int, float, float)) {
+  resize_case(fn, 2, 3, 5, 7, 6, 10);  // 2x
+  resize_case(fn, 1, 39, 57, 4, 78, 114); // a hires pass's odd latents
+  resize_case(fn, 1, 3, 5, 3, 5, 9);   // odd skip sizes
+  resize_case(fn, 1, 7, 6, 3, 10, 4);  // up one way, down the other
 }
 
 template <typename T>
@@ -184,7 +202,7 @@ void check_elementwise() {
 #define RUN_ONE(s, T)                \
   unary<T>(unary_##s);               \
   geglu<T>(geglu_##s);               \
-  upsample<T>(upsample2x_##s);       \
+  resize<T>(resize_nearest_##s);     \
   concat_slice<T>(concat_##s, slice_##s);
   FOR_EACH_FLOAT(RUN_ONE)
 #define RUN_PAIR(s, T, ps, P) \

@@ -16,17 +16,24 @@ func (s *suite) exactInput(t *testing.T, shape ...int) (*tensor.Tensor, []float3
 }
 
 func (s *suite) layout(t *testing.T) {
-	for _, sh := range [][]int{{2, 4, 6, 320}, {1, 1, 1, 3}, {2, 3, 5, 7}} {
-		t.Run(fmt.Sprintf("Upsample2x/%v", sh), func(t *testing.T) {
-			b, h, w, c := sh[0], sh[1], sh[2], sh[3]
-			x, xv := s.exactInput(t, sh...)
-			dst := s.poisoned(s.act, b, 2*h, 2*w, c)
-			s.b.Upsample2x(dst, x)
-			want := make([]float32, 0, 4*len(xv))
+	for _, r := range []struct{ x, out []int }{
+		{[]int{2, 4, 6, 320}, []int{8, 12}}, {[]int{1, 1, 1, 3}, []int{2, 2}}, {[]int{2, 3, 5, 7}, []int{6, 10}}, // 2×
+		{[]int{1, 3, 5, 8}, []int{5, 9}},   // odd skip sizes of the UNet: 2× rounded down
+		{[]int{2, 39, 57, 4}, []int{78, 114}}, // a hires pass's latents
+		{[]int{1, 7, 6, 3}, []int{10, 4}},  // up in one direction, down in the other
+		{[]int{1, 5, 5, 2}, []int{5, 5}},   // the same size: a copy
+	} {
+		t.Run(fmt.Sprintf("ResizeNearest/%v->%v", r.x, r.out), func(t *testing.T) {
+			b, h, w, c := r.x[0], r.x[1], r.x[2], r.x[3]
+			oh, ow := r.out[0], r.out[1]
+			x, xv := s.exactInput(t, r.x...)
+			dst := s.poisoned(s.act, b, oh, ow, c)
+			s.b.ResizeNearest(dst, x)
+			want := make([]float32, 0, b*oh*ow*c)
 			for bi := range b {
-				for y := range 2 * h {
-					for xx := range 2 * w {
-						src := ((bi*h+y/2)*w + xx/2) * c
+				for y := range oh {
+					for xx := range ow {
+						src := ((bi*h+torchNearest(y, h, oh))*w + torchNearest(xx, w, ow)) * c
 						want = append(want, xv[src:src+c]...)
 					}
 				}

@@ -25,7 +25,7 @@
 //     F32), activations in the dtype passed to Run.
 //   - Destinations are created full of NaN, so an element the backend forgets
 //     to write fails the comparison.
-//   - Layout operations (Cast, Concat, Slice, Upsample2x, Gather, the
+//   - Layout operations (Cast, Concat, Slice, ResizeNearest, Gather, the
 //     FromFloat32/FromRaw/ToFloat32 round trips) are exact on every backend and
 //     compared bit for bit; arithmetic uses |got-want| <= Atol + Rtol·|want|.
 package conformance

@@ -222,3 +222,12 @@ func refSigmoid(x float64) float64   { return 1 / (1 + math.Exp(-x)) }
 func refSiLU(x float64) float64      { return x * refSigmoid(x) }
 func refGELU(x float64) float64      { return x * 0.5 * (1 + math.Erf(x/math.Sqrt2)) }
 func refQuickGELU(x float64) float64 { return x * refSigmoid(1.702*x) }
+
+// torchNearest is the source row of output row i when torch's
+// F.interpolate(mode="nearest") resizes in rows to out: the scale in/out
+// and its product with i are float32 (at::native's
+// nearest_neighbor_compute_source_index), floored, clamped to the last row.
+func torchNearest(i, in, out int) int {
+	scale := float32(in) / float32(out)
+	return min(int(math.Floor(float64(float32(i)*scale))), in-1)
+}

@@ -33,25 +33,24 @@ func copyElems(dst, src *tensor.Tensor, do, so, n int) {
 	}
 }
 
-// Upsample2x repeats every pixel of x [B,H,W,C] into a 2×2 block.
-func (b *Backend) Upsample2x(dst, x *tensor.Tensor) {
-	b.launch("Upsample2x", dst, x)
+// ResizeNearest copies to each output pixel of dst [B,H',W',C] the input
+// pixel torch's nearest interpolation picks (tensor.NearestIndex).
+func (b *Backend) ResizeNearest(dst, x *tensor.Tensor) {
+	b.launch("ResizeNearest", dst, x)
 	xs, ds := x.Shape(), dst.Shape()
-	if len(xs) != 4 || len(ds) != 4 || ds[0] != xs[0] || ds[1] != 2*xs[1] || ds[2] != 2*xs[2] || ds[3] != xs[3] {
-		panic(fmt.Sprintf("cpu: Upsample2x: x %v, dst %v do not fit (dst [B,2H,2W,C])", xs, ds))
+	if len(xs) != 4 || len(ds) != 4 || ds[0] != xs[0] || ds[3] != xs[3] || ds[1] == 0 || ds[2] == 0 {
+		panic(fmt.Sprintf("cpu: ResizeNearest: x %v, dst %v do not fit (x [B,H,W,C], dst [B,H',W',C])", xs, ds))
 	}
-	sameDType("Upsample2x", dst, x)
+	sameDType("ResizeNearest", dst, x)
 	h, w, c := xs[1], xs[2], xs[3]
-	parallelFor(xs[0]*h, 8, func(lo, hi int) {
-		for row := lo; row < hi; row++ { // row = b*h + y
-			for xx := range w {
-				src := (row*w + xx) * c
-				for dy := range 2 {
-					for dx := range 2 {
-						dstOff := ((2*row+dy)*2*w + 2*xx + dx) * c
-						copyElems(dst, x, dstOff, src, c)
-					}
-				}
+	oh, ow := ds[1], ds[2]
+	rows, cols := tensor.NearestIndex(h, oh), tensor.NearestIndex(w, ow)
+	parallelFor(xs[0]*oh, 8, func(lo, hi int) {
+		for row := lo; row < hi; row++ { // row = b*oh + oy
+			img, oy := row/oh, row%oh
+			for ox, sx := range cols {
+				src := ((img*h+rows[oy])*w + sx) * c
+				copyElems(dst, x, (row*ow+ox)*c, src, c)
 			}
 		}
 	})
