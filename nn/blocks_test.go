@@ -143,4 +143,3 @@ func TestUpsample(t *testing.T) {
 		checkClose(t, "upsample", b, u.Forward(b, x, c.oh, c.ow), want, 2, c.oh, c.ow, 5)
 	}
 }
-

@@ -91,9 +91,9 @@ func (b *planBackend) Binary(dst, a, c *tensor.Tensor, op tensor.BinaryOp) {
 	b.count(KindElementwise, 0, dst, a, c)
 }
 func (b *planBackend) ResizeNearest(dst, x *tensor.Tensor) { b.count(KindElementwise, 0, dst, x) }
-func (b *planBackend) Concat(dst, a, c *tensor.Tensor)    { b.count(KindElementwise, 0, dst, a, c) }
-func (b *planBackend) Slice(dst, x *tensor.Tensor, _ int) { b.count(KindElementwise, 0, dst, dst) }
-func (b *planBackend) Cast(dst, x *tensor.Tensor)         { b.count(KindElementwise, 0, dst, x) }
+func (b *planBackend) Concat(dst, a, c *tensor.Tensor)     { b.count(KindElementwise, 0, dst, a, c) }
+func (b *planBackend) Slice(dst, x *tensor.Tensor, _ int)  { b.count(KindElementwise, 0, dst, dst) }
+func (b *planBackend) Cast(dst, x *tensor.Tensor)          { b.count(KindElementwise, 0, dst, x) }
 func (b *planBackend) Gather(dst, table, ids *tensor.Tensor) {
 	b.count(KindElementwise, 0, dst, dst, ids)
 }

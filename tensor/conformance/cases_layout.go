@@ -18,10 +18,10 @@ func (s *suite) exactInput(t *testing.T, shape ...int) (*tensor.Tensor, []float3
 func (s *suite) layout(t *testing.T) {
 	for _, r := range []struct{ x, out []int }{
 		{[]int{2, 4, 6, 320}, []int{8, 12}}, {[]int{1, 1, 1, 3}, []int{2, 2}}, {[]int{2, 3, 5, 7}, []int{6, 10}}, // 2×
-		{[]int{1, 3, 5, 8}, []int{5, 9}},   // odd skip sizes of the UNet: 2× rounded down
+		{[]int{1, 3, 5, 8}, []int{5, 9}},      // odd skip sizes of the UNet: 2× rounded down
 		{[]int{2, 39, 57, 4}, []int{78, 114}}, // a hires pass's latents
-		{[]int{1, 7, 6, 3}, []int{10, 4}},  // up in one direction, down in the other
-		{[]int{1, 5, 5, 2}, []int{5, 5}},   // the same size: a copy
+		{[]int{1, 7, 6, 3}, []int{10, 4}},     // up in one direction, down in the other
+		{[]int{1, 5, 5, 2}, []int{5, 5}},      // the same size: a copy
 	} {
 		t.Run(fmt.Sprintf("ResizeNearest/%v->%v", r.x, r.out), func(t *testing.T) {
 			b, h, w, c := r.x[0], r.x[1], r.x[2], r.x[3]
