@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
 )
 
 type block64W struct {
@@ -89,6 +91,7 @@ func TestResBlock(t *testing.T) {
 		if skip.w != nil {
 			res, _, _ = conv64(xd, 2, c.h, c.w, c.in, skip.w, skip.b, c.out, 1, 1, 0)
 		}
+		b.Unary(e, e, tensor.SiLU) // Forward takes the embedding after its SiLU
 		checkClose(t, "resblock", b, r.Forward(b, x, e), add64(h, res), 2, c.h, c.w, c.out)
 	}
 }

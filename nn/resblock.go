@@ -36,19 +36,18 @@ func NewResBlock(in, out, embDim, groups int) ResBlock {
 	return r
 }
 
-// Forward maps x [B,H,W,in] with the time embedding emb [B,embDim] to
-// [B,H,W,out]. emb is the raw embedding: the block applies SiLU itself.
-func (r *ResBlock) Forward(b tensor.Backend, x, emb *tensor.Tensor) *tensor.Tensor {
+// Forward maps x [B,H,W,in] to [B,H,W,out] with embAct [B,embDim], the
+// time embedding after the SiLU that opens emb_layers: every ResBlock of a
+// UNet call reads the same one, so the UNet applies it once per call
+// rather than each of its blocks.
+func (r *ResBlock) Forward(b tensor.Backend, x, embAct *tensor.Tensor) *tensor.Tensor {
 	h := r.InNorm.Forward(b, x)
 	y := r.InConv.Forward(b, h)
 	b.Free(h)
 
-	act := b.Alloc(emb.DType(), emb.Shape()...)
-	b.Unary(act, emb, tensor.SiLU)
-	e := r.Emb.Forward(b, act)
-	b.Free(act)
+	e := r.Emb.Forward(b, embAct)
 	out := r.Emb.Out()
-	b.Binary(y, y, e.Reshape(emb.Shape()[0], 1, 1, out), tensor.Add)
+	b.Binary(y, y, e.Reshape(embAct.Shape()[0], 1, 1, out), tensor.Add)
 	b.Free(e)
 
 	h = r.OutNorm.Forward(b, y)

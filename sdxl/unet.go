@@ -140,6 +140,12 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 // allocates.
 func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv *ContextKV) {
 	dt := sample.DType()
+	// Every ResBlock's emb_layers opens with SiLU on the same embedding:
+	// applied once here (nn.ResBlock.Forward takes it activated).
+	act := b.Alloc(emb.DType(), emb.Shape()...)
+	b.Unary(act, emb, tensor.SiLU)
+	defer b.Free(act)
+	emb = act
 
 	// Down path: every block's output is kept for the skip connections.
 	var skips []*tensor.Tensor
