@@ -1,30 +1,128 @@
 // LayerNorm and GroupNorm(+SiLU) with float32 statistics computed in two
 // passes (mean, then squared deviations), never as E[x²] − E[x]², which
-// cancels badly for large activations.
+// cancels badly for large activations. Both passes work on x − shift, shift
+// being the first value of the row or group: for values of a large mean
+// (300 ± 2) the sums then stay at the size of the spread, and the mean is
+// not rounded at the size of the values (x − shift is exact there).
 #include "common.cuh"
 
-// One block per row of x [rows, C].
+// ---- LayerNorm over rows of x [rows, C] ----
+//
+// The row is read from global memory once, into registers, and written once.
+// layernorm_warp gives each row one warp (8 rows per 256-thread block, no
+// barriers) and serves C ≤ LN_WARP_C; layernorm_block gives it a 256-thread
+// block and serves C ≤ LN_BLOCK_C; layernorm reads the row three times from
+// global memory and serves any C.
+
+#define LN_WARP_VALUES 32   // per lane: C ≤ 1024
+#define LN_BLOCK_VALUES 16  // per thread of 256: C ≤ 4096
+#define LN_BLOCK_THREADS 256
+
+// ln_store writes one team's row: v holds the row's values c = first +
+// k·stride (k < N, c < C) less the shift; mean (of v) and rstd are the row's.
+template <int N, typename T, typename P>
+__device__ __forceinline__ void ln_store(T *out, const float *v, int first, int stride, int C, float mean, float rstd,
+                                         const P *gamma, const P *beta) {
+#pragma unroll
+    for (int k = 0; k < N; k++) {
+        int c = first + k * stride;
+        if (c < C) out[c] = from_f32<T>((v[k] - mean) * rstd * to_f32(gamma[c]) + to_f32(beta[c]));
+    }
+}
+
+template <typename T, typename P>
+__device__ void layernorm_warp(T *dst, const T *x, const P *gamma, const P *beta, int rows, int C, float eps) {
+    int lane = threadIdx.x & 31;
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (row >= rows) return; // the whole warp: no barrier below
+    const T *in = x + (size_t)row * C;
+    float shift = to_f32(in[0]), v[LN_WARP_VALUES];
+    float s = 0.0f;
+#pragma unroll
+    for (int k = 0; k < LN_WARP_VALUES; k++) {
+        int c = lane + 32 * k;
+        v[k] = c < C ? to_f32(in[c]) - shift : 0.0f;
+        s += v[k];
+    }
+    float mean = warp_sum(s) / C;
+    float ss = 0.0f;
+#pragma unroll
+    for (int k = 0; k < LN_WARP_VALUES; k++) {
+        float d = lane + 32 * k < C ? v[k] - mean : 0.0f;
+        ss += d * d;
+    }
+    float rstd = rsqrtf(warp_sum(ss) / C + eps);
+    ln_store<LN_WARP_VALUES>(dst + (size_t)row * C, v, lane, 32, C, mean, rstd, gamma, beta);
+}
+
+template <typename T, typename P>
+__device__ void layernorm_block(T *dst, const T *x, const P *gamma, const P *beta, int C, float eps) {
+    __shared__ float scratch[32];
+    const T *in = x + (size_t)blockIdx.x * C;
+    float shift = to_f32(in[0]), v[LN_BLOCK_VALUES];
+    float s = 0.0f;
+#pragma unroll
+    for (int k = 0; k < LN_BLOCK_VALUES; k++) {
+        int c = threadIdx.x + LN_BLOCK_THREADS * k;
+        v[k] = c < C ? to_f32(in[c]) - shift : 0.0f;
+        s += v[k];
+    }
+    float mean = block_sum(s, scratch) / C;
+    float ss = 0.0f;
+#pragma unroll
+    for (int k = 0; k < LN_BLOCK_VALUES; k++) {
+        float d = threadIdx.x + LN_BLOCK_THREADS * k < C ? v[k] - mean : 0.0f;
+        ss += d * d;
+    }
+    float rstd = rsqrtf(block_sum(ss, scratch) / C + eps);
+    ln_store<LN_BLOCK_VALUES>(dst + (size_t)blockIdx.x * C, v, threadIdx.x, LN_BLOCK_THREADS, C, mean, rstd, gamma,
+                              beta);
+}
+
+// Any C: one block per row, reading the row three times.
 template <typename T, typename P>
 __device__ void layernorm(T *dst, const T *x, const P *gamma, const P *beta, int C, float eps) {
     __shared__ float scratch[32];
     const T *row = x + (size_t)blockIdx.x * C;
     T *out = dst + (size_t)blockIdx.x * C;
-    float s = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) s += to_f32(row[c]);
+    float shift = to_f32(row[0]), s = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) s += to_f32(row[c]) - shift;
     float mean = block_sum(s, scratch) / C;
     float ss = 0.0f;
     for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        float d = to_f32(row[c]) - mean;
+        float d = to_f32(row[c]) - shift - mean;
         ss += d * d;
     }
     float rstd = rsqrtf(block_sum(ss, scratch) / C + eps);
     for (int c = threadIdx.x; c < C; c += blockDim.x)
-        out[c] = from_f32<T>((to_f32(row[c]) - mean) * rstd * to_f32(gamma[c]) + to_f32(beta[c]));
+        out[c] = from_f32<T>((to_f32(row[c]) - shift - mean) * rstd * to_f32(gamma[c]) + to_f32(beta[c]));
 }
 
-// GroupNorm, level 1: block (bg, chunk) with bg = b·groups + g summarises
-// positions [chunk·per, (chunk+1)·per) of group g in image b as
-// (count, mean, M2) into partial[(bg·chunks + chunk)·3 ...].
+// ---- GroupNorm over groups of consecutive channels of x [B, positions, C] ----
+//
+// Two launches over the same grid, block (bg, chunk) with bg = b·groups + g
+// covering positions [chunk·per, (chunk+1)·per) of group g in image b:
+// groupnorm_stats writes the chunk's (count, mean, M2) of x − shift, shift
+// being the group's first value, to
+// partial[(bg·chunks + chunk)·3 ...]; groupnorm_apply merges its group's
+// chunks (Chan et al.'s parallel variance) and normalises its own chunk.
+// chunks ≤ GN_THREADS (kernels/norm_plan.go), so every apply block merges
+// at most one partial per thread.
+
+#define GN_THREADS 256
+
+struct Moments {
+    float n, mean, m2;
+};
+
+// merge combines the moments of two disjoint sets.
+__device__ __forceinline__ Moments merge(Moments a, Moments b) {
+    if (b.n == 0.0f) return a;
+    if (a.n == 0.0f) return b;
+    float n = a.n + b.n, d = b.mean - a.mean;
+    return {n, a.mean + d * (b.n / n), a.m2 + b.m2 + d * d * (a.n * (b.n / n))};
+}
+
 template <typename T>
 __device__ void groupnorm_stats(float *partial, const T *x, int positions, int C, int groups, int per) {
     __shared__ float scratch[32];
@@ -32,13 +130,14 @@ __device__ void groupnorm_stats(float *partial, const T *x, int positions, int C
     int b = bg / groups, g = bg - b * groups, cpg = C / groups;
     int p0 = chunk * per, p1 = min(positions, p0 + per);
     int n = max(p1 - p0, 0) * cpg;
+    float shift = to_f32(x[(size_t)b * positions * C + g * cpg]);
     const T *base = x + ((size_t)b * positions + p0) * C + g * cpg;
     float s = 0.0f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) s += to_f32(base[(size_t)(i / cpg) * C + i % cpg]);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) s += to_f32(base[(size_t)(i / cpg) * C + i % cpg]) - shift;
     float mean = n > 0 ? block_sum(s, scratch) / n : 0.0f;
     float ss = 0.0f;
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float d = to_f32(base[(size_t)(i / cpg) * C + i % cpg]) - mean;
+        float d = to_f32(base[(size_t)(i / cpg) * C + i % cpg]) - shift - mean;
         ss += d * d;
     }
     float m2 = block_sum(ss, scratch);
@@ -50,37 +149,53 @@ __device__ void groupnorm_stats(float *partial, const T *x, int positions, int C
     }
 }
 
-// GroupNorm, level 2: one thread per (b, g) merges its chunks (Chan et al.'s
-// parallel variance) into stats[bg·2] = mean, 1/sqrt(var + eps).
-extern "C" __global__ void groupnorm_finalize(float *stats, const float *partial, int bgs, int chunks, float eps) {
-    int bg = blockIdx.x * blockDim.x + threadIdx.x;
-    if (bg >= bgs) return;
-    float n = 0.0f, mean = 0.0f, m2 = 0.0f;
-    for (int c = 0; c < chunks; c++) {
+// group_moments merges the chunks of group bg into the whole group's moments,
+// returned to every thread: each thread folds its share in, then a tree over
+// the block in a fixed order, so that every block of bg gets the same bits.
+__device__ Moments group_moments(const float *partial, int bg, int chunks) {
+    __shared__ float sn[GN_THREADS], smean[GN_THREADS], sm2[GN_THREADS];
+    int t = threadIdx.x;
+    Moments m = {0.0f, 0.0f, 0.0f};
+    for (int c = t; c < chunks; c += GN_THREADS) {
         const float *p = partial + ((size_t)bg * chunks + c) * 3;
-        float nb = p[0];
-        if (nb == 0.0f) continue;
-        float delta = p[1] - mean, total = n + nb;
-        mean += delta * nb / total;
-        m2 += p[2] + delta * delta * n * nb / total;
-        n = total;
+        m = merge(m, Moments{p[0], p[1], p[2]});
     }
-    stats[2 * bg] = mean;
-    stats[2 * bg + 1] = rsqrtf(m2 / n + eps);
+    sn[t] = m.n;
+    smean[t] = m.mean;
+    sm2[t] = m.m2;
+    for (int half = GN_THREADS / 2; half > 0; half >>= 1) {
+        __syncthreads();
+        if (t < half) {
+            m = merge(m, Moments{sn[t + half], smean[t + half], sm2[t + half]});
+            sn[t] = m.n;
+            smean[t] = m.mean;
+            sm2[t] = m.m2;
+        }
+    }
+    __syncthreads();
+    return Moments{sn[0], smean[0], sm2[0]};
 }
 
-// GroupNorm, apply: one thread per element of x [B, positions, C].
 template <typename T, typename P>
-__device__ void groupnorm_apply(T *dst, const T *x, const float *stats, const P *gamma, const P *beta,
-                                int positions, int C, int groups, int total, int silu) {
-    int cpg = C / groups;
-    GRID_STRIDE(i, total) {
-        int c = i % C;
-        int b = i / C / positions;
-        int bg = b * groups + c / cpg;
-        float y = (to_f32(x[i]) - stats[2 * bg]) * stats[2 * bg + 1] * to_f32(gamma[c]) + to_f32(beta[c]);
+__device__ void groupnorm_apply(T *dst, const T *x, const float *partial, const P *gamma, const P *beta,
+                                int positions, int C, int groups, int per, float eps, int silu) {
+    int bg = blockIdx.x, chunk = blockIdx.y;
+    Moments m = group_moments(partial, bg, gridDim.y);
+    float mean = m.mean, rstd = rsqrtf(m.m2 / m.n + eps);
+    int b = bg / groups, g = bg - b * groups, cpg = C / groups;
+    int p0 = chunk * per, p1 = min(positions, p0 + per);
+    int n = max(p1 - p0, 0) * cpg;
+    float shift = to_f32(x[(size_t)b * positions * C + g * cpg]); // as in groupnorm_stats
+    size_t offset = ((size_t)b * positions + p0) * C + g * cpg;
+    const T *in = x + offset;
+    T *out = dst + offset;
+    const P *gg = gamma + g * cpg, *bb = beta + g * cpg;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        int c = i % cpg;
+        size_t at = (size_t)(i / cpg) * C + c;
+        float y = (to_f32(in[at]) - shift - mean) * rstd * to_f32(gg[c]) + to_f32(bb[c]);
         if (silu) y = y / (1.0f + expf(-y));
-        dst[i] = from_f32<T>(y);
+        out[at] = from_f32<T>(y);
     }
 }
 
@@ -91,14 +206,23 @@ __device__ void groupnorm_apply(T *dst, const T *x, const float *stats, const P 
     }
 FOR_EACH_FLOAT(ONE_TYPE)
 
-#define TYPE_PAIR(s, T, ps, P)                                                                      \
-    extern "C" __global__ void layernorm_##s##_##ps(T *d, const T *x, const P *g, const P *b, int C, \
-                                                    float eps) {                                   \
-        layernorm(d, x, g, b, C, eps);                                                             \
-    }                                                                                               \
-    extern "C" __global__ void groupnorm_apply_##s##_##ps(T *d, const T *x, const float *stats,    \
-                                                          const P *g, const P *b, int positions,  \
-                                                          int C, int groups, int total, int silu) { \
-        groupnorm_apply(d, x, stats, g, b, positions, C, groups, total, silu);                     \
+#define TYPE_PAIR(s, T, ps, P)                                                                         \
+    extern "C" __global__ void layernorm_##s##_##ps(T *d, const T *x, const P *g, const P *b, int C,    \
+                                                    float eps) {                                      \
+        layernorm(d, x, g, b, C, eps);                                                                \
+    }                                                                                                  \
+    extern "C" __global__ void layernorm_warp_##s##_##ps(T *d, const T *x, const P *g, const P *b,     \
+                                                         int rows, int C, float eps) {                \
+        layernorm_warp(d, x, g, b, rows, C, eps);                                                     \
+    }                                                                                                  \
+    extern "C" __global__ void layernorm_block_##s##_##ps(T *d, const T *x, const P *g, const P *b,    \
+                                                          int C, float eps) {                         \
+        layernorm_block(d, x, g, b, C, eps);                                                          \
+    }                                                                                                  \
+    extern "C" __global__ void groupnorm_apply_##s##_##ps(T *d, const T *x, const float *partial,     \
+                                                          const P *g, const P *b, int positions,     \
+                                                          int C, int groups, int per, float eps,     \
+                                                          int silu) {                                 \
+        groupnorm_apply(d, x, partial, g, b, positions, C, groups, per, eps, silu);                   \
     }
 FOR_EACH_FLOAT_PAIR(TYPE_PAIR)
