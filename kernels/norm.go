@@ -9,10 +9,10 @@ import (
 )
 
 // GroupNorm over `groups` groups of consecutive channels of x [B, ..., C],
-// then gamma, beta and optionally SiLU. Two launches over the same blocks,
-// each a chunk of positions of one (image, group): its statistics into the
-// backend's workspace, then the apply, whose blocks merge their group's
-// statistics themselves. Nothing is allocated per call.
+// then gamma, beta and optionally SiLU. Two launches: statistics per chunk
+// of positions of each (image, group) into the backend's workspace, then
+// the apply, whose blocks merge their groups' statistics themselves.
+// Nothing is allocated per call.
 func (b *Backend) GroupNorm(dst, x, gamma, beta *tensor.Tensor, groups int, eps float32, silu bool) {
 	mustFloat("GroupNorm", dst, x, gamma, beta)
 	mustSameDType("GroupNorm", dst, x)
@@ -30,20 +30,20 @@ func (b *Backend) GroupNorm(dst, x, gamma, beta *tensor.Tensor, groups int, eps 
 	}
 	batch := xs[0]
 	positions := total / (batch * C)
-	per, chunks := groupNormChunks(positions, C/groups)
+	p := planGroupNorm(positions, groups, C/groups)
 	bgs := batch * groups
 
-	partial := b.workspace(groupNormWorkspace(bgs, chunks))
+	partial := b.workspace(groupNormWorkspace(bgs, p.chunks))
 	gammaPtr, doneG := b.paramAs(gamma, gamma.DType())
 	betaPtr, doneB := b.paramAs(beta, gamma.DType())
 	defer doneG()
 	defer doneB()
 
-	grid, block := D2(bgs, chunks), D1(groupNormThreads)
-	b.Launch(Kernel{"norm", "groupnorm_stats_" + suffix(x.DType())}, grid, block, 0,
-		partial, x, positions, C, groups, per)
-	b.Launch(Kernel{"norm", "groupnorm_apply_" + pairSuffix(x.DType(), gamma.DType())}, grid, block, 0,
-		dst, x, partial, gammaPtr, betaPtr, positions, C, groups, per, eps, silu)
+	b.Launch(Kernel{"norm", "groupnorm_stats_" + suffix(x.DType())}, D2(bgs, p.chunks), D1(groupNormThreads), 0,
+		partial, x, positions, C, groups, p.per)
+	b.Launch(Kernel{"norm", "groupnorm_apply_" + pairSuffix(x.DType(), gamma.DType())},
+		D2(bgs/p.span, p.applyY), D1(groupNormThreads), 0,
+		dst, x, partial, gammaPtr, betaPtr, positions, C, groups, p.span, p.chunks, p.applyPer, eps, silu)
 }
 
 // LayerNorm over the last dimension, then gamma and beta: one launch, which

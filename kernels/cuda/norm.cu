@@ -100,16 +100,19 @@ __device__ void layernorm(T *dst, const T *x, const P *gamma, const P *beta, int
 
 // ---- GroupNorm over groups of consecutive channels of x [B, positions, C] ----
 //
-// Two launches over the same grid, block (bg, chunk) with bg = b·groups + g
-// covering positions [chunk·per, (chunk+1)·per) of group g in image b:
-// groupnorm_stats writes the chunk's (count, mean, M2) of x − shift, shift
-// being the group's first value, to
-// partial[(bg·chunks + chunk)·3 ...]; groupnorm_apply merges its group's
-// chunks (Chan et al.'s parallel variance) and normalises its own chunk.
-// chunks ≤ GN_THREADS (kernels/norm_plan.go), so every apply block merges
-// at most one partial per thread.
+// Two launches (kernels/norm_plan.go sizes them). groupnorm_stats: block
+// (bg, chunk), bg = b·groups + g, writes the (count, mean, M2) of x − shift
+// over positions [chunk·per, (chunk+1)·per) of group g in image b to
+// partial[(bg·chunks + chunk)·3 ...], shift being the group's first value.
+// groupnorm_apply: block (b·spans + s, a) normalises `span` consecutive
+// groups (span·cpg channels, so that a warp's accesses are contiguous even
+// for narrow groups) over positions [a·apply_per, (a+1)·apply_per): warp w
+// first merges the chunks of group w of its span (Chan et al.'s parallel
+// variance, in a fixed order, so that every block of a group gets the same
+// bits).
 
 #define GN_THREADS 256
+#define GN_MAX_SPAN 8 // warps per block: one merges each group
 
 struct Moments {
     float n, mean, m2;
@@ -123,21 +126,40 @@ __device__ __forceinline__ Moments merge(Moments a, Moments b) {
     return {n, a.mean + d * (b.n / n), a.m2 + b.m2 + d * d * (a.n * (b.n / n))};
 }
 
+// Walk visits the elements start, start + stride, ... of a [rows, span,
+// cpg] region as (p, g, c), carrying instead of dividing per element.
+struct Walk {
+    int p, g, c, dp, dg, dc;
+    __device__ Walk(int start, int stride, int span, int cpg) {
+        int w = span * cpg, r = start % w, q = stride % w;
+        p = start / w, g = r / cpg, c = r % cpg;
+        dp = stride / w, dg = q / cpg, dc = q % cpg;
+    }
+    __device__ __forceinline__ void next(int span, int cpg) {
+        c += dc;
+        if (c >= cpg) c -= cpg, g++;
+        g += dg;
+        if (g >= span) g -= span, p++;
+        p += dp;
+    }
+};
+
 template <typename T>
 __device__ void groupnorm_stats(float *partial, const T *x, int positions, int C, int groups, int per) {
     __shared__ float scratch[32];
     int bg = blockIdx.x, chunk = blockIdx.y, chunks = gridDim.y;
     int b = bg / groups, g = bg - b * groups, cpg = C / groups;
-    int p0 = chunk * per, p1 = min(positions, p0 + per);
-    int n = max(p1 - p0, 0) * cpg;
+    int p0 = chunk * per, rows = max(min(positions, p0 + per) - p0, 0);
     float shift = to_f32(x[(size_t)b * positions * C + g * cpg]);
     const T *base = x + ((size_t)b * positions + p0) * C + g * cpg;
     float s = 0.0f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) s += to_f32(base[(size_t)(i / cpg) * C + i % cpg]) - shift;
+    for (Walk w(threadIdx.x, blockDim.x, 1, cpg); w.p < rows; w.next(1, cpg))
+        s += to_f32(base[(size_t)w.p * C + w.c]) - shift;
+    int n = rows * cpg;
     float mean = n > 0 ? block_sum(s, scratch) / n : 0.0f;
     float ss = 0.0f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float d = to_f32(base[(size_t)(i / cpg) * C + i % cpg]) - shift - mean;
+    for (Walk w(threadIdx.x, blockDim.x, 1, cpg); w.p < rows; w.next(1, cpg)) {
+        float d = to_f32(base[(size_t)w.p * C + w.c]) - shift - mean;
         ss += d * d;
     }
     float m2 = block_sum(ss, scratch);
@@ -149,51 +171,47 @@ __device__ void groupnorm_stats(float *partial, const T *x, int positions, int C
     }
 }
 
-// group_moments merges the chunks of group bg into the whole group's moments,
-// returned to every thread: each thread folds its share in, then a tree over
-// the block in a fixed order, so that every block of bg gets the same bits.
-__device__ Moments group_moments(const float *partial, int bg, int chunks) {
-    __shared__ float sn[GN_THREADS], smean[GN_THREADS], sm2[GN_THREADS];
-    int t = threadIdx.x;
+// warp_moments merges chunks 0..chunks-1 of one group's partials; lane 0
+// gets the whole group's, through a fixed tree (the other lanes, parts).
+__device__ __forceinline__ Moments warp_moments(const float *p, int chunks) {
+    int lane = threadIdx.x & 31;
     Moments m = {0.0f, 0.0f, 0.0f};
-    for (int c = t; c < chunks; c += GN_THREADS) {
-        const float *p = partial + ((size_t)bg * chunks + c) * 3;
-        m = merge(m, Moments{p[0], p[1], p[2]});
+    for (int c = lane; c < chunks; c += 32) m = merge(m, Moments{p[3 * c], p[3 * c + 1], p[3 * c + 2]});
+    for (int o = 16; o > 0; o >>= 1) {
+        Moments other = {__shfl_xor_sync(0xffffffffu, m.n, o), __shfl_xor_sync(0xffffffffu, m.mean, o),
+                         __shfl_xor_sync(0xffffffffu, m.m2, o)};
+        m = merge(m, other);
     }
-    sn[t] = m.n;
-    smean[t] = m.mean;
-    sm2[t] = m.m2;
-    for (int half = GN_THREADS / 2; half > 0; half >>= 1) {
-        __syncthreads();
-        if (t < half) {
-            m = merge(m, Moments{sn[t + half], smean[t + half], sm2[t + half]});
-            sn[t] = m.n;
-            smean[t] = m.mean;
-            sm2[t] = m.m2;
-        }
-    }
-    __syncthreads();
-    return Moments{sn[0], smean[0], sm2[0]};
+    return m;
 }
 
 template <typename T, typename P>
 __device__ void groupnorm_apply(T *dst, const T *x, const float *partial, const P *gamma, const P *beta,
-                                int positions, int C, int groups, int per, float eps, int silu) {
-    int bg = blockIdx.x, chunk = blockIdx.y;
-    Moments m = group_moments(partial, bg, gridDim.y);
-    float mean = m.mean, rstd = rsqrtf(m.m2 / m.n + eps);
-    int b = bg / groups, g = bg - b * groups, cpg = C / groups;
-    int p0 = chunk * per, p1 = min(positions, p0 + per);
-    int n = max(p1 - p0, 0) * cpg;
-    float shift = to_f32(x[(size_t)b * positions * C + g * cpg]); // as in groupnorm_stats
-    size_t offset = ((size_t)b * positions + p0) * C + g * cpg;
+                                int positions, int C, int groups, int span, int chunks, int apply_per, float eps,
+                                int silu) {
+    __shared__ float smean[GN_MAX_SPAN], srstd[GN_MAX_SPAN], sshift[GN_MAX_SPAN];
+    int spans = groups / span, cpg = C / groups;
+    int b = blockIdx.x / spans, g0 = (blockIdx.x - b * spans) * span;
+    int warp = threadIdx.x >> 5;
+    if (warp < span) {
+        int g = g0 + warp;
+        Moments m = warp_moments(partial + ((size_t)b * groups + g) * chunks * 3, chunks);
+        if ((threadIdx.x & 31) == 0) {
+            smean[warp] = m.mean;
+            srstd[warp] = rsqrtf(m.m2 / m.n + eps);
+            sshift[warp] = to_f32(x[(size_t)b * positions * C + g * cpg]); // as in groupnorm_stats
+        }
+    }
+    __syncthreads();
+    int p0 = blockIdx.y * apply_per, rows = max(min(positions, p0 + apply_per) - p0, 0);
+    size_t offset = ((size_t)b * positions + p0) * C + g0 * cpg;
     const T *in = x + offset;
     T *out = dst + offset;
-    const P *gg = gamma + g * cpg, *bb = beta + g * cpg;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        int c = i % cpg;
-        size_t at = (size_t)(i / cpg) * C + c;
-        float y = (to_f32(in[at]) - shift - mean) * rstd * to_f32(gg[c]) + to_f32(bb[c]);
+    const P *gg = gamma + g0 * cpg, *bb = beta + g0 * cpg;
+    for (Walk w(threadIdx.x, blockDim.x, span, cpg); w.p < rows; w.next(span, cpg)) {
+        int c = w.g * cpg + w.c;
+        size_t at = (size_t)w.p * C + c;
+        float y = (to_f32(in[at]) - sshift[w.g] - smean[w.g]) * srstd[w.g] * to_f32(gg[c]) + to_f32(bb[c]);
         if (silu) y = y / (1.0f + expf(-y));
         out[at] = from_f32<T>(y);
     }
@@ -219,10 +237,9 @@ FOR_EACH_FLOAT(ONE_TYPE)
                                                           int C, float eps) {                         \
         layernorm_block(d, x, g, b, C, eps);                                                          \
     }                                                                                                  \
-    extern "C" __global__ void groupnorm_apply_##s##_##ps(T *d, const T *x, const float *partial,     \
-                                                          const P *g, const P *b, int positions,     \
-                                                          int C, int groups, int per, float eps,     \
-                                                          int silu) {                                 \
-        groupnorm_apply(d, x, partial, g, b, positions, C, groups, per, eps, silu);                   \
+    extern "C" __global__ void groupnorm_apply_##s##_##ps(                                            \
+        T *d, const T *x, const float *partial, const P *g, const P *b, int positions, int C, int groups, \
+        int span, int chunks, int apply_per, float eps, int silu) {                                    \
+        groupnorm_apply(d, x, partial, g, b, positions, C, groups, span, chunks, apply_per, eps, silu); \
     }
 FOR_EACH_FLOAT_PAIR(TYPE_PAIR)

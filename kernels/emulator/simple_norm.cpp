@@ -12,7 +12,7 @@ FOR_EACH_FLOAT(ONE_TYPE)
   extern "C" void layernorm_block_##s##_##ps(T *, const T *, const P *, const P *, int, float);        \
   extern "C" void layernorm_warp_##s##_##ps(T *, const T *, const P *, const P *, int, int, float);    \
   extern "C" void groupnorm_apply_##s##_##ps(T *, const T *, const float *, const P *, const P *, int, int, \
-                                             int, int, float, int);
+                                             int, int, int, int, float, int);
 FOR_EACH_FLOAT_PAIR(TYPE_PAIR)
 
 template <typename T, typename P> struct LayerNormFns {
@@ -55,23 +55,34 @@ static void layernorm(LayerNormFns<T, P> fns, int kind, int rows, int C, float e
   expect(what, y, want);
 }
 
-// groupNormChunks of kernels/norm_plan.go.
-static void group_norm_chunks(int positions, int cpg, int &per, int &chunks) {
-  per = std::max({1, (8192 + cpg - 1) / cpg, (positions + 255) / 256});
-  chunks = std::max(1, (positions + per - 1) / per);
+// planGroupNorm of kernels/norm_plan.go.
+struct GroupNormPlan {
+  int per, chunks, span, apply_per, apply_y;
+};
+static GroupNormPlan plan_group_norm(int positions, int groups, int cpg) {
+  GroupNormPlan p;
+  p.per = std::max({1, (8192 + cpg - 1) / cpg, (positions + 255) / 256});
+  p.chunks = std::max(1, (positions + p.per - 1) / p.per);
+  p.span = 1;
+  for (int d = 2; d <= std::min(groups, 8) && p.span * cpg < 32; d++)
+    if (groups % d == 0) p.span = d;
+  int width = p.span * cpg, elems = std::max(8192, 64 * p.span * p.chunks);
+  p.apply_per = std::max({1, (elems + width - 1) / width, (positions + 65534) / 65535});
+  p.apply_y = std::max(1, (positions + p.apply_per - 1) / p.apply_per);
+  return p;
 }
 
 template <typename T, typename P>
 static void groupnorm(void (*stats_fn)(float *, const T *, int, int, int, int),
-                      void (*apply_fn)(T *, const T *, const float *, const P *, const P *, int, int, int, int, float,
-                                       int),
+                      void (*apply_fn)(T *, const T *, const float *, const P *, const P *, int, int, int, int, int,
+                                       int, float, int),
                       int B, int positions, int C, int groups, float eps, bool silu, double mean = 0) {
   greset();
-  int total = B * positions * C, cpg = C / groups, bgs = B * groups, per, chunks;
-  group_norm_chunks(positions, cpg, per, chunks);
+  int total = B * positions * C, cpg = C / groups, bgs = B * groups;
+  GroupNormPlan plan = plan_group_norm(positions, groups, cpg);
   Buf<T> x(total), y(total);
   Buf<P> gamma(C), beta(C);
-  Buf<float> partial(size_t(bgs) * chunks * 3);
+  Buf<float> partial(size_t(bgs) * plan.chunks * 3);
   x.randn(1.5, 4 + mean);
   // A ramp over positions, so that chunks have different means and their
   // merge needs the between-chunk term of the variance.
@@ -95,11 +106,15 @@ static void groupnorm(void (*stats_fn)(float *, const T *, int, int, int, int),
           want[(size_t(b) * positions + p) * C + ch] = v;
         }
     }
-  launch({unsigned(bgs), unsigned(chunks)}, 256, 0, [&] { stats_fn(partial.p, x.p, positions, C, groups, per); });
-  launch({unsigned(bgs), unsigned(chunks)}, 256, 0, [&] { apply_fn(y.p, x.p, partial.p, gamma.p, beta.p, positions, C, groups, per, eps, silu); });
+  launch({unsigned(bgs), unsigned(plan.chunks)}, 256, 0,
+         [&] { stats_fn(partial.p, x.p, positions, C, groups, plan.per); });
+  launch({unsigned(bgs / plan.span), unsigned(plan.apply_y)}, 256, 0, [&] {
+    apply_fn(y.p, x.p, partial.p, gamma.p, beta.p, positions, C, groups, plan.span, plan.chunks, plan.apply_per, eps,
+             silu);
+  });
   char what[200];
-  snprintf(what, sizeof what, "groupnorm_%s_%s B%d P%d C%d G%d chunks%d eps%g silu%d mean%g", type_name<T>(),
-           type_name<P>(), B, positions, C, groups, chunks, eps, silu, mean);
+  snprintf(what, sizeof what, "groupnorm_%s_%s B%d P%d C%d G%d chunks%d span%d applyY%d eps%g silu%d mean%g",
+           type_name<T>(), type_name<P>(), B, positions, C, groups, plan.chunks, plan.span, plan.apply_y, eps, silu, mean);
   expect(what, y, want);
 }
 
@@ -130,6 +145,8 @@ void check_norm() {
   groupnorm<float, float>(groupnorm_stats_f32, groupnorm_apply_f32_f32, 1, 1500, 12, 2, 1e-5f, false);
   groupnorm<__half, __half>(groupnorm_stats_f16, groupnorm_apply_f16_f16, 1, 1500, 12, 2, 1e-5f, true);
   groupnorm<__nv_bfloat16, float>(groupnorm_stats_bf16, groupnorm_apply_bf16_f32, 1, 1500, 12, 2, 1e-5f, false);
+  // The VAE's narrow groups: 4 channels each, 8 groups per apply block.
+  groupnorm<__half, __half>(groupnorm_stats_f16, groupnorm_apply_f16_f16, 2, 300, 128, 32, 1e-6f, true);
   // Nine chunks, the last one short, around 300: the merge of many partials.
   groupnorm<float, float>(groupnorm_stats_f32, groupnorm_apply_f32_f32, 2, 70001, 2, 2, 1e-5f, true, 300);
   groupnorm<__half, float>(groupnorm_stats_f16, groupnorm_apply_f16_f32, 1, 9 * 8192 - 5, 3, 3, 1e-5f, false, 300);
