@@ -47,8 +47,8 @@ func (b *Backend) GroupNorm(dst, x, gamma, beta *tensor.Tensor, groups int, eps 
 }
 
 // LayerNorm over the last dimension, then gamma and beta: one launch, which
-// reads each row once into registers (rows up to 4096 long; longer ones are
-// read three times).
+// reads each row once into registers (rows up to 4096 long: a warp per row
+// up to 512, else a block; longer rows are read three times).
 func (b *Backend) LayerNorm(dst, x, gamma, beta *tensor.Tensor, eps float32) {
 	mustFloat("LayerNorm", dst, x, gamma, beta)
 	mustSameDType("LayerNorm", dst, x)
@@ -62,16 +62,16 @@ func (b *Backend) LayerNorm(dst, x, gamma, beta *tensor.Tensor, eps float32) {
 	betaPtr, done := b.paramAs(beta, gamma.DType())
 	defer done()
 	rows := x.Shape().Rows()
-	kind, grid := layerNormKernel(rows, C)
+	kind, grid, threads := layerNormKernel(rows, C)
 	switch kind {
 	case layerNormWarp:
-		b.Launch(Kernel{"norm", "layernorm_warp_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(256), 0,
+		b.Launch(Kernel{"norm", "layernorm_warp_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(threads), 0,
 			dst, x, gamma, betaPtr, rows, C, eps)
 	case layerNormBlock:
-		b.Launch(Kernel{"norm", "layernorm_block_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(256), 0,
+		b.Launch(Kernel{"norm", "layernorm_block_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(threads), 0,
 			dst, x, gamma, betaPtr, C, eps)
 	default:
-		b.Launch(Kernel{"norm", "layernorm_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(256), 0,
+		b.Launch(Kernel{"norm", "layernorm_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(threads), 0,
 			dst, x, gamma, betaPtr, C, eps)
 	}
 }

@@ -66,19 +66,21 @@ const (
 )
 
 const (
-	layerNormWarpC    = 32 * 32  // LN_WARP_VALUES per lane
-	layerNormBlockC   = 256 * 16 // LN_BLOCK_VALUES per thread of 256
-	layerNormWarpRows = 8        // rows per 256-thread block of layernorm_warp
+	layerNormValues   = 16                   // LN_VALUES: row elements a thread holds
+	layerNormWarpC    = 32 * layerNormValues // the longest row of layernorm_warp
+	layerNormBlockC   = 256 * layerNormValues
+	layerNormWarpRows = 8 // rows per 256-thread block of layernorm_warp
 )
 
-// layerNormKernel picks the kernel and grid for rows of C elements; every
-// kernel runs 256-thread blocks.
-func layerNormKernel(rows, C int) (kind layerNormKind, grid int) {
+// layerNormKernel picks the kernel, grid and block for rows of C elements.
+// layernorm_block gets the fewest whole warps that hold the row, so that a
+// 640-element row takes 64 threads, not 256 mostly idle ones.
+func layerNormKernel(rows, C int) (kind layerNormKind, grid, threads int) {
 	switch {
 	case C <= layerNormWarpC:
-		return layerNormWarp, ceilDiv(rows, layerNormWarpRows)
+		return layerNormWarp, ceilDiv(rows, layerNormWarpRows), 32 * layerNormWarpRows
 	case C <= layerNormBlockC:
-		return layerNormBlock, rows
+		return layerNormBlock, rows, 32 * ceilDiv(C, 32*layerNormValues)
 	}
-	return layerNormLong, rows
+	return layerNormLong, rows, 256
 }

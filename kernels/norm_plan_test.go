@@ -54,22 +54,27 @@ func TestGroupNormApplySpans(t *testing.T) {
 
 func TestLayerNormKernelByRowLength(t *testing.T) {
 	for _, c := range []struct {
-		rows, C int
-		kind    layerNormKind
-		grid    int
+		rows, C       int
+		kind          layerNormKind
+		grid, threads int
 	}{
-		{1, 1, layerNormWarp, 1},
-		{154, 768, layerNormWarp, 20}, // CLIP-L, two prompts: 8 rows per block
-		{8192, 320, layerNormWarp, 1024},
-		{9, 1024, layerNormWarp, 2},
-		{9, 1025, layerNormBlock, 9},
-		{2048, 1280, layerNormBlock, 2048},
-		{3, 4096, layerNormBlock, 3},
-		{3, 4097, layerNormLong, 3},
+		{1, 1, layerNormWarp, 1, 256},
+		{8192, 320, layerNormWarp, 1024, 256}, // the UNet's first transformers: 8 rows per block
+		{9, 512, layerNormWarp, 2, 256},
+		{9, 513, layerNormBlock, 9, 64},
+		{2 * 4096, 640, layerNormBlock, 2 * 4096, 64},
+		{154, 768, layerNormBlock, 154, 64}, // CLIP-L, two prompts
+		{2048, 1280, layerNormBlock, 2048, 96},
+		{3, 4096, layerNormBlock, 3, 256},
+		{3, 4097, layerNormLong, 3, 256},
 	} {
-		kind, grid := layerNormKernel(c.rows, c.C)
-		if kind != c.kind || grid != c.grid {
-			t.Errorf("rows %d C %d: kernel %d over %d blocks, want %d over %d", c.rows, c.C, kind, grid, c.kind, c.grid)
+		kind, grid, threads := layerNormKernel(c.rows, c.C)
+		if kind != c.kind || grid != c.grid || threads != c.threads {
+			t.Errorf("rows %d C %d: kernel %d over %d blocks of %d, want %d over %d of %d",
+				c.rows, c.C, kind, grid, threads, c.kind, c.grid, c.threads)
+		}
+		if kind != layerNormLong && threads*layerNormValues < min(c.C, 32*layerNormValues) {
+			t.Errorf("rows %d C %d: %d threads cannot hold the row", c.rows, c.C, threads)
 		}
 	}
 }

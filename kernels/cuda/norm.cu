@@ -10,13 +10,13 @@
 //
 // The row is read from global memory once, into registers, and written once.
 // layernorm_warp gives each row one warp (8 rows per 256-thread block, no
-// barriers) and serves C ≤ LN_WARP_C; layernorm_block gives it a 256-thread
-// block and serves C ≤ LN_BLOCK_C; layernorm reads the row three times from
-// global memory and serves any C.
+// barriers) and serves C ≤ 32·LN_VALUES; layernorm_block gives it a block
+// of up to 256 threads (the launcher sizes it to the row) and serves
+// C ≤ blockDim·LN_VALUES; layernorm reads the row three times from global
+// memory and serves any C. LN_VALUES bounds the registers a thread holds
+// the row in (ptxas: about 45 at 16), so that enough threads stay resident.
 
-#define LN_WARP_VALUES 32   // per lane: C ≤ 1024
-#define LN_BLOCK_VALUES 16  // per thread of 256: C ≤ 4096
-#define LN_BLOCK_THREADS 256
+#define LN_VALUES 16
 
 // ln_store writes one team's row: v holds the row's values c = first +
 // k·stride (k < N, c < C) less the shift; mean (of v) and rstd are the row's.
@@ -36,10 +36,10 @@ __device__ void layernorm_warp(T *dst, const T *x, const P *gamma, const P *beta
     int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (row >= rows) return; // the whole warp: no barrier below
     const T *in = x + (size_t)row * C;
-    float shift = to_f32(in[0]), v[LN_WARP_VALUES];
+    float shift = to_f32(in[0]), v[LN_VALUES];
     float s = 0.0f;
 #pragma unroll
-    for (int k = 0; k < LN_WARP_VALUES; k++) {
+    for (int k = 0; k < LN_VALUES; k++) {
         int c = lane + 32 * k;
         v[k] = c < C ? to_f32(in[c]) - shift : 0.0f;
         s += v[k];
@@ -47,36 +47,35 @@ __device__ void layernorm_warp(T *dst, const T *x, const P *gamma, const P *beta
     float mean = warp_sum(s) / C;
     float ss = 0.0f;
 #pragma unroll
-    for (int k = 0; k < LN_WARP_VALUES; k++) {
+    for (int k = 0; k < LN_VALUES; k++) {
         float d = lane + 32 * k < C ? v[k] - mean : 0.0f;
         ss += d * d;
     }
     float rstd = rsqrtf(warp_sum(ss) / C + eps);
-    ln_store<LN_WARP_VALUES>(dst + (size_t)row * C, v, lane, 32, C, mean, rstd, gamma, beta);
+    ln_store<LN_VALUES>(dst + (size_t)row * C, v, lane, 32, C, mean, rstd, gamma, beta);
 }
 
 template <typename T, typename P>
 __device__ void layernorm_block(T *dst, const T *x, const P *gamma, const P *beta, int C, float eps) {
     __shared__ float scratch[32];
     const T *in = x + (size_t)blockIdx.x * C;
-    float shift = to_f32(in[0]), v[LN_BLOCK_VALUES];
+    float shift = to_f32(in[0]), v[LN_VALUES];
     float s = 0.0f;
 #pragma unroll
-    for (int k = 0; k < LN_BLOCK_VALUES; k++) {
-        int c = threadIdx.x + LN_BLOCK_THREADS * k;
+    for (int k = 0; k < LN_VALUES; k++) {
+        int c = threadIdx.x + blockDim.x * k;
         v[k] = c < C ? to_f32(in[c]) - shift : 0.0f;
         s += v[k];
     }
     float mean = block_sum(s, scratch) / C;
     float ss = 0.0f;
 #pragma unroll
-    for (int k = 0; k < LN_BLOCK_VALUES; k++) {
-        float d = threadIdx.x + LN_BLOCK_THREADS * k < C ? v[k] - mean : 0.0f;
+    for (int k = 0; k < LN_VALUES; k++) {
+        float d = threadIdx.x + blockDim.x * k < C ? v[k] - mean : 0.0f;
         ss += d * d;
     }
     float rstd = rsqrtf(block_sum(ss, scratch) / C + eps);
-    ln_store<LN_BLOCK_VALUES>(dst + (size_t)blockIdx.x * C, v, threadIdx.x, LN_BLOCK_THREADS, C, mean, rstd, gamma,
-                              beta);
+    ln_store<LN_VALUES>(dst + (size_t)blockIdx.x * C, v, threadIdx.x, blockDim.x, C, mean, rstd, gamma, beta);
 }
 
 // Any C: one block per row, reading the row three times.

@@ -21,8 +21,9 @@ template <typename T, typename P> struct LayerNormFns {
   void (*long_rows)(T *, const T *, const P *, const P *, int, float);
 };
 
-// kind: 0 layernorm_warp (8 rows per 256-thread block), 1 layernorm_block,
-// 2 layernorm (one 256-thread block per row each).
+// kind: 0 layernorm_warp (8 rows per 256-thread block), 1 layernorm_block
+// (one block per row of the fewest warps holding 16 values each), 2
+// layernorm (one 256-thread block per row), as kernels/norm_plan.go.
 template <typename T, typename P>
 static void layernorm(LayerNormFns<T, P> fns, int kind, int rows, int C, float eps, double mean) {
   greset();
@@ -45,7 +46,7 @@ static void layernorm(LayerNormFns<T, P> fns, int kind, int rows, int C, float e
     launch((rows + 7) / 8, 256, 0, [&] { fns.warp(y.p, x.p, gamma.p, beta.p, rows, C, eps); });
   } else if (kind == 1) {
     name = "layernorm_block";
-    launch(rows, 256, 0, [&] { fns.block(y.p, x.p, gamma.p, beta.p, C, eps); });
+    launch(rows, 32 * ((C + 511) / 512), 0, [&] { fns.block(y.p, x.p, gamma.p, beta.p, C, eps); });
   } else {
     launch(rows, 256, 0, [&] { fns.long_rows(y.p, x.p, gamma.p, beta.p, C, eps); });
   }
@@ -123,8 +124,9 @@ void check_norm() {
   {                                                                                            \
     LayerNormFns<T, P> fns{layernorm_warp_##s##_##ps, layernorm_block_##s##_##ps, layernorm_##s##_##ps}; \
     layernorm<T, P>(fns, 0, 5, 77, 0.1f, 3);                                                   \
-    layernorm<T, P>(fns, 0, 9, 1024, 1e-5f, 3);                                                \
+    layernorm<T, P>(fns, 0, 9, 512, 1e-5f, 3);                                                 \
     layernorm<T, P>(fns, 1, 2, 1025, 1e-5f, 3);                                                \
+    layernorm<T, P>(fns, 1, 3, 513, 1e-5f, 3);                                                 \
     layernorm<T, P>(fns, 2, 2, 700, 1e-5f, 3);                                                 \
   }                                                                                            \
   groupnorm<T, P>(groupnorm_stats_##s, groupnorm_apply_##s##_##ps, 2, 35, 24, 4, 0.25f, true); \
@@ -136,10 +138,11 @@ void check_norm() {
   LayerNormFns<float, float> f32{layernorm_warp_f32_f32, layernorm_block_f32_f32, layernorm_f32_f32};
   layernorm<float, float>(f32, 0, 1, 1, 1e-5f, 0);
   layernorm<float, float>(f32, 0, 17, 320, 1e-5f, 300);
+  layernorm<float, float>(f32, 1, 5, 640, 1e-5f, 300);
   layernorm<float, float>(f32, 1, 3, 4096, 1e-5f, 300);
   layernorm<float, float>(f32, 2, 2, 4097, 1e-5f, 300);
   LayerNormFns<__half, __half> f16{layernorm_warp_f16_f16, layernorm_block_f16_f16, layernorm_f16_f16};
-  layernorm<__half, __half>(f16, 0, 11, 768, 1e-5f, 300);
+  layernorm<__half, __half>(f16, 1, 11, 768, 1e-5f, 300);
   layernorm<__half, __half>(f16, 1, 2, 1280 + 3, 1e-5f, 300);
   // Several chunks per group (positions·cpg above 8192): the merge of partial statistics.
   groupnorm<float, float>(groupnorm_stats_f32, groupnorm_apply_f32_f32, 1, 1500, 12, 2, 1e-5f, false);
