@@ -31,6 +31,7 @@ type Backend struct {
 	families [numOpFamilies]familyKernel // the kernel each op family runs (choice.go)
 	uploads  *uploader
 	counts   tensor.Counters // see Counters (context goroutine only)
+	work     workspace       // per-op intermediates between launches (workspace.go)
 }
 
 var (
@@ -221,7 +222,7 @@ func (b *Backend) Close() error {
 	var errs []error
 	b.logf("cuda: %v", b.Stats())
 	b.w.stop(func() {
-		errs = append(errs, streamSync(b.stream))
+		errs = append(errs, streamSync(b.stream), b.dropWorkspace())
 		_, err := b.pool.releaseIdle()
 		errs = append(errs, err)
 		errs = append(errs, b.uploads.close())

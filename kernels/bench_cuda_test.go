@@ -128,7 +128,7 @@ func BenchmarkGroupNormSiLU(b *testing.B) {
 	for _, s := range []struct {
 		name  string
 		hw, c int
-	}{{"128x128x320", 128, 320}, {"64x64x640", 64, 640}, {"32x32x1280", 32, 1280}} {
+	}{{"128x128x320", 128, 320}, {"64x64x640", 64, 640}, {"32x32x1280", 32, 1280}, {"vae_512x512x128", 512, 128}} {
 		b.Run(s.name, func(b *testing.B) {
 			x := randomF16(be, 1, 2, s.hw, s.hw, s.c)
 			gamma, beta := randomF16(be, 1, s.c), randomF16(be, 0.1, s.c)
@@ -139,14 +139,22 @@ func BenchmarkGroupNormSiLU(b *testing.B) {
 	}
 }
 
+// BenchmarkLayerNorm: the UNet's transformer rows (640, 1280 channels)
+// and CLIP-L's (768), for the warp-per-row and block-per-row kernels.
 func BenchmarkLayerNorm(b *testing.B) {
 	be := newTestBackend(b, "simple")
-	x := randomF16(be, 1, 2, 4096, 640)
-	gamma, beta := randomF16(be, 1, 640), randomF16(be, 0.1, 640)
-	dst := be.Alloc(tensor.F16, 2, 4096, 640)
-	b.Run("4096x640", func(b *testing.B) {
-		timeOp(b, be, 0, 3*float64(x.NumElements()*2), func() { be.LayerNorm(dst, x, gamma, beta, 1e-5) })
-	})
+	for _, s := range []struct {
+		name    string
+		rows, c int
+	}{{"4096x640", 4096, 640}, {"1024x1280", 1024, 1280}, {"77x768", 77, 768}} {
+		b.Run(s.name, func(b *testing.B) {
+			x := randomF16(be, 1, 2, s.rows, s.c)
+			gamma, beta := randomF16(be, 1, s.c), randomF16(be, 0.1, s.c)
+			dst := be.Alloc(tensor.F16, 2, s.rows, s.c)
+			bytes := 2 * float64(x.NumElements()*2) // one read and one write
+			timeOp(b, be, 0, bytes, func() { be.LayerNorm(dst, x, gamma, beta, 1e-5) })
+		})
+	}
 }
 
 func BenchmarkGEGLU(b *testing.B) {

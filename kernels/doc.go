@@ -72,6 +72,10 @@
 //	  - Scratch memory: buf := b.scratch(bytes), pass buf.ptr, then
 //	    b.release(buf) right after the launches: the pool reuses blocks in
 //	    stream order, so this is safe, and at steady state no cuMemAlloc runs.
+//	    Small intermediates that would otherwise be taken per call (GroupNorm's
+//	    partial statistics) use b.workspace(bytes) instead: one block the
+//	    backend keeps, so a captured step allocates nothing and its graph
+//	    keeps a valid address (workspace.go).
 //
 // # Adding an op
 //

@@ -9,8 +9,10 @@ import (
 )
 
 // GroupNorm over `groups` groups of consecutive channels of x [B, ..., C],
-// then gamma, beta and optionally SiLU. Three launches: per-chunk statistics,
-// their merge per (image, group), and the element-wise apply.
+// then gamma, beta and optionally SiLU. Two launches: statistics per chunk
+// of positions of each (image, group) into the backend's workspace, then
+// the apply, whose blocks merge their groups' statistics themselves.
+// Nothing is allocated per call.
 func (b *Backend) GroupNorm(dst, x, gamma, beta *tensor.Tensor, groups int, eps float32, silu bool) {
 	mustFloat("GroupNorm", dst, x, gamma, beta)
 	mustSameDType("GroupNorm", dst, x)
@@ -28,28 +30,25 @@ func (b *Backend) GroupNorm(dst, x, gamma, beta *tensor.Tensor, groups int, eps 
 	}
 	batch := xs[0]
 	positions := total / (batch * C)
-	cpg := C / groups
-	per, chunks := groupNormChunks(positions, cpg)
+	p := planGroupNorm(positions, groups, C/groups)
 	bgs := batch * groups
 
-	partial := b.scratch(bgs * chunks * 3 * 4)
-	stats := b.scratch(bgs * 2 * 4)
-	defer b.release(partial)
-	defer b.release(stats)
+	partial := b.workspace(groupNormWorkspace(bgs, p.chunks))
 	gammaPtr, doneG := b.paramAs(gamma, gamma.DType())
 	betaPtr, doneB := b.paramAs(beta, gamma.DType())
 	defer doneG()
 	defer doneB()
 
-	b.Launch(Kernel{"norm", "groupnorm_stats_" + suffix(x.DType())}, D2(bgs, chunks), D1(256), 0,
-		partial.ptr, x, positions, C, groups, per)
-	b.Launch(Kernel{"norm", "groupnorm_finalize"}, D1(ceilDiv(bgs, 128)), D1(128), 0,
-		stats.ptr, partial.ptr, bgs, chunks, eps)
+	b.Launch(Kernel{"norm", "groupnorm_stats_" + suffix(x.DType())}, D2(bgs, p.chunks), D1(groupNormThreads), 0,
+		partial, x, positions, C, groups, p.per)
 	b.Launch(Kernel{"norm", "groupnorm_apply_" + pairSuffix(x.DType(), gamma.DType())},
-		D1(gridFor(total)), D1(256), 0, dst, x, stats.ptr, gammaPtr, betaPtr, positions, C, groups, total, silu)
+		D2(bgs/p.span, p.applyY), D1(groupNormThreads), 0,
+		dst, x, partial, gammaPtr, betaPtr, positions, C, groups, p.span, p.chunks, p.applyPer, eps, silu)
 }
 
-// LayerNorm over the last dimension, then gamma and beta. One block per row.
+// LayerNorm over the last dimension, then gamma and beta: one launch, which
+// reads each row once into registers (rows up to 4096 long: a warp per row
+// up to 512, else a block; longer rows are read three times).
 func (b *Backend) LayerNorm(dst, x, gamma, beta *tensor.Tensor, eps float32) {
 	mustFloat("LayerNorm", dst, x, gamma, beta)
 	mustSameDType("LayerNorm", dst, x)
@@ -57,9 +56,22 @@ func (b *Backend) LayerNorm(dst, x, gamma, beta *tensor.Tensor, eps float32) {
 	C := x.Shape().Last()
 	mustShape("LayerNorm", "gamma", gamma, C)
 	mustShape("LayerNorm", "beta", beta, C)
-	elems("LayerNorm", x)
+	if elems("LayerNorm", x) == 0 {
+		return // no rows, or empty ones: nothing to write
+	}
 	betaPtr, done := b.paramAs(beta, gamma.DType())
 	defer done()
-	b.Launch(Kernel{"norm", "layernorm_" + pairSuffix(x.DType(), gamma.DType())},
-		D1(x.Shape().Rows()), D1(256), 0, dst, x, gamma, betaPtr, C, eps)
+	rows := x.Shape().Rows()
+	kind, grid, threads := layerNormKernel(rows, C)
+	switch kind {
+	case layerNormWarp:
+		b.Launch(Kernel{"norm", "layernorm_warp_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(threads), 0,
+			dst, x, gamma, betaPtr, rows, C, eps)
+	case layerNormBlock:
+		b.Launch(Kernel{"norm", "layernorm_block_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(threads), 0,
+			dst, x, gamma, betaPtr, C, eps)
+	default:
+		b.Launch(Kernel{"norm", "layernorm_" + pairSuffix(x.DType(), gamma.DType())}, D1(grid), D1(threads), 0,
+			dst, x, gamma, betaPtr, C, eps)
+	}
 }

@@ -142,10 +142,10 @@ func ptxEntries(t *testing.T) map[kernelRef][]string {
 }
 
 func TestPTXEntriesReadsParameterKinds(t *testing.T) {
-	got := ptxEntries(t)[kernelRef{"norm", "groupnorm_finalize"}]
-	want := []string{"u64", "u64", "u32", "u32", "f32"}
+	got := ptxEntries(t)[kernelRef{"norm", "layernorm_warp_f16_f32"}]
+	want := []string{"u64", "u64", "u64", "u64", "u32", "u32", "f32"}
 	if !slices.Equal(got, want) {
-		t.Fatalf("groupnorm_finalize parameters %v, want %v", got, want)
+		t.Fatalf("layernorm_warp_f16_f32 parameters %v, want %v", got, want)
 	}
 }
 

@@ -1,0 +1,51 @@
+//go:build cuda
+
+package kernels
+
+// workspace is device memory the backend keeps for intermediate results
+// that live between two launches of one op (GroupNorm's partial
+// statistics), so that the op allocates nothing per call: inside a captured
+// step there are then no driver allocations and the address is the same at
+// every replay. It grows to the largest request seen, by at least a factor
+// of two; a block it outgrows is kept until Close, because a graph
+// captured earlier may still write to it.
+type workspace struct {
+	cur     deviceBuffer   // class 0: none yet
+	retired []deviceBuffer // outgrown blocks, possibly still in a graph
+}
+
+// workspace returns the address of at least n bytes of the backend's
+// workspace, which one op may use from its first launch to its last: the
+// backend's launches run in stream order, so the next op's cannot overlap.
+func (b *Backend) workspace(n int) devicePtr {
+	w := &b.work
+	if w.cur.class >= n {
+		return w.cur.ptr
+	}
+	buf := b.scratch(max(n, 2*w.cur.class))
+	if buf.class == 0 {
+		return 0 // the allocation failed: b.err is set and launches do nothing
+	}
+	if w.cur.class != 0 {
+		w.retired = append(w.retired, w.cur)
+	}
+	w.cur = *buf
+	return w.cur.ptr
+}
+
+// dropWorkspace returns the workspace's blocks to the pool (Close, on the
+// context goroutine, after the stream has drained).
+func (b *Backend) dropWorkspace() error {
+	w := &b.work
+	var first error
+	for _, buf := range append(w.retired, w.cur) {
+		if buf.class == 0 {
+			continue
+		}
+		if err := b.giveBack(buf); err != nil && first == nil {
+			first = err
+		}
+	}
+	*w = workspace{}
+	return first
+}
