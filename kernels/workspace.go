@@ -22,7 +22,10 @@ func (b *Backend) workspace(n int) devicePtr {
 	if w.cur.class >= n {
 		return w.cur.ptr
 	}
-	buf := b.scratch(max(n, 2*w.cur.class))
+	// Exact memory from the driver, not a pool block: taking an idle block
+	// here, in the middle of a step, would leave the next step one block
+	// short of what this one used, and that step would go to the driver.
+	buf := b.newBuffer(max(n, 2*w.cur.class), true)
 	if buf.class == 0 {
 		return 0 // the allocation failed: b.err is set and launches do nothing
 	}
@@ -33,7 +36,7 @@ func (b *Backend) workspace(n int) devicePtr {
 	return w.cur.ptr
 }
 
-// dropWorkspace returns the workspace's blocks to the pool (Close, on the
+// dropWorkspace returns the workspace's blocks to the driver (Close, on the
 // context goroutine, after the stream has drained).
 func (b *Backend) dropWorkspace() error {
 	w := &b.work
