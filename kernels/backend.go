@@ -31,6 +31,9 @@ type Backend struct {
 	families [numOpFamilies]familyKernel // the kernel each op family runs (choice.go)
 	uploads  *uploader
 	counts   tensor.Counters // see Counters (context goroutine only)
+	// tileOverride, when set (tests), replaces the tile kernels' wave
+	// planner (tiles.go).
+	tileOverride tilePlanner
 }
 
 var (

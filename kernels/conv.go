@@ -64,16 +64,18 @@ func (b *Backend) tryConv(y, x, w, bias, residual *tensor.Tensor, stride, pad in
 	p := convProblem{
 		y: b.operandOf("output", y), x: b.operandOf("x", x), w: b.operandOf("weight", w),
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),
-		stride: stride, pad: pad,
+		stride: stride, pad: pad, tiles: b.tilePlanner(),
 	}
 	pl, err := p.plan()
 	if !handles(err) {
 		return false
 	}
 	if !pl.empty() {
+		r := b.startTiles(pl.tileLaunch, b.ptrOrNull(bias), b.ptrOrNull(residual))
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual),
-			pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad)
+			y, x, w, r.bias, r.residual,
+			pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad, r.partial, pl.kChunk())
+		b.finishTiles(pl.tileLaunch, r, b.ptr(y), pl.B*pl.Ho*pl.Wo, pl.Cout, ActNone)
 	}
 	return true
 }

@@ -74,14 +74,17 @@ func (b *Backend) tryGemm(y, x, w, bias, residual *tensor.Tensor, act Activation
 	p := gemmProblem{
 		y: b.operandOf("output", y), x: b.operandOf("x", x), w: b.operandOf("weight", w),
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual), act: act,
+		tiles: b.tilePlanner(),
 	}
 	pl, err := p.plan()
 	if !handles(err) {
 		return false
 	}
 	if !pl.empty() {
+		r := b.startTiles(pl.tileLaunch, b.ptrOrNull(bias), b.ptrOrNull(residual))
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual), pl.M, pl.N, pl.K, int32(act))
+			y, x, w, r.bias, r.residual, pl.M, pl.N, pl.K, int32(act), r.partial, pl.kChunk())
+		b.finishTiles(pl.tileLaunch, r, b.ptr(y), pl.M, pl.N, act)
 	}
 	return true
 }
