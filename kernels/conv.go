@@ -94,5 +94,18 @@ func (b *Backend) convCheckCases(in *checkInputs) []checkCase {
 			fast:   func(dst *tensor.Tensor) bool { return b.tryConv(dst, x, w, bias, nil, stride, pad) },
 		})
 	}
+	// Every tile shape and split-K, forced, on a 3x3 conv with tails in M,
+	// N and K (K = 216: 7 steps).
+	x, w, bias := in.random(2, 9, 7, 24), in.random(72, 3, 3, 24), in.random(72)
+	for _, c := range tileCheckChoices() {
+		cases = append(cases, checkCase{
+			name:   fmt.Sprintf("x[2 9 7 24] 3x3 → 72, %v", c),
+			dst:    []int{2, 9, 7, 72},
+			simple: func(dst *tensor.Tensor) { b.simpleConv2D(dst, x, w, bias, 1, 1) },
+			fast: func(dst *tensor.Tensor) bool {
+				return b.withTiles(c, func() bool { return b.tryConv(dst, x, w, bias, nil, 1, 1) })
+			},
+		})
+	}
 	return cases
 }

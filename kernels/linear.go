@@ -103,5 +103,19 @@ func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
 			fast:   func(dst *tensor.Tensor) bool { return b.tryGemm(dst, x, w, bias, nil, ActNone) },
 		})
 	}
+	// Every tile shape and split-K, forced, on tails in M, N and K, with
+	// the bias (the simple kernel has no activation or residual).
+	const m, k, n = 130, 200, 72
+	x, w, bias := in.random(m, k), in.random(n, k), in.random(n)
+	for _, c := range tileCheckChoices() {
+		cases = append(cases, checkCase{
+			name:   fmt.Sprintf("x[%d %d]·w[%d %d]ᵀ, %v", m, k, n, k, c),
+			dst:    []int{m, n},
+			simple: func(dst *tensor.Tensor) { b.simpleLinear(dst, x, w, bias) },
+			fast: func(dst *tensor.Tensor) bool {
+				return b.withTiles(c, func() bool { return b.tryGemm(dst, x, w, bias, nil, ActNone) })
+			},
+		})
+	}
 	return cases
 }

@@ -29,6 +29,24 @@ func (p tilePlanner) choose(M, N, K int) tileChoice {
 	return p(M, N, K)
 }
 
+// fixedTiles is a planner that always answers tile t with K cut into
+// about splits ranges: the self-check's and tests' way to run each choice.
+func fixedTiles(t blockTile, splits int) tilePlanner {
+	return func(M, N, K int) tileChoice { return splitOf(t, K, splits) }
+}
+
+// tileCheckChoices are the choices the self-check runs explicitly: every
+// tile, alone and with K cut in three.
+func tileCheckChoices() []tileChoice {
+	var out []tileChoice
+	for _, t := range blockTiles {
+		for _, s := range []int{1, 3} {
+			out = append(out, tileChoice{tile: t, splits: s})
+		}
+	}
+	return out
+}
+
 // tileGridFits checks what the tile kernels (gemm.cu, conv.cu) need of an
 // M x N output with tile t: every row index of the last block tile,
 // padding included (m0 + BM - 1), fits the kernels' int, and the column

@@ -52,3 +52,12 @@ func (b *Backend) finishTiles(l tileLaunch, r tileRun, y devicePtr, M, N int, ac
 		y, r.partial, r.epiBias, r.epiResidual, M, N, l.choice.splits, int32(act))
 	b.release(r.ws)
 }
+
+// withTiles runs f with the planner forced to c (the self-check's cases
+// for each tile and split), then restores the planner.
+func (b *Backend) withTiles(c tileChoice, f func() bool) bool {
+	saved := b.tileOverride
+	b.tileOverride = fixedTiles(c.tile, c.splits)
+	defer func() { b.tileOverride = saved }()
+	return f()
+}

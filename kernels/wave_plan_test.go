@@ -257,8 +257,3 @@ func TestWaveEfficiency(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
-
-// fixedTiles is a planner that always answers tile t with K cut in splits.
-func fixedTiles(t blockTile, splits int) tilePlanner {
-	return func(M, N, K int) tileChoice { return splitOf(t, K, splits) }
-}
