@@ -28,7 +28,7 @@ func TestGemmPlanPicksKernelAndGrid(t *testing.T) {
 		{"sdxl ff", gemmProblem{y: op("y", f16, 2, 4096, 5120), x: op("x", f16, 2, 4096, 640), w: op("w", f16, 5120, 640), bias: op("b", f16, 5120)},
 			"gemm_128x128_f16", Dim3{64, 40, 1}, 8192, 5120, 640, 81920, 1},
 		{"sdxl 32² conv-sized K", gemmProblem{y: op("y", f16, 2048, 1280), x: op("x", f16, 2048, 11520), w: op("w", f16, 1280, 11520)},
-			"gemm_128x64_f16", Dim3{16, 20, 2}, 2048, 1280, 11520, 61440, 2},
+			"gemm_128x128_f16", Dim3{16, 10, 4}, 2048, 1280, 11520, 81920, 4},
 		{"tails", gemmProblem{y: op("y", tensor.BF16, 77, 130), x: op("x", tensor.BF16, 77, 72), w: op("w", tensor.BF16, 130, 72), tiles: fixedTiles(blockTiles[2], 1)},
 			"gemm_64x128_bf16", Dim3{2, 2, 1}, 77, 130, 72, 61440, 1},
 		{"K not a multiple of 8", gemmProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 36), w: op("w", f16, 7, 36), tiles: fixedTiles(blockTiles[1], 1)},

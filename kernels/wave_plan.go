@@ -29,11 +29,16 @@ import "fmt"
 //   - tileHandicap: a half tile moves 1.5× the operand bytes per
 //     multiply-add (shared-memory and ldmatrix traffic), so it must beat the
 //     128x128 tile by more than halfTileHandicap to be chosen.
-//   - splitCost: the partials cost 8 bytes per output element and split
-//     (written once, read once by the reduce), against K multiply-adds per
-//     output element in the main loop; splitMACsPerByte converts bytes into
-//     multiply-add time (see its comment). Splits also need at least
-//     minSplitSteps K steps each, so that the 4-stage pipeline fills.
+//   - splitCost: the extra time of split-K relative to the main loop's.
+//     Both are counted in "steps", the time one SM takes for one 32-wide K
+//     step of a 128x128 tile. The main loop takes waves × (K steps per
+//     split) × (tile area / 128²) steps. The partials cost 8 bytes per
+//     output element and split (written once, read once by the reduce),
+//     spread over all SMs, priced by splitMACsPerByte; the reduce's launch
+//     costs splitLaunchSteps. So split-K pays only where a long K leaves
+//     much main-loop time to rebalance, never on small problems where the
+//     extra launch would dominate. Splits also need at least minSplitSteps
+//     K steps each, so that the 4-stage pipeline fills.
 //
 // The constants are the model's assumptions, not measurements; the wave
 // term is exact for a grid whose blocks all take the same time.
@@ -68,12 +73,18 @@ const (
 	minSplitSteps = 4
 	// halfTileHandicap: see the model above.
 	halfTileHandicap = 0.03
-	// splitMACsPerByte prices a byte of partials in multiply-adds per
-	// output element. Stated as: one partial byte costs as much time as
-	// this many multiply-adds of the main loop. An H100 retires ~500 T
-	// f16 multiply-adds/s at peak (~250 T in this kernel) and the partials
-	// stay in its 50 MB L2 (several TB/s), giving a few tens.
-	splitMACsPerByte = 24
+	// splitMACsPerByte prices a byte of partials in multiply-adds: this
+	// kernel retires roughly 250 T multiply-adds/s on an H100/H200 (half
+	// the f16 peak), and the partials (tens of MB at most) stay in the
+	// 50 MB L2, which moves some 15 TB/s.
+	splitMACsPerByte = 16
+	// splitLaunchSteps is the reduce launch's cost in steps: about 1 µs
+	// of launch gap and tail inside a CUDA graph (the UNet's steps run as
+	// graphs), where one step (128·128·32 multiply-adds on one SM at ~2
+	// T/s) takes about 0.3 µs.
+	splitLaunchSteps = 4
+	// stepMACs is one step's multiply-adds (a 128x128 tile, 32 deep).
+	stepMACs = 128 * 128 * tileK
 )
 
 // tileChoice is how one GEMM runs: the block tile and the K split.
@@ -126,8 +137,10 @@ func planScore(M, N, K, sms int, c tileChoice) float64 {
 		s *= 1 - halfTileHandicap
 	}
 	if c.splits > 1 {
-		cost := float64(8*c.splits) * splitMACsPerByte / float64(max(K, 1))
-		s /= 1 + cost
+		waves := ceilDiv(c.blocks(M, N), sms)
+		mainSteps := float64(waves*c.kSteps) * float64(c.tile.M*c.tile.N) / (128 * 128)
+		partialSteps := 8 * float64(c.splits) * float64(M) * float64(N) * splitMACsPerByte / (float64(sms) * stepMACs)
+		s /= 1 + (partialSteps+splitLaunchSteps)/mainSteps
 	}
 	return s
 }
