@@ -91,7 +91,7 @@ func TestTileShapesConv(t *testing.T) {
 // The backend's own planner on a pretend 4-SM device splits a one-tile
 // GEMM with a long K, and the split result is right.
 func TestTilePlannerSplitsOnFewSMs(t *testing.T) {
-	const M, K, N = 64, 1024, 128
+	const M, K, N = 64, 4096, 128
 	c := chooseTiles(M, N, K, 4)
 	if c.splits < 2 {
 		t.Fatalf("on 4 SMs M=%d N=%d K=%d chose %v, want a split", M, N, K, c)

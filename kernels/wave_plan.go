@@ -38,7 +38,10 @@ import "fmt"
 //     costs splitLaunchSteps. So split-K pays only where a long K leaves
 //     much main-loop time to rebalance, never on small problems where the
 //     extra launch would dominate. Splits also need at least minSplitSteps
-//     K steps each, so that the 4-stage pipeline fills.
+//     K steps each, so that the 4-stage pipeline fills, and the problem's
+//     fastest unsplit grid must run at least minSplitMainSteps: a kernel
+//     of a few µs is bound by launch latency, which no rebalancing
+//     shortens.
 //
 // The constants are the model's assumptions, not measurements; the wave
 // term is exact for a grid whose blocks all take the same time.
@@ -71,6 +74,9 @@ const (
 	maxSplits = 8
 	// minSplitSteps is the fewest K steps a split may have (4 stages).
 	minSplitSteps = 4
+	// minSplitMainSteps is the shortest unsplit main loop (in steps, see
+	// splitLaunchSteps: about 10 µs) worth splitting.
+	minSplitMainSteps = 32
 	// halfTileHandicap: see the model above.
 	halfTileHandicap = 0.03
 	// splitMACsPerByte prices a byte of partials in multiply-adds: this
@@ -137,12 +143,17 @@ func planScore(M, N, K, sms int, c tileChoice) float64 {
 		s *= 1 - halfTileHandicap
 	}
 	if c.splits > 1 {
-		waves := ceilDiv(c.blocks(M, N), sms)
-		mainSteps := float64(waves*c.kSteps) * float64(c.tile.M*c.tile.N) / (128 * 128)
 		partialSteps := 8 * float64(c.splits) * float64(M) * float64(N) * splitMACsPerByte / (float64(sms) * stepMACs)
-		s /= 1 + (partialSteps+splitLaunchSteps)/mainSteps
+		s /= 1 + (partialSteps+splitLaunchSteps)/mainSteps(M, N, sms, c)
 	}
 	return s
+}
+
+// mainSteps is the main loop's time in steps (see the model): waves × K
+// steps per split × the tile's area relative to 128x128.
+func mainSteps(M, N, sms int, c tileChoice) float64 {
+	waves := ceilDiv(c.blocks(M, N), sms)
+	return float64(waves*c.kSteps) * float64(c.tile.M*c.tile.N) / (128 * 128)
 }
 
 // chooseTiles picks the tile and split for an M x N x K GEMM on sms SMs.
@@ -152,11 +163,16 @@ func chooseTiles(M, N, K, sms int) tileChoice {
 	}
 	best := splitOf(blockTiles[0], K, 1)
 	bestScore := planScore(M, N, K, sms, best)
-	steps := max(1, ceilDiv(K, tileK))
+	// The problem's unsplit time: the fastest tile's.
+	unsplit := mainSteps(M, N, sms, best)
+	for _, t := range blockTiles[1:] {
+		unsplit = min(unsplit, mainSteps(M, N, sms, splitOf(t, K, 1)))
+	}
+	splittable := unsplit >= minSplitMainSteps
 	for _, t := range blockTiles {
 		for s := 1; s <= maxSplits; s++ {
 			c := splitOf(t, K, s)
-			if c.splits != s || (s > 1 && c.kSteps < minSplitSteps) || (s > 1 && steps < 2*minSplitSteps) {
+			if s > 1 && (c.splits != s || c.kSteps < minSplitSteps || !splittable) {
 				continue
 			}
 			if sc := planScore(M, N, K, sms, c); sc > bestScore {
