@@ -109,7 +109,7 @@ type reducePlan struct{ launchPlan }
 func (o tileOperands) launch(module, kernel, suffix string, rowLen, M, N, K int, planner tilePlanner) tileLaunch {
 	c := planner.choose(M, N, K)
 	if tileGridFits(M, N, c.tile) != nil || c.splits < 1 || c.splits > maxGridY {
-		c = splitOf(blockTiles[0], K, 1) // checked by check
+		c = splitOf(blockTiles[0], K, 1) // check verified that 128x128 fits
 	}
 	variant := kernel
 	if rowLen%8 != 0 || !aligned(16, o.x, o.w) {
