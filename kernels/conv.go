@@ -64,16 +64,18 @@ func (b *Backend) tryConv(y, x, w, bias, residual *tensor.Tensor, stride, pad in
 	p := convProblem{
 		y: b.operandOf("output", y), x: b.operandOf("x", x), w: b.operandOf("weight", w),
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),
-		stride: stride, pad: pad,
+		stride: stride, pad: pad, tiles: b.tilePlanner(),
 	}
 	pl, err := p.plan()
 	if !handles(err) {
 		return false
 	}
 	if !pl.empty() {
+		r := b.startTiles(pl.tileLaunch, b.ptrOrNull(bias), b.ptrOrNull(residual))
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual),
-			pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad)
+			y, x, w, r.bias, r.residual,
+			pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad, r.partial, pl.kChunk())
+		b.finishTiles(pl.tileLaunch, r, b.ptr(y), pl.B*pl.Ho*pl.Wo, pl.Cout, ActNone)
 	}
 	return true
 }
@@ -90,6 +92,19 @@ func (b *Backend) convCheckCases(in *checkInputs) []checkCase {
 			dst:    []int{2, convOut(h, 3, stride, pad), convOut(wd, 3, stride, pad), cout},
 			simple: func(dst *tensor.Tensor) { b.simpleConv2D(dst, x, w, bias, stride, pad) },
 			fast:   func(dst *tensor.Tensor) bool { return b.tryConv(dst, x, w, bias, nil, stride, pad) },
+		})
+	}
+	// Every tile shape and split-K, forced, on a 3x3 conv with tails in M,
+	// N and K (K = 216: 7 steps).
+	x, w, bias := in.random(2, 9, 7, 24), in.random(72, 3, 3, 24), in.random(72)
+	for _, c := range tileCheckChoices() {
+		cases = append(cases, checkCase{
+			name:   fmt.Sprintf("x[2 9 7 24] 3x3 → 72, %v", c),
+			dst:    []int{2, 9, 7, 72},
+			simple: func(dst *tensor.Tensor) { b.simpleConv2D(dst, x, w, bias, 1, 1) },
+			fast: func(dst *tensor.Tensor) bool {
+				return b.withTiles(c, func() bool { return b.tryConv(dst, x, w, bias, nil, 1, 1) })
+			},
 		})
 	}
 	return cases

@@ -14,11 +14,12 @@ import (
 type convProblem struct {
 	y, x, w, bias, residual operand
 	stride, pad             int
+	tiles                   tilePlanner // nil: chooseTiles for an H100
 }
 
 // convPlan is a launch plan with the kernel's shape arguments.
 type convPlan struct {
-	launchPlan
+	tileLaunch
 	B, H, W, Cin, Ho, Wo, Cout, KH, KW int
 }
 
@@ -64,7 +65,7 @@ func (p convProblem) plan() (convPlan, error) {
 	}
 	// With Cin % 8 == 0 each 8-channel chunk of an input pixel is one 16-byte
 	// cp.async (and K = KH·KW·Cin is a multiple of 8 for the weights too).
-	c.launchPlan = ops.launch("conv", "conv2d", suffix, c.Cin, M, N)
+	c.tileLaunch = ops.launch("conv", "conv2d", suffix, c.Cin, M, N, K, p.tiles)
 	return c, nil
 }
 

@@ -17,13 +17,15 @@ func TestConvPlan(t *testing.T) {
 		ho, wo int
 	}{
 		{"3x3 same", convProblem{y: op("y", f16, 2, 64, 64, 640), x: op("x", f16, 2, 64, 64, 640), w: op("w", f16, 640, 3, 3, 640), bias: op("b", f16, 640), stride: 1, pad: 1},
-			"conv2d_f16", Dim3{64, 5, 1}, 64, 64},
-		{"3x3 stride 2", convProblem{y: op("y", f16, 1, 17, 16, 320), x: op("x", f16, 1, 33, 31, 320), w: op("w", f16, 320, 3, 3, 320), stride: 2, pad: 1},
-			"conv2d_f16", Dim3{3, 3, 1}, 17, 16},
-		{"1x1", convProblem{y: op("y", tensor.BF16, 1, 8, 8, 24), x: op("x", tensor.BF16, 1, 8, 8, 16), w: op("w", tensor.BF16, 24, 1, 1, 16), residual: op("r", tensor.BF16, 1, 8, 8, 24), stride: 1},
-			"conv2d_bf16", Dim3{1, 1, 1}, 8, 8},
+			"conv2d_128x64_f16", Dim3{64, 10, 1}, 64, 64},
+		{"3x3 stride 2", convProblem{y: op("y", f16, 1, 17, 16, 320), x: op("x", f16, 1, 33, 31, 320), w: op("w", f16, 320, 3, 3, 320), stride: 2, pad: 1, tiles: fixedTiles(blockTiles[2], 1)},
+			"conv2d_64x128_f16", Dim3{5, 3, 1}, 17, 16},
+		{"1x1", convProblem{y: op("y", tensor.BF16, 1, 8, 8, 24), x: op("x", tensor.BF16, 1, 8, 8, 16), w: op("w", tensor.BF16, 24, 1, 1, 16), residual: op("r", tensor.BF16, 1, 8, 8, 24), stride: 1, tiles: fixedTiles(blockTiles[0], 1)},
+			"conv2d_128x128_bf16", Dim3{1, 1, 1}, 8, 8},
+		{"split-K", convProblem{y: op("y", f16, 2, 32, 32, 1280), x: op("x", f16, 2, 32, 32, 1280), w: op("w", f16, 1280, 3, 3, 1280), stride: 1, pad: 1},
+			"conv2d_128x128_f16", Dim3{16, 10, 4}, 32, 32},
 		{"conv_in Cin=4", convProblem{y: op("y", f16, 1, 128, 128, 320), x: op("x", f16, 1, 128, 128, 4), w: op("w", f16, 320, 3, 3, 4), stride: 1, pad: 1},
-			"conv2d_unaligned_f16", Dim3{128, 3, 1}, 128, 128},
+			"conv2d_unaligned_128x64_f16", Dim3{128, 5, 1}, 128, 128},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -74,14 +74,17 @@ func (b *Backend) tryGemm(y, x, w, bias, residual *tensor.Tensor, act Activation
 	p := gemmProblem{
 		y: b.operandOf("output", y), x: b.operandOf("x", x), w: b.operandOf("weight", w),
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual), act: act,
+		tiles: b.tilePlanner(),
 	}
 	pl, err := p.plan()
 	if !handles(err) {
 		return false
 	}
 	if !pl.empty() {
+		r := b.startTiles(pl.tileLaunch, b.ptrOrNull(bias), b.ptrOrNull(residual))
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual), pl.M, pl.N, pl.K, int32(act))
+			y, x, w, r.bias, r.residual, pl.M, pl.N, pl.K, int32(act), r.partial, pl.kChunk())
+		b.finishTiles(pl.tileLaunch, r, b.ptr(y), pl.M, pl.N, act)
 	}
 	return true
 }
@@ -98,6 +101,20 @@ func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
 			dst:    []int{m, n},
 			simple: func(dst *tensor.Tensor) { b.simpleLinear(dst, x, w, bias) },
 			fast:   func(dst *tensor.Tensor) bool { return b.tryGemm(dst, x, w, bias, nil, ActNone) },
+		})
+	}
+	// Every tile shape and split-K, forced, on tails in M, N and K, with
+	// the bias (the simple kernel has no activation or residual).
+	const m, k, n = 130, 200, 72
+	x, w, bias := in.random(m, k), in.random(n, k), in.random(n)
+	for _, c := range tileCheckChoices() {
+		cases = append(cases, checkCase{
+			name:   fmt.Sprintf("x[%d %d]·w[%d %d]ᵀ, %v", m, k, n, k, c),
+			dst:    []int{m, n},
+			simple: func(dst *tensor.Tensor) { b.simpleLinear(dst, x, w, bias) },
+			fast: func(dst *tensor.Tensor) bool {
+				return b.withTiles(c, func() bool { return b.tryGemm(dst, x, w, bias, nil, ActNone) })
+			},
 		})
 	}
 	return cases

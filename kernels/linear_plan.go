@@ -24,6 +24,7 @@ const (
 type gemmProblem struct {
 	y, x, w, bias, residual operand
 	act                     Activation
+	tiles                   tilePlanner // nil: chooseTiles for an H100
 }
 
 // shapes checks the operands' shapes (programmer errors: the caller panics)
@@ -53,7 +54,7 @@ func rows(s tensor.Shape) int { return s[:len(s)-1].NumElements() }
 
 // gemmPlan is a launch plan with the problem's GEMM sizes.
 type gemmPlan struct {
-	launchPlan
+	tileLaunch
 	M, N, K int
 }
 
@@ -78,6 +79,6 @@ func (p gemmProblem) plan() (gemmPlan, error) {
 		return out, nil
 	}
 	// K is the row length of both x and w.
-	out.launchPlan = ops.launch("gemm", "gemm", suffix, K, M, N)
+	out.tileLaunch = ops.launch("gemm", "gemm", suffix, K, M, N, K, p.tiles)
 	return out, nil
 }

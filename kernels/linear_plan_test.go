@@ -22,13 +22,19 @@ func TestGemmPlanPicksKernelAndGrid(t *testing.T) {
 		kernel  string
 		grid    Dim3
 		m, n, k int
+		shared  int
+		splits  int
 	}{
 		{"sdxl ff", gemmProblem{y: op("y", f16, 2, 4096, 5120), x: op("x", f16, 2, 4096, 640), w: op("w", f16, 5120, 640), bias: op("b", f16, 5120)},
-			"gemm_f16", Dim3{64, 40, 1}, 8192, 5120, 640},
-		{"tails", gemmProblem{y: op("y", tensor.BF16, 77, 130), x: op("x", tensor.BF16, 77, 72), w: op("w", tensor.BF16, 130, 72)},
-			"gemm_bf16", Dim3{1, 2, 1}, 77, 130, 72},
-		{"K not a multiple of 8", gemmProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 36), w: op("w", f16, 7, 36)},
-			"gemm_unaligned_f16", Dim3{1, 1, 1}, 5, 7, 36},
+			"gemm_128x128_f16", Dim3{64, 40, 1}, 8192, 5120, 640, 81920, 1},
+		{"sdxl 32² conv-sized K", gemmProblem{y: op("y", f16, 2048, 1280), x: op("x", f16, 2048, 11520), w: op("w", f16, 1280, 11520)},
+			"gemm_128x128_f16", Dim3{16, 10, 4}, 2048, 1280, 11520, 81920, 4},
+		{"tails", gemmProblem{y: op("y", tensor.BF16, 77, 130), x: op("x", tensor.BF16, 77, 72), w: op("w", tensor.BF16, 130, 72), tiles: fixedTiles(blockTiles[2], 1)},
+			"gemm_64x128_bf16", Dim3{2, 2, 1}, 77, 130, 72, 61440, 1},
+		{"K not a multiple of 8", gemmProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 36), w: op("w", f16, 7, 36), tiles: fixedTiles(blockTiles[1], 1)},
+			"gemm_unaligned_128x64_f16", Dim3{1, 1, 1}, 5, 7, 36, 61440, 1},
+		{"forced split", gemmProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 200), w: op("w", f16, 7, 200), tiles: fixedTiles(blockTiles[0], 3)},
+			"gemm_128x128_f16", Dim3{1, 1, 3}, 5, 7, 200, 81920, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -40,8 +46,21 @@ func TestGemmPlanPicksKernelAndGrid(t *testing.T) {
 				t.Errorf("got %s.%s grid %v M=%d N=%d K=%d, want gemm.%s grid %v M=%d N=%d K=%d",
 					pl.module, pl.name, pl.grid.norm(), pl.M, pl.N, pl.K, c.kernel, c.grid, c.m, c.n, c.k)
 			}
-			if pl.block != D1(256) || pl.shared != 81920 {
-				t.Errorf("block %v shared %d, want 256 threads and 81920 bytes", pl.block, pl.shared)
+			if pl.block != D1(256) || pl.shared != c.shared {
+				t.Errorf("block %v shared %d, want 256 threads and %d bytes", pl.block, pl.shared, c.shared)
+			}
+			if pl.choice.splits != c.splits {
+				t.Fatalf("%d splits, want %d", pl.choice.splits, c.splits)
+			}
+			if c.splits > 1 {
+				if pl.partialBytes != c.splits*c.m*c.n*4 || pl.reduce.name != "splitk_reduce_"+suffix(c.p.x.dtype) || pl.reduce.module != "gemm" {
+					t.Errorf("split-K: %d partial bytes, reduce %s.%s", pl.partialBytes, pl.reduce.module, pl.reduce.name)
+				}
+				if pl.kChunk()*c.splits < c.k || pl.kChunk()*(c.splits-1) >= c.k || pl.kChunk()%32 != 0 {
+					t.Errorf("kchunk %d does not cut K=%d into %d splits of whole steps", pl.kChunk(), c.k, c.splits)
+				}
+			} else if pl.partialBytes != 0 || !pl.reduce.empty() {
+				t.Errorf("unsplit plan has partials %d, reduce %q", pl.partialBytes, pl.reduce.name)
 			}
 		})
 	}
@@ -51,8 +70,8 @@ func TestGemmPlanMisalignedInputUsesUnalignedKernel(t *testing.T) {
 	x := op("x", tensor.F16, 4, 64)
 	x.addr += 2 // a view starting one element in
 	pl, err := gemmProblem{y: op("y", tensor.F16, 4, 8), x: x, w: op("w", tensor.F16, 8, 64)}.plan()
-	if err != nil || pl.name != "gemm_unaligned_f16" {
-		t.Fatalf("got %q, %v; want gemm_unaligned_f16", pl.name, err)
+	if err != nil || !strings.HasPrefix(pl.name, "gemm_unaligned_") {
+		t.Fatalf("got %q, %v; want a gemm_unaligned_ kernel", pl.name, err)
 	}
 }
 

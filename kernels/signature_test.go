@@ -351,21 +351,30 @@ func floatSuffixes() []string {
 // every dtype with aligned and unaligned operands.
 var planKernels = map[string]func() []kernelRef{
 	"gemmPlan": func() []kernelRef {
-		return planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
 			p, err := gemmProblem{
 				y: operand{"y", tensor.Shape{16, 16}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
-				w: operand{"w", tensor.Shape{16, inner}, dt, 256},
+				w: operand{"w", tensor.Shape{16, inner}, dt, 256}, tiles: tiles,
 			}.plan()
 			return p.launchPlan, err
 		})
 	},
 	"convPlan": func() []kernelRef {
-		return planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
 			p, err := convProblem{
 				y: operand{"y", tensor.Shape{1, 4, 4, 16}, dt, 256}, x: operand{"x", tensor.Shape{1, 4, 4, inner}, dt, addr},
-				w: operand{"w", tensor.Shape{16, 3, 3, inner}, dt, 256}, stride: 1, pad: 1,
+				w: operand{"w", tensor.Shape{16, 3, 3, inner}, dt, 256}, stride: 1, pad: 1, tiles: tiles,
 			}.plan()
 			return p.launchPlan, err
+		})
+	},
+	"reducePlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, _ tilePlanner) (launchPlan, error) {
+			p, err := gemmProblem{
+				y: operand{"y", tensor.Shape{16, 16}, dt, 256}, x: operand{"x", tensor.Shape{16, 512}, dt, addr},
+				w: operand{"w", tensor.Shape{16, 512}, dt, 256}, tiles: fixedTiles(blockTiles[0], 2),
+			}.plan()
+			return p.reduce.launchPlan, err
 		})
 	},
 	"attentionPlan": func() []kernelRef {
@@ -378,6 +387,20 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+}
+
+// plannedTiles is planned over every tile shape, each with and without
+// split-K.
+func plannedTiles(plan func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error)) []kernelRef {
+	var out []kernelRef
+	for _, t := range blockTiles {
+		for _, splits := range []int{1, 2} {
+			out = append(out, planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
+				return plan(dt, inner, addr, fixedTiles(t, splits))
+			})...)
+		}
+	}
+	return out
 }
 
 // planned collects the kernels a planner picks over the float types, an

@@ -2,35 +2,67 @@ package kernels
 
 import "fmt"
 
-// What the two 128x128-tile kernels, the GEMM (linear_plan.go) and the
+// What the two block-tile kernels, the GEMM (linear_plan.go) and the
 // implicit-GEMM convolution (conv_plan.go), share: both are built on
-// cuda/gemm_tile.cuh.
+// cuda/gemm_tile.cuh, with the tile shape and K split chosen by the wave
+// planner (wave_plan.go).
 
-// Block tile of gemm.cu and conv.cu (gemm_tile.cuh): 128x128 outputs per
-// 256-thread block, 4 stages of (128+128) rows x 40 padded elements.
+// gemmThreads is the block size of every tile shape (8 warps).
+const gemmThreads = 256
+
+// Largest tile dimensions, for the checks that hold for every choice.
 const (
-	gemmTileM      = 128
-	gemmTileN      = 128
-	gemmThreads    = 256
-	gemmSharedSize = 4 * (128 + 128) * 40 * 2 // 81920 bytes
+	gemmTileM = 128
+	gemmTileN = 128
 )
 
-// tileGridFits checks what the 128x128-tile kernels (gemm.cu, conv.cu) need
-// of an M x N output: every row index of the last block tile, padding
-// included (m0 + 127), fits the kernels' int, and the column blocks fit
-// gridDim.y. A launch beyond either would fail or index wrongly instead of
-// falling back to the simple kernel.
-func tileGridFits(M, N int) error {
-	if !fitsInt32(ceilDiv(M, gemmTileM) * gemmTileM) {
+// tilePlanner chooses the tile and split of an M x N x K problem. The
+// backend's uses the device's SM count (chooseTiles); tests plant others to
+// force each choice on small shapes.
+type tilePlanner func(M, N, K int) tileChoice
+
+// choose runs p, or the planner for an H100-sized device when p is nil.
+func (p tilePlanner) choose(M, N, K int) tileChoice {
+	if p == nil {
+		return chooseTiles(M, N, K, defaultSMs)
+	}
+	return p(M, N, K)
+}
+
+// fixedTiles is a planner that always answers tile t with K cut into
+// about splits ranges: the self-check's and tests' way to run each choice.
+func fixedTiles(t blockTile, splits int) tilePlanner {
+	return func(M, N, K int) tileChoice { return splitOf(t, K, splits) }
+}
+
+// tileCheckChoices are the choices the self-check runs explicitly: every
+// tile, alone and with K cut in three.
+func tileCheckChoices() []tileChoice {
+	var out []tileChoice
+	for _, t := range blockTiles {
+		for _, s := range []int{1, 3} {
+			out = append(out, tileChoice{tile: t, splits: s})
+		}
+	}
+	return out
+}
+
+// tileGridFits checks what the tile kernels (gemm.cu, conv.cu) need of an
+// M x N output with tile t: every row index of the last block tile,
+// padding included (m0 + BM - 1), fits the kernels' int, and the column
+// blocks fit gridDim.y. A launch beyond either would fail or index wrongly
+// instead of falling back to the simple kernel.
+func tileGridFits(M, N int, t blockTile) error {
+	if !fitsInt32(ceilDiv(M, t.M) * t.M) {
 		return fmt.Errorf("M=%d rows exceed the kernel's 32-bit row index", M)
 	}
-	if ceilDiv(N, gemmTileN) > maxGridY {
+	if ceilDiv(N, t.N) > maxGridY {
 		return fmt.Errorf("N=%d needs more than %d column blocks", N, maxGridY)
 	}
 	return nil
 }
 
-// tileOperands are the tensors of a 128x128-tile kernel (gemm.cu, conv.cu).
+// tileOperands are the tensors of a tile kernel (gemm.cu, conv.cu).
 type tileOperands struct {
 	y, x, w, bias, residual operand
 }
@@ -47,7 +79,7 @@ func (o tileOperands) check(M, N, K int, sizes ...int) (suffix string, err error
 		err = fmt.Errorf("M=%d N=%d K=%d exceed the kernel's 32-bit sizes", M, N, K)
 	}
 	if err == nil {
-		err = tileGridFits(M, N)
+		err = tileGridFits(M, N, blockTile{gemmTileM, gemmTileN})
 	}
 	// Pair stores in the epilogue need 4-byte aligned output and residual.
 	if err == nil && !aligned(4, o.y, o.residual, o.bias) {
@@ -56,19 +88,55 @@ func (o tileOperands) check(M, N, K int, sizes ...int) (suffix string, err error
 	return suffix, err
 }
 
-// launch plans an M x N output of kernel (in module). cp.async moves 16
-// bytes = 8 elements, so the fast variant needs every x and w row (rowLen
-// elements) to start on 16 bytes; otherwise the _unaligned_ variant runs.
-func (o tileOperands) launch(module, kernel, suffix string, rowLen, M, N int) launchPlan {
-	name := kernel + "_" + suffix
-	if rowLen%8 != 0 || !aligned(16, o.x, o.w) {
-		name = kernel + "_unaligned_" + suffix
-	}
-	return launchPlan{
-		module: module,
-		name:   name,
-		grid:   D2(ceilDiv(M, gemmTileM), ceilDiv(N, gemmTileN)),
-		block:  D1(gemmThreads),
-		shared: gemmSharedSize,
-	}
+// tileLaunch is the launch of a tile kernel and, with split-K, of the
+// reduce that finishes it.
+type tileLaunch struct {
+	launchPlan
+	choice tileChoice
+	// With choice.splits > 1: the float32 partials' bytes (the launcher's
+	// scratch) and the gemm module's splitk_reduce launch.
+	partialBytes int
+	reduce       reducePlan
 }
+
+// reducePlan is the launch of gemm.cu's splitk_reduce.
+type reducePlan struct{ launchPlan }
+
+// launch plans an M x N x K problem of kernel (in module) with the
+// planner's choice. cp.async moves 16 bytes = 8 elements, so the fast
+// variant needs every x and w row (rowLen elements) to start on 16 bytes;
+// otherwise the _unaligned_ variant runs.
+func (o tileOperands) launch(module, kernel, suffix string, rowLen, M, N, K int, planner tilePlanner) tileLaunch {
+	c := planner.choose(M, N, K)
+	if tileGridFits(M, N, c.tile) != nil || c.splits < 1 || c.splits > maxGridY {
+		c = splitOf(blockTiles[0], K, 1) // check verified that 128x128 fits
+	}
+	variant := kernel
+	if rowLen%8 != 0 || !aligned(16, o.x, o.w) {
+		variant += "_unaligned"
+	}
+	out := tileLaunch{
+		launchPlan: launchPlan{
+			module: module,
+			name:   variant + "_" + c.tile.kernelName() + "_" + suffix,
+			grid:   Dim3{ceilDiv(M, c.tile.M), ceilDiv(N, c.tile.N), c.splits},
+			block:  D1(gemmThreads),
+			shared: c.tile.sharedBytes(),
+		},
+		choice: c,
+	}
+	if c.splits > 1 {
+		out.partialBytes = c.splits * M * N * 4
+		out.reduce = reducePlan{launchPlan{
+			module: "gemm",
+			name:   "splitk_reduce_" + suffix,
+			grid:   D1(min(ceilDiv(M*N, gemmThreads), 1<<16)),
+			block:  D1(gemmThreads),
+		}}
+	}
+	return out
+}
+
+// kChunk is the kernel's kchunk argument: the K range of one split (any
+// value when not split; the kernel ignores it).
+func (l tileLaunch) kChunk() int { return l.choice.kChunk() }

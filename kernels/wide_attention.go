@@ -40,9 +40,9 @@ func (b *Backend) wideAttention(o, q, k, v *tensor.Tensor, heads int, causal boo
 			row := i*p.Tq + q0
 			blk := block{
 				scores: gemmProblem{y: mat("scores", n, p.Tk, scores.ptr), x: mat("q", n, p.D, at(qp, row, p.D)),
-					w: mat("k", p.Tk, p.D, at(kp, i*p.Tk, p.D)), act: ActNone},
+					w: mat("k", p.Tk, p.D, at(kp, i*p.Tk, p.D)), act: ActNone, tiles: b.tilePlanner()},
 				out: gemmProblem{y: mat("output", n, p.D, at(op, row, p.D)), x: mat("scores", n, p.Tk, scores.ptr),
-					w: mat("vᵀ", p.D, p.Tk, vt.ptr), act: ActNone},
+					w: mat("vᵀ", p.D, p.Tk, vt.ptr), act: ActNone, tiles: b.tilePlanner()},
 			}
 			var err1, err2 error
 			blk.scoresPl, err1 = blk.scores.plan()
@@ -76,8 +76,10 @@ func (b *Backend) wideAttention(o, q, k, v *tensor.Tensor, heads int, causal boo
 // the problem's device addresses (views into larger buffers).
 func (b *Backend) launchGemm(pl gemmPlan, p gemmProblem) {
 	if !pl.empty() {
+		r := b.startTiles(pl.tileLaunch, 0, 0)
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			devicePtr(p.y.addr), devicePtr(p.x.addr), devicePtr(p.w.addr), devicePtr(0), devicePtr(0),
-			pl.M, pl.N, pl.K, int32(p.act))
+			devicePtr(p.y.addr), devicePtr(p.x.addr), devicePtr(p.w.addr), r.bias, r.residual,
+			pl.M, pl.N, pl.K, int32(p.act), r.partial, pl.kChunk())
+		b.finishTiles(pl.tileLaunch, r, devicePtr(p.y.addr), pl.M, pl.N, p.act)
 	}
 }

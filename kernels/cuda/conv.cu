@@ -6,9 +6,11 @@
 // Seen as a GEMM: M = B*Ho*Wo output pixels, N = Cout, K = KH*KW*Cin with
 // k = (ky*KW + kx)*Cin + ci, so the repacked weight [Cout,KH,KW,Cin] is
 // exactly the row-major B operand and y is the row-major [M,N] result. The
-// im2col matrix is never built: ConvLoader gathers each 128x32 A tile
+// im2col matrix is never built: ConvLoader gathers each BMx32 A tile
 // straight from x while the block multiplies the previous stages (same
-// 4-stage cp.async pipeline and 128x128 tiles as gemm.cu, gemm_tile.cuh).
+// 4-stage cp.async pipeline, tile shapes and split-K as gemm.cu,
+// gemm_tile.cuh; a split conv's partials go through gemm.cu's
+// splitk_reduce).
 //
 // When Cin % 8 == 0, an 8-element k chunk starting at a multiple of 8 never
 // crosses a filter tap, so it is 8 contiguous channels of one input pixel:
@@ -22,18 +24,19 @@ struct ConvShape {
   int KH, KW, stride, pad;
 };
 
-template <typename T, bool ALIGNED> struct ConvLoader {
+template <typename T, bool ALIGNED, int ROWS> struct ConvLoader {
+  static constexpr int ITERS = ROWS / 64;
   const T *x;
   ConvShape s;
   int K;
-  int img[2];      // batch index of each of the thread's two rows, -1 past M
-  int iy0[2], ix0[2]; // input coordinates of the filter's top-left tap
+  int img[ITERS];             // batch index of each of the thread's rows, -1 past M
+  int iy0[ITERS], ix0[ITERS]; // input coordinates of the filter's top-left tap
 
   __device__ __forceinline__ ConvLoader(const T *x_, const ConvShape &s_, int m0) : x(x_), s(s_) {
     K = s.KH * s.KW * s.Cin;
     const int M = s.B * s.Ho * s.Wo;
 #pragma unroll
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < ITERS; i++) {
       const int m = m0 + tile::load_row(i);
       const int ox = m % s.Wo, oy = (m / s.Wo) % s.Ho;
       img[i] = m < M ? m / (s.Wo * s.Ho) : -1;
@@ -56,7 +59,7 @@ template <typename T, bool ALIGNED> struct ConvLoader {
   __device__ __forceinline__ void load(T *smem, int k0) const {
     const int c = tile::load_col();
 #pragma unroll
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < ITERS; i++) {
       T *dst = smem + tile::load_row(i) * tile::SROW + c;
       if (ALIGNED) {
         const T *src = element(i, k0 + c);
@@ -75,30 +78,42 @@ template <typename T, bool ALIGNED> struct ConvLoader {
   }
 };
 
-template <typename T, bool ALIGNED>
+template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void conv_body(T *y, const T *x, const T *w, const T *bias, const T *residual,
-                                          const ConvShape &s) {
+                                          const ConvShape &s, float *partial, int kchunk) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T *smem = reinterpret_cast<T *>(smem_raw);
   const int M = s.B * s.Ho * s.Wo, N = s.Cout, K = s.KH * s.KW * s.Cin;
-  const int m0 = blockIdx.x * tile::BM, n0 = blockIdx.y * tile::BN;
+  const int m0 = blockIdx.x * S::BM, n0 = blockIdx.y * S::BN;
 
-  ConvLoader<T, ALIGNED> la(x, s, m0);
-  tile::RowLoader<T, ALIGNED> lb(w, N, K, K, n0);
-  tile::Acc acc;
-  tile::mainloop<T>(la, lb, K, smem, acc);
-  tile::epilogue<T>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE);
+  ConvLoader<T, ALIGNED, S::BM> la(x, s, m0);
+  tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
+  tile::Acc<S> acc;
+  int kt0, kt1;
+  tile::k_steps(K, kchunk, kt0, kt1);
+  tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
+  if (partial)
+    tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
+  else
+    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE);
 }
 
-#define CONV_KERNEL(name, T, ALIGNED)                                                                 \
+// partial and kchunk as in gemm.cu: null and ignored without split-K.
+#define CONV_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
   extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int B, int H, int W,       \
-           int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad) {                  \
+           int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad, float *partial,     \
+           int kchunk) {                                                                              \
     ConvShape s = {B, H, W, Cin, Ho, Wo, Cout, KH, KW, stride, pad};                                  \
-    conv_body<T, ALIGNED>(y, x, w, bias, residual, s);                                                \
+    conv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, s, partial, kchunk);          \
   }
 
-CONV_KERNEL(conv2d_f16, __half, true)
-CONV_KERNEL(conv2d_bf16, __nv_bfloat16, true)
-CONV_KERNEL(conv2d_unaligned_f16, __half, false)
-CONV_KERNEL(conv2d_unaligned_bf16, __nv_bfloat16, false)
+#define CONV_TILE(BM, BN)                                                                             \
+  CONV_KERNEL(conv2d_##BM##x##BN##_f16, __half, true, BM, BN)                                         \
+  CONV_KERNEL(conv2d_##BM##x##BN##_bf16, __nv_bfloat16, true, BM, BN)                                 \
+  CONV_KERNEL(conv2d_unaligned_##BM##x##BN##_f16, __half, false, BM, BN)                              \
+  CONV_KERNEL(conv2d_unaligned_##BM##x##BN##_bf16, __nv_bfloat16, false, BM, BN)
+
+CONV_TILE(128, 128)
+CONV_TILE(128, 64)
+CONV_TILE(64, 128)

@@ -3,40 +3,83 @@
 //   y[M,N] = act(x[M,K] * w[N,K]^T + bias[N]) + residual[M,N]
 //
 // x and y are row-major activations, w is the checkpoint's [out, in] weight.
-// Tiling and pipeline (see gemm_tile.cuh): 128x128 block tiles, K in steps
-// of 32 through a 4-stage cp.async ring (80 KB dynamic shared memory, so the
-// launcher raises the 48 KB default), 8 warps of 64x32, mma.m16n8k16 with
-// fp32 accumulators, then bias -> activation -> residual in fp32 and one
+// Tiling and pipeline (see gemm_tile.cuh): BM x BN block tiles (128x128,
+// 128x64 or 64x128, chosen by the launcher's wave planner), K in steps of 32
+// through a 4-stage cp.async ring (80 KB or 60 KB of dynamic shared memory,
+// so the launcher raises the 48 KB default), 8 warps, mma.m16n8k16 with fp32
+// accumulators, then bias -> activation -> residual in fp32 and one
 // rounding to the storage type.
 //
-// Grid: x = ceil(M/128) (x allows 2^31-1 blocks: M can be a VAE-sized
-// B*H*W), y = ceil(N/128). Blocks with the same y share a weight panel.
+// Grid: x = ceil(M/BM) (x allows 2^31-1 blocks: M can be a VAE-sized
+// B*H*W), y = ceil(N/BN), z = K splits. Blocks with the same y share a
+// weight panel. Without split-K (partial null, gridDim.z 1) the epilogue is
+// fused; with it, block z multiplies K range [z*kchunk, (z+1)*kchunk) and
+// stores float32 sums in partial[z][M][N], and splitk_reduce adds the
+// splits, applies the epilogue and rounds once.
 // The *_unaligned kernels load element by element and accept any K and any
 // pointer alignment (odd K, views starting mid-row); the launcher picks.
 #include "gemm_tile.cuh"
 
-template <typename T, bool ALIGNED>
+template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void gemm_body(T *y, const T *x, const T *w, const T *bias, const T *residual,
-                                          int M, int N, int K, int act) {
+                                          int M, int N, int K, int act, float *partial, int kchunk) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T *smem = reinterpret_cast<T *>(smem_raw);
-  const int m0 = blockIdx.x * tile::BM, n0 = blockIdx.y * tile::BN;
+  const int m0 = blockIdx.x * S::BM, n0 = blockIdx.y * S::BN;
 
-  tile::RowLoader<T, ALIGNED> la(x, M, K, K, m0);
-  tile::RowLoader<T, ALIGNED> lb(w, N, K, K, n0);
-  tile::Acc acc;
-  tile::mainloop<T>(la, lb, K, smem, acc);
-  tile::epilogue<T>(acc, y, bias, residual, M, N, m0, n0, act);
+  tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
+  tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
+  tile::Acc<S> acc;
+  int kt0, kt1;
+  tile::k_steps(K, kchunk, kt0, kt1);
+  tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
+  if (partial)
+    tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
+  else
+    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act);
 }
 
-#define GEMM_KERNEL(name, T, ALIGNED)                                                                 \
+#define GEMM_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
   extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int M, int N, int K,       \
-           int act) {                                                                                 \
-    gemm_body<T, ALIGNED>(y, x, w, bias, residual, M, N, K, act);                                     \
+           int act, float *partial, int kchunk) {                                                     \
+    gemm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, M, N, K, act, partial,        \
+                                               kchunk);                                               \
   }
 
-GEMM_KERNEL(gemm_f16, __half, true)
-GEMM_KERNEL(gemm_bf16, __nv_bfloat16, true)
-GEMM_KERNEL(gemm_unaligned_f16, __half, false)
-GEMM_KERNEL(gemm_unaligned_bf16, __nv_bfloat16, false)
+#define GEMM_TILE(BM, BN)                                                                             \
+  GEMM_KERNEL(gemm_##BM##x##BN##_f16, __half, true, BM, BN)                                           \
+  GEMM_KERNEL(gemm_##BM##x##BN##_bf16, __nv_bfloat16, true, BM, BN)                                   \
+  GEMM_KERNEL(gemm_unaligned_##BM##x##BN##_f16, __half, false, BM, BN)                                \
+  GEMM_KERNEL(gemm_unaligned_##BM##x##BN##_bf16, __nv_bfloat16, false, BM, BN)
+
+GEMM_TILE(128, 128)
+GEMM_TILE(128, 64)
+GEMM_TILE(64, 128)
+
+// splitk_reduce finishes a split-K GEMM or convolution:
+//   y[m,n] = act(sum_z partial[z][m][n] + bias[n]) + residual[m,n]
+// in float32 with one rounding, the same epilogue as the fused one (residual
+// may alias y). A grid-stride loop over the M*N outputs.
+template <typename T>
+__device__ __forceinline__ void splitk_reduce_body(T *y, const float *partial, const T *bias, const T *residual,
+                                                   int M, int N, int splits, int act) {
+  const size_t total = (size_t)M * N;
+  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+    float v = 0.f;
+    for (int z = 0; z < splits; z++) v += partial[(size_t)z * total + i];
+    if (bias) v += Elem<T>::to_float(bias[i % N]);
+    v = activate(v, act);
+    if (residual) v += Elem<T>::to_float(residual[i]);
+    y[i] = Elem<T>::from_float(v);
+  }
+}
+
+#define SPLITK_REDUCE(name, T)                                                                        \
+  extern "C" __global__ void name(T *y, const float *partial, const T *bias, const T *residual, int M, int N, \
+                                  int splits, int act) {                                              \
+    splitk_reduce_body<T>(y, partial, bias, residual, M, N, splits, act);                             \
+  }
+
+SPLITK_REDUCE(splitk_reduce_f16, __half)
+SPLITK_REDUCE(splitk_reduce_bf16, __nv_bfloat16)

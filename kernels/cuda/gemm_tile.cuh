@@ -1,21 +1,27 @@
 // gemm_tile.cuh: the tensor-core block tile shared by gemm.cu and conv.cu.
 //
-// One thread block (256 threads = 8 warps) computes a 128x128 tile of
+// One thread block (256 threads = 8 warps) computes a BM x BN tile of
 // y[M,N] = A[M,K] * B[N,K]^T with both operands K-contiguous, which is what
 // mma.sync ".row.col" wants: A row-major, B "column-major K x N" = rows of W.
+// Three tile shapes are compiled (Shape<128,128>, <128,64>, <64,128>); the
+// launcher's wave planner (wave_plan.go) picks one per problem.
 //
 //  - K advances 32 at a time through a 4-stage cp.async ring in shared memory
-//    (stage = A 128x32 + B 128x32), so three tiles are in flight while the
+//    (stage = A BMx32 + B BNx32), so three tiles are in flight while the
 //    fourth is multiplied.
 //  - Shared rows are padded from 32 to 40 elements (80 bytes): the 8 rows an
 //    ldmatrix phase reads then start in 8 different 16-byte bank groups, so
 //    fragment loads are conflict-free without swizzling.
-//  - Warps form a 2 (M) x 4 (N) grid of 64x32 warp tiles: per 16-wide k step
-//    a warp issues 4 A ldmatrix.x4, 2 B ldmatrix.x4 and 16 mma.m16n8k16.
+//  - Warps form a WM (M) x WN (N) grid with WN = BN/32: 2x4 warps of 64x32
+//    for 128x128, 4x2 warps of 32x32 for 128x64 and 2x4 of 32x32 for
+//    64x128. Per 16-wide k step a warp issues MT A ldmatrix.x4, NT/2 B
+//    ldmatrix.x4 and MT*NT mma.m16n8k16 (MT = warp rows/16, NT = warp cols/8).
 //  - Loaders are policy types: RowLoader reads plain rows (GEMM operands and
 //    conv weights), conv.cu adds an im2col loader. Each thread copies the same
-//    two 16-byte chunks (rows r and r+64, chunk c) of every tile, so loaders
-//    precompute per-row state once.
+//    ROWS/64 16-byte chunks (rows r, r+64, ..., chunk c) of every tile, so
+//    loaders precompute per-row state once.
+//  - Split-K: a block multiplies only the K steps [kt0, kt1) of its grid z
+//    slice; the launcher then reduces the float32 partials (gemm.cu).
 //  - Tails: rows past M or N and chunks past K are zero-filled, so the mma
 //    needs no predicates; the epilogue checks bounds before every store.
 #pragma once
@@ -24,32 +30,44 @@
 
 namespace tile {
 
-constexpr int BM = 128, BN = 128, BK = 32;
+constexpr int BK = 32;
 constexpr int STAGES = 4;
 constexpr int THREADS = 256;
-constexpr int SROW = BK + 8;                        // padded shared row, in elements
-constexpr int STAGE_ELEMS = (BM + BN) * SROW;       // A then B of one stage
-constexpr int SMEM_BYTES = STAGES * STAGE_ELEMS * 2; // 81920 for 2-byte types
+constexpr int SROW = BK + 8; // padded shared row, in elements
 
-// Chunk coordinates this thread copies for a 128x32 tile: 512 chunks of 8
-// elements, two per thread.
+// Shape is a block tile and the warp layout derived from it.
+template <int BM_, int BN_> struct Shape {
+  static constexpr int BM = BM_, BN = BN_;
+  static constexpr int WN = BN / 32, WM = (THREADS / 32) / WN; // warp grid
+  static constexpr int WTM = BM / WM, WTN = BN / WN;           // warp tile
+  static constexpr int MT = WTM / 16, NT = WTN / 8;            // mma tiles per warp
+  static constexpr int STAGE_ELEMS = (BM + BN) * SROW;         // A then B of one stage
+  static constexpr int SMEM_BYTES = STAGES * STAGE_ELEMS * 2;  // 81920 for 128x128
+  static_assert(WM * WN == THREADS / 32, "warp grid must use all 8 warps");
+  static_assert(MT >= 1 && NT % 2 == 0 && WTM % 16 == 0, "warp tile must be whole x4 ldmatrix loads");
+  static_assert(BM % 64 == 0 && BN % 64 == 0, "loaders copy 64 rows per pass");
+};
+
+// Chunk coordinates this thread copies for a ROWSx32 tile: ROWS*4 chunks of
+// 8 elements, ROWS/64 per thread.
 __device__ __forceinline__ int load_row(int i) { return threadIdx.x / 4 + i * 64; }
 __device__ __forceinline__ int load_col(void) { return (threadIdx.x % 4) * 8; }
 
-// RowLoader copies rows [row0, row0+128) x [k0, k0+32) of a row-major
+// RowLoader copies rows [row0, row0+ROWS) x [k0, k0+32) of a row-major
 // matrix with `rows` rows and row stride ld (elements). ALIGNED requires
 // K % 8 == 0, ld % 8 == 0 and a 16-byte aligned base: then every 8-element
 // chunk is either wholly inside K or wholly outside and may be copied with
 // one cp.async. Otherwise elements are loaded one by one with bounds checks.
-template <typename T, bool ALIGNED> struct RowLoader {
+template <typename T, bool ALIGNED, int ROWS> struct RowLoader {
+  static constexpr int ITERS = ROWS / 64;
   const T *base;
-  const T *row_ptr[2];
-  bool row_ok[2];
+  const T *row_ptr[ITERS];
+  bool row_ok[ITERS];
   int K;
 
   __device__ __forceinline__ RowLoader(const T *m, int rows, int ld, int K_, int row0) : base(m), K(K_) {
 #pragma unroll
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < ITERS; i++) {
       int r = row0 + load_row(i);
       row_ok[i] = r < rows;
       row_ptr[i] = m + (size_t)(row_ok[i] ? r : 0) * ld;
@@ -59,7 +77,7 @@ template <typename T, bool ALIGNED> struct RowLoader {
   __device__ __forceinline__ void load(T *smem, int k0) const {
     const int c = load_col();
 #pragma unroll
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < ITERS; i++) {
       T *dst = smem + load_row(i) * SROW + c;
       const int k = k0 + c;
       if (ALIGNED) {
@@ -83,25 +101,41 @@ template <typename T, bool ALIGNED> struct RowLoader {
   }
 };
 
-// Accumulators of one warp: 4 m16 tiles x 4 n8 tiles x 4 floats.
-struct Acc {
-  float c[4][4][4];
+// Accumulators of one warp: MT m16 tiles x NT n8 tiles x 4 floats.
+template <class S> struct Acc {
+  float c[S::MT][S::NT][4];
 };
 
-// mainloop runs the pipelined K loop: acc += A_tile * B_tile^T over all of K.
-template <typename T, class LoadA, class LoadB>
-__device__ __forceinline__ void mainloop(const LoadA &la, const LoadB &lb, int K, T *smem, Acc &acc) {
+// k_steps is the range of 32-wide K steps block z multiplies: all of K
+// without split-K (gridDim.z == 1), else the z-th chunk of kchunk elements
+// (a multiple of BK, so chunks never share a step).
+__device__ __forceinline__ void k_steps(int K, int kchunk, int &kt0, int &kt1) {
+  const int ktiles = (K + BK - 1) / BK;
+  if (gridDim.z == 1) {
+    kt0 = 0;
+    kt1 = ktiles;
+    return;
+  }
+  kt0 = blockIdx.z * (kchunk / BK);
+  kt1 = min(ktiles, kt0 + kchunk / BK);
+}
+
+// mainloop runs the pipelined K loop: acc = A_tile * B_tile^T over the K
+// steps [kt0, kt1).
+template <typename T, class S, class LoadA, class LoadB>
+__device__ __forceinline__ void mainloop(const LoadA &la, const LoadB &lb, int kt0, int kt1, T *smem,
+                                         Acc<S> &acc) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int wm = warp / 4, wn = warp % 4; // warp tile origin: (wm*64, wn*32)
+  const int wm = warp / S::WN, wn = warp % S::WN; // warp tile origin: (wm*WTM, wn*WTN)
 
 #pragma unroll
-  for (int mt = 0; mt < 4; mt++)
+  for (int mt = 0; mt < S::MT; mt++)
 #pragma unroll
-    for (int nt = 0; nt < 4; nt++)
+    for (int nt = 0; nt < S::NT; nt++)
 #pragma unroll
       for (int e = 0; e < 4; e++) acc.c[mt][nt][e] = 0.f;
 
-  const int ktiles = (K + BK - 1) / BK;
+  const int ktiles = kt1 - kt0;
 
   // Prologue: fill STAGES-1 stages. Every step commits a group, even an empty
   // one, so "wait until <= STAGES-2 groups pending" always means "the tile
@@ -109,9 +143,9 @@ __device__ __forceinline__ void mainloop(const LoadA &la, const LoadB &lb, int K
 #pragma unroll
   for (int s = 0; s < STAGES - 1; s++) {
     if (s < ktiles) {
-      T *st = smem + s * STAGE_ELEMS;
-      la.load(st, s * BK);
-      lb.load(st + BM * SROW, s * BK);
+      T *st = smem + s * S::STAGE_ELEMS;
+      la.load(st, (kt0 + s) * BK);
+      lb.load(st + S::BM * SROW, (kt0 + s) * BK);
     }
     cp_async_commit();
   }
@@ -120,8 +154,8 @@ __device__ __forceinline__ void mainloop(const LoadA &la, const LoadB &lb, int K
   // 0-15 at k 0, lanes 16-31 rows 0-15 at k 8 -> registers a0..a3.
   // B (x4 = two n8 tiles): lanes 0-7 n 0-7 k 0, 8-15 n 0-7 k 8, 16-23 n 8-15
   // k 0, 24-31 n 8-15 k 8 -> b0,b1 of the first tile then of the second.
-  const int a_row = wm * 64 + (lane % 16), a_col = (lane / 16) * 8;
-  const int b_row = wn * 32 + (lane % 8) + (lane / 16) * 8, b_col = ((lane / 8) % 2) * 8;
+  const int a_row = wm * S::WTM + (lane % 16), a_col = (lane / 16) * 8;
+  const int b_row = wn * S::WTN + (lane % 8) + (lane / 16) * 8, b_col = ((lane / 8) % 2) * 8;
 
   for (int kt = 0; kt < ktiles; kt++) {
     cp_async_wait<STAGES - 2>();
@@ -131,21 +165,21 @@ __device__ __forceinline__ void mainloop(const LoadA &la, const LoadB &lb, int K
 
     const int next = kt + STAGES - 1;
     if (next < ktiles) {
-      T *st = smem + (next % STAGES) * STAGE_ELEMS;
-      la.load(st, next * BK);
-      lb.load(st + BM * SROW, next * BK);
+      T *st = smem + (next % STAGES) * S::STAGE_ELEMS;
+      la.load(st, (kt0 + next) * BK);
+      lb.load(st + S::BM * SROW, (kt0 + next) * BK);
     }
     cp_async_commit();
 
-    const T *sa = smem + (kt % STAGES) * STAGE_ELEMS;
-    const T *sb = sa + BM * SROW;
+    const T *sa = smem + (kt % STAGES) * S::STAGE_ELEMS;
+    const T *sb = sa + S::BM * SROW;
 #pragma unroll
     for (int kk = 0; kk < BK; kk += 16) {
-      uint32_t af[4][4], bf[4][2];
+      uint32_t af[S::MT][4], bf[S::NT][2];
 #pragma unroll
-      for (int mt = 0; mt < 4; mt++) ldmatrix_x4(af[mt], sa + (a_row + mt * 16) * SROW + kk + a_col);
+      for (int mt = 0; mt < S::MT; mt++) ldmatrix_x4(af[mt], sa + (a_row + mt * 16) * SROW + kk + a_col);
 #pragma unroll
-      for (int np = 0; np < 2; np++) {
+      for (int np = 0; np < S::NT / 2; np++) {
         uint32_t r[4];
         ldmatrix_x4(r, sb + (b_row + np * 16) * SROW + kk + b_col);
         bf[2 * np][0] = r[0];
@@ -154,56 +188,82 @@ __device__ __forceinline__ void mainloop(const LoadA &la, const LoadB &lb, int K
         bf[2 * np + 1][1] = r[3];
       }
 #pragma unroll
-      for (int mt = 0; mt < 4; mt++)
+      for (int mt = 0; mt < S::MT; mt++)
 #pragma unroll
-        for (int nt = 0; nt < 4; nt++) Elem<T>::mma(acc.c[mt][nt], af[mt], bf[nt]);
+        for (int nt = 0; nt < S::NT; nt++) Elem<T>::mma(acc.c[mt][nt], af[mt], bf[nt]);
     }
   }
   cp_async_wait<0>(); // no copies may outlive the block's shared memory
+}
+
+// for_each_pair calls f(m, n, v0, v1) for every pair of adjacent columns
+// (n, n+1) of the block tile at (m0, n0) this thread holds, with m < M.
+template <class S, class F>
+__device__ __forceinline__ void for_each_pair(const Acc<S> &acc, int M, int m0, int n0, F f) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int wm = warp / S::WN, wn = warp % S::WN;
+  const int g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int mt = 0; mt < S::MT; mt++)
+#pragma unroll
+    for (int nt = 0; nt < S::NT; nt++)
+#pragma unroll
+      for (int half = 0; half < 2; half++) {
+        const int m = m0 + wm * S::WTM + mt * 16 + g + half * 8;
+        const int n = n0 + wn * S::WTN + nt * 8 + 2 * t;
+        if (m < M) f(m, n, acc.c[mt][nt][2 * half], acc.c[mt][nt][2 * half + 1]);
+      }
 }
 
 // epilogue writes y[m, n] = act(acc + bias[n]) + residual[m, n] for the
 // block tile at (m0, n0); bias and residual may be null, residual may alias
 // y (each element is read and written by the same thread). y and residual
 // are row-major with row length N.
-template <typename T>
-__device__ __forceinline__ void epilogue(const Acc &acc, T *y, const T *bias, const T *residual, int M,
+template <typename T, class S>
+__device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias, const T *residual, int M,
                                          int N, int m0, int n0, int act) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int wm = warp / 4, wn = warp % 4;
-  const int g = lane / 4, t = lane % 4;
   // Pairs of columns can be stored as one 32-bit word only when every row
   // starts 4-byte aligned, i.e. N is even.
   const bool pairs = (N % 2) == 0;
-
+  for_each_pair<S>(acc, M, m0, n0, [&](int m, int n, float v0, float v1) {
+    float v[2] = {v0, v1};
+    T *out = y + (size_t)m * N + n;
+    const T *res = residual ? residual + (size_t)m * N + n : nullptr;
 #pragma unroll
-  for (int mt = 0; mt < 4; mt++)
-#pragma unroll
-    for (int nt = 0; nt < 4; nt++)
-#pragma unroll
-      for (int half = 0; half < 2; half++) {
-        const int m = m0 + wm * 64 + mt * 16 + g + half * 8;
-        const int n = n0 + wn * 32 + nt * 8 + 2 * t;
-        if (m >= M) continue;
-        float v[2] = {acc.c[mt][nt][2 * half], acc.c[mt][nt][2 * half + 1]};
-        T *out = y + (size_t)m * N + n;
-        const T *res = residual ? residual + (size_t)m * N + n : nullptr;
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          if (n + e < N) {
-            if (bias) v[e] += Elem<T>::to_float(bias[n + e]);
-            v[e] = activate(v[e], act);
-            if (res) v[e] += Elem<T>::to_float(res[e]);
-          }
-        }
-        if (pairs && n + 1 < N) {
-          *reinterpret_cast<uint32_t *>(out) = Elem<T>::pack(v[0], v[1]);
-        } else {
-#pragma unroll
-          for (int e = 0; e < 2; e++)
-            if (n + e < N) out[e] = Elem<T>::from_float(v[e]);
-        }
+    for (int e = 0; e < 2; e++) {
+      if (n + e < N) {
+        if (bias) v[e] += Elem<T>::to_float(bias[n + e]);
+        v[e] = activate(v[e], act);
+        if (res) v[e] += Elem<T>::to_float(res[e]);
       }
+    }
+    if (pairs && n + 1 < N) {
+      *reinterpret_cast<uint32_t *>(out) = Elem<T>::pack(v[0], v[1]);
+    } else {
+#pragma unroll
+      for (int e = 0; e < 2; e++)
+        if (n + e < N) out[e] = Elem<T>::from_float(v[e]);
+    }
+  });
+}
+
+// partial_epilogue stores the raw float32 sums of split blockIdx.z into
+// partial[z][M][N]; splitk_reduce (gemm.cu) adds the splits and applies
+// the epilogue. Pairs go out as one float2 when N is even (8-byte aligned).
+template <class S>
+__device__ __forceinline__ void partial_epilogue(const Acc<S> &acc, float *partial, int M, int N, int m0,
+                                                 int n0) {
+  float *slice = partial + (size_t)blockIdx.z * M * N;
+  const bool pairs = (N % 2) == 0;
+  for_each_pair<S>(acc, M, m0, n0, [&](int m, int n, float v0, float v1) {
+    float *out = slice + (size_t)m * N + n;
+    if (pairs && n + 1 < N) {
+      *reinterpret_cast<float2 *>(out) = make_float2(v0, v1);
+    } else {
+      if (n < N) out[0] = v0;
+      if (n + 1 < N) out[1] = v1;
+    }
+  });
 }
 
 } // namespace tile

@@ -42,6 +42,10 @@ struct uint4 {
   uint32_t x, y, z, w;
 } __attribute__((aligned(16)));
 inline uint4 make_uint4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return {a, b, c, d}; }
+struct float2 {
+  float x, y;
+} __attribute__((aligned(8)));
+inline float2 make_float2(float x, float y) { return {x, y}; }
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }
 inline float __uint_as_float(uint32_t u) {

@@ -3,13 +3,19 @@
 // in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|conv|attn|extra|rect]
 #include "check.h"
 
+#define DECL_TILE(T, s, tl)                                                                              \
+  extern "C" void gemm_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, float *, int); \
+  extern "C" void gemm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int,   \
+                                            float *, int);                                                       \
+  extern "C" void conv2d_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, \
+                                    int, int, int, int, int, float *, int);                                      \
+  extern "C" void conv2d_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, \
+                                              int, int, int, int, int, int, int, float *, int);
 #define DECL(T, s)                                                                                       \
-  extern "C" void gemm_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int);        \
-  extern "C" void gemm_unaligned_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int); \
-  extern "C" void conv2d_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, \
-                             int, int, int, int, int);                                                   \
-  extern "C" void conv2d_unaligned_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, \
-                                       int, int, int, int, int, int, int);                               \
+  DECL_TILE(T, s, 128x128)                                                                               \
+  DECL_TILE(T, s, 128x64)                                                                                \
+  DECL_TILE(T, s, 64x128)                                                                                \
+  extern "C" void splitk_reduce_##s(T *, const float *, const T *, const T *, int, int, int, int);       \
   extern "C" void flash_attention_d64_##s(T *, const T *, const T *, const T *, int, int, int, int, int, \
                                           int, float, int);
 DECL(__half, f16)
@@ -18,11 +24,39 @@ DECL(__nv_bfloat16, bf16)
 std::mt19937_64 rng(7);
 int failures = 0;
 
-using GemmFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int);
+using GemmFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int, float *,
+                       int);
+using ReduceFn = void (*)(void *, const float *, const void *, const void *, int, int, int, int);
+
+// A tile kernel's launch as the Go launcher makes it (tile_plan.go): tile
+// bm x bn, K cut into `splits` ranges of whole 32-wide steps (the count
+// those ranges need), 4 stages of (bm+bn) x 40 elements of shared memory.
+struct TileLaunch {
+  int bm = 128, bn = 128, splits = 1;
+  int kchunk(int K) const { return (((K + 31) / 32 + splits - 1) / splits) * 32; }
+  int used_splits(int K) const { return std::max(1, ((K + 31) / 32 + kchunk(K) / 32 - 1) / (kchunk(K) / 32)); }
+  unsigned shared() const { return 4 * (bm + bn) * 40 * 2; }
+};
+
+// run_tiles launches a tile kernel, and with split-K the reduce after it.
+template <typename T, class Launch>
+void run_tiles(const TileLaunch &tl, int M, int N, int K, T *y, const T *bias, const T *res, int act,
+               ReduceFn reduce, Launch kernel) {
+  const int splits = tl.used_splits(K);
+  dim3u grid{unsigned((M + tl.bm - 1) / tl.bm), unsigned((N + tl.bn - 1) / tl.bn), unsigned(splits)};
+  if (splits == 1) {
+    launch(grid, 256, tl.shared(), [&] { kernel(bias, res, (float *)nullptr, tl.kchunk(K)); });
+    return;
+  }
+  Buf<float> partial(size_t(splits) * M * N);
+  launch(grid, 256, tl.shared(), [&] { kernel((const T *)nullptr, (const T *)nullptr, partial.p, tl.kchunk(K)); });
+  launch({unsigned(std::min<size_t>((size_t(M) * N + 255) / 256, 3)), 1, 1}, 256, 0,
+         [&] { reduce(y, partial.p, bias, res, M, N, splits, act); });
+}
 
 template <typename T>
 void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool res, int act, bool inplace,
-               int xoff = 0) {
+               int xoff = 0, TileLaunch tl = {}, ReduceFn reduce = nullptr) {
   greset();
   Buf<T> x(size_t(M) * K, xoff), w(size_t(N) * K, xoff), b(N), r(size_t(M) * N), y(size_t(M) * N);
   x.randn(1); w.randn(1 / std::sqrt((double)std::max(K, 1))); b.randn(0.5); r.randn(1);
@@ -38,21 +72,22 @@ void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool
       want[size_t(m) * N + n] = s;
     }
   Buf<T> &out = inplace ? r : y;
-  launch({unsigned((M + 127) / 128), unsigned((N + 127) / 128), 1}, 256, 81920, [&] {
-    fn(out.p, x.p, w.p, bias ? b.p : nullptr, res ? r.p : nullptr, M, N, K, act);
-  });
+  run_tiles<T>(tl, M, N, K, out.p, bias ? b.p : nullptr, res ? r.p : nullptr, act, reduce,
+               [&](const T *bp, const T *rp, float *partial, int kchunk) {
+                 fn(out.p, x.p, w.p, bp, rp, M, N, K, act, partial, kchunk);
+               });
   char what[200];
-  snprintf(what, sizeof what, "%s M%d N%d K%d bias%d res%d act%d inplace%d xoff%d", name, M, N, K, bias, res, act,
-           inplace, xoff);
+  snprintf(what, sizeof what, "%s M%d N%d K%d bias%d res%d act%d inplace%d xoff%d splits%d", name, M, N, K, bias, res,
+           act, inplace, xoff, tl.used_splits(K));
   expect(what, out, want);
 }
 
 using ConvFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int, int,
-                        int, int, int, int, int, int);
+                        int, int, int, int, int, int, float *, int);
 
 template <typename T>
 void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Cout, int k, int stride, int pad,
-               bool res, int kw = 0) {
+               bool res, int kw = 0, TileLaunch tl = {}, ReduceFn reduce = nullptr) {
   if (!kw) kw = k;
   int kh = k;
   greset();
@@ -77,12 +112,14 @@ void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Co
           if (res) s += r.at(i);
           want[i] = s;
         }
-  int M = B * Ho * Wo;
-  launch({unsigned((M + 127) / 128), unsigned((Cout + 127) / 128), 1}, 256, 81920, [&] {
-    fn(y.p, x.p, w.p, b.p, res ? r.p : nullptr, B, H, W, Cin, Ho, Wo, Cout, kh, kw, stride, pad);
-  });
+  int M = B * Ho * Wo, K = kh * kw * Cin;
+  run_tiles<T>(tl, M, Cout, K, y.p, b.p, res ? r.p : nullptr, 0, reduce,
+               [&](const T *bp, const T *rp, float *partial, int kchunk) {
+                 fn(y.p, x.p, w.p, bp, rp, B, H, W, Cin, Ho, Wo, Cout, kh, kw, stride, pad, partial, kchunk);
+               });
   char what[200];
-  snprintf(what, sizeof what, "%s B%d %dx%dx%d->%d k%dx%d s%d p%d res%d", name, B, H, W, Cin, Cout, kh, kw, stride, pad, res);
+  snprintf(what, sizeof what, "%s B%d %dx%dx%d->%d k%dx%d s%d p%d res%d splits%d", name, B, H, W, Cin, Cout, kh, kw,
+           stride, pad, res, tl.used_splits(K));
   expect(what, y, want);
 }
 
@@ -128,20 +165,40 @@ int main(int argc, char **argv) {
   std::string only = argc > 2 ? argv[2] : "";
   bool all = only == "", fast = all || only == "fast", simple = all || only == "simple";
   if (fast || only == "gemm") {
-    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 130, 136, 200, true, false, 0, false);
-    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 77, 72, 8, true, true, 1, false);
-    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 200, 129, 104, true, true, 2, true);
-    test_gemm<__nv_bfloat16>("gemm_bf16", (GemmFn)gemm_bf16, 130, 136, 200, true, true, 2, false);
-    test_gemm<__half>("gemm_unaligned_f16", (GemmFn)gemm_unaligned_f16, 33, 70, 36, true, false, 0, false);
-    test_gemm<__half>("gemm_unaligned_f16", (GemmFn)gemm_unaligned_f16, 5, 7, 3, true, true, 1, false, 1);
-    test_gemm<__nv_bfloat16>("gemm_unaligned_bf16", (GemmFn)gemm_unaligned_bf16, 129, 130, 45, false, true, 0, true, 1);
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 130, 136, 200, true, false, 0, false);
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 77, 72, 8, true, true, 1, false);
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 200, 129, 104, true, true, 2, true);
+    test_gemm<__nv_bfloat16>("gemm_128x128_bf16", (GemmFn)gemm_128x128_bf16, 130, 136, 200, true, true, 2, false);
+    test_gemm<__half>("gemm_unaligned_128x128_f16", (GemmFn)gemm_unaligned_128x128_f16, 33, 70, 36, true, false, 0, false);
+    test_gemm<__half>("gemm_unaligned_128x128_f16", (GemmFn)gemm_unaligned_128x128_f16, 5, 7, 3, true, true, 1, false, 1);
+    test_gemm<__nv_bfloat16>("gemm_unaligned_128x128_bf16", (GemmFn)gemm_unaligned_128x128_bf16, 129, 130, 45, false, true, 0, true, 1);
+    // The half tiles, and split-K (partials, then splitk_reduce) on tails in
+    // M, N and K, with every epilogue operand, in place, and unaligned.
+    const TileLaunch t128x64{128, 64, 1}, t64x128{64, 128, 1};
+    test_gemm<__half>("gemm_128x64_f16", (GemmFn)gemm_128x64_f16, 130, 136, 200, true, true, 1, false, 0, t128x64);
+    test_gemm<__nv_bfloat16>("gemm_64x128_bf16", (GemmFn)gemm_64x128_bf16, 130, 136, 200, true, true, 2, false, 0, t64x128);
+    test_gemm<__half>("gemm_unaligned_64x128_f16", (GemmFn)gemm_unaligned_64x128_f16, 70, 33, 45, true, false, 0, false, 1, t64x128);
+    test_gemm<__nv_bfloat16>("gemm_unaligned_128x64_bf16", (GemmFn)gemm_unaligned_128x64_bf16, 129, 70, 45, false, true, 0, true, 1, t128x64);
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 77, 72, 200, true, true, 2, true, 0, {128, 128, 3},
+                      (ReduceFn)splitk_reduce_f16);
+    test_gemm<__half>("gemm_128x64_f16", (GemmFn)gemm_128x64_f16, 130, 72, 264, true, false, 1, false, 0, {128, 64, 2},
+                      (ReduceFn)splitk_reduce_f16);
+    test_gemm<__nv_bfloat16>("gemm_unaligned_64x128_bf16", (GemmFn)gemm_unaligned_64x128_bf16, 65, 129, 333, true, true, 2,
+                             false, 1, {64, 128, 4}, (ReduceFn)splitk_reduce_bf16);
   }
   if (fast || only == "conv") {
-    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 2, 9, 13, 16, 136, 3, 1, 1, false);
-    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 1, 17, 15, 8, 24, 3, 2, 1, true);
-    test_conv<__nv_bfloat16>("conv2d_bf16", (ConvFn)conv2d_bf16, 1, 8, 8, 24, 40, 1, 1, 0, true);
-    test_conv<__half>("conv2d_unaligned_f16", (ConvFn)conv2d_unaligned_f16, 1, 10, 7, 3, 20, 3, 1, 1, false);
-    test_conv<__nv_bfloat16>("conv2d_unaligned_bf16", (ConvFn)conv2d_unaligned_bf16, 2, 6, 5, 4, 12, 3, 2, 1, true);
+    test_conv<__half>("conv2d_128x128_f16", (ConvFn)conv2d_128x128_f16, 2, 9, 13, 16, 136, 3, 1, 1, false);
+    test_conv<__half>("conv2d_128x128_f16", (ConvFn)conv2d_128x128_f16, 1, 17, 15, 8, 24, 3, 2, 1, true);
+    test_conv<__nv_bfloat16>("conv2d_128x128_bf16", (ConvFn)conv2d_128x128_bf16, 1, 8, 8, 24, 40, 1, 1, 0, true);
+    test_conv<__half>("conv2d_unaligned_128x128_f16", (ConvFn)conv2d_unaligned_128x128_f16, 1, 10, 7, 3, 20, 3, 1, 1, false);
+    test_conv<__nv_bfloat16>("conv2d_unaligned_128x128_bf16", (ConvFn)conv2d_unaligned_128x128_bf16, 2, 6, 5, 4, 12, 3, 2, 1, true);
+    test_conv<__half>("conv2d_128x64_f16", (ConvFn)conv2d_128x64_f16, 2, 9, 13, 16, 136, 3, 1, 1, true, 0, {128, 64, 1});
+    test_conv<__nv_bfloat16>("conv2d_64x128_bf16", (ConvFn)conv2d_64x128_bf16, 1, 17, 15, 8, 72, 3, 2, 1, false, 0, {64, 128, 1});
+    test_conv<__half>("conv2d_unaligned_64x128_f16", (ConvFn)conv2d_unaligned_64x128_f16, 1, 10, 7, 3, 20, 3, 1, 1, true, 0, {64, 128, 1});
+    test_conv<__half>("conv2d_128x64_f16", (ConvFn)conv2d_128x64_f16, 1, 9, 11, 40, 72, 3, 1, 1, true, 0, {128, 64, 3},
+                      (ReduceFn)splitk_reduce_f16);
+    test_conv<__nv_bfloat16>("conv2d_unaligned_128x128_bf16", (ConvFn)conv2d_unaligned_128x128_bf16, 2, 6, 5, 29, 12, 3, 2, 1,
+                             false, 0, {128, 128, 2}, (ReduceFn)splitk_reduce_bf16);
   }
   if (fast || only == "attn") {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 70, 77, 2, false);
@@ -152,17 +209,17 @@ int main(int argc, char **argv) {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 2, 5, 1, 1, false);
   }
   if (only == "extra" || only == "rect") {
-    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 1, 9, 11, 16, 24, 3, 2, 1, true, 5);
-    test_conv<__half>("conv2d_unaligned_f16", (ConvFn)conv2d_unaligned_f16, 1, 9, 11, 5, 24, 1, 1, 1, false, 3);
+    test_conv<__half>("conv2d_128x128_f16", (ConvFn)conv2d_128x128_f16, 1, 9, 11, 16, 24, 3, 2, 1, true, 5);
+    test_conv<__half>("conv2d_unaligned_128x128_f16", (ConvFn)conv2d_unaligned_128x128_f16, 1, 9, 11, 5, 24, 1, 1, 1, false, 3);
   }
   if (only == "extra") {
-    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 128, 128, 32, false, false, 0, false);
-    test_gemm<__half>("gemm_f16", (GemmFn)gemm_f16, 256, 256, 1280, true, true, 1, true);
-    test_gemm<__nv_bfloat16>("gemm_bf16", (GemmFn)gemm_bf16, 1, 300, 640, true, false, 2, false);
-    test_gemm<__half>("gemm_unaligned_f16", (GemmFn)gemm_unaligned_f16, 70, 33, 333, true, true, 2, false, 3);
-    test_conv<__half>("conv2d_f16", (ConvFn)conv2d_f16, 2, 11, 9, 64, 72, 3, 1, 1, true);
-    test_conv<__nv_bfloat16>("conv2d_bf16", (ConvFn)conv2d_bf16, 1, 16, 16, 16, 16, 3, 2, 1, false);
-    test_conv<__half>("conv2d_unaligned_f16", (ConvFn)conv2d_unaligned_f16, 1, 5, 6, 12, 20, 1, 1, 0, true);
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 128, 128, 32, false, false, 0, false);
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 256, 256, 1280, true, true, 1, true);
+    test_gemm<__nv_bfloat16>("gemm_128x128_bf16", (GemmFn)gemm_128x128_bf16, 1, 300, 640, true, false, 2, false);
+    test_gemm<__half>("gemm_unaligned_128x128_f16", (GemmFn)gemm_unaligned_128x128_f16, 70, 33, 333, true, true, 2, false, 3);
+    test_conv<__half>("conv2d_128x128_f16", (ConvFn)conv2d_128x128_f16, 2, 11, 9, 64, 72, 3, 1, 1, true);
+    test_conv<__nv_bfloat16>("conv2d_128x128_bf16", (ConvFn)conv2d_128x128_bf16, 1, 16, 16, 16, 16, 3, 2, 1, false);
+    test_conv<__half>("conv2d_unaligned_128x128_f16", (ConvFn)conv2d_unaligned_128x128_f16, 1, 5, 6, 12, 20, 1, 1, 0, true);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 64, 64, 1, false);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 2, 100, 77, 3, false);
     test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 1, 300, 300, 2, false);
