@@ -23,7 +23,7 @@ func checkZeros(t *testing.T, name string, v []float32) {
 // and the "" negative (encoded), with SyntaxNone.
 func TestEncodeMatchesDiffusers(t *testing.T) {
 	b := newTestCPU(t)
-	enc := tinyTextEncoders(t, b)
+	enc := tinyTextEncoders(t, b, 0)
 	cases := loadReferenceCases(t)
 	if len(cases.EncodePrompt) == 0 {
 		t.Fatal("no encode_prompt cases")
@@ -62,7 +62,7 @@ func TestEncodeMatchesDiffusers(t *testing.T) {
 // and concatenated, pooled from the first; the negative prompt is padded.
 func TestEncodeChunksMatchGolden(t *testing.T) {
 	b := newTestCPU(t)
-	enc := tinyTextEncoders(t, b)
+	enc := tinyTextEncoders(t, b, 0)
 	cases := loadReferenceCases(t)
 	text := strings.NewReplacer("(", `\(`, ")", `\)`).Replace(cases.Prompts["long"].Text)
 	neg := "lowres"
@@ -94,7 +94,7 @@ func TestEncodeChunksMatchGolden(t *testing.T) {
 // original mean.
 func TestEncodeEmphasis(t *testing.T) {
 	b := newTestCPU(t)
-	enc := tinyTextEncoders(t, b)
+	enc := tinyTextEncoders(t, b, 0)
 	weighted, err := enc.Encode(b, EncodeOptions{Prompt: "a cat, (red hat:1.5), [[blue]] sky", Width: 64, Height: 64})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestEncodeTimeIDsAndErrors(t *testing.T) {
 	}
 
 	b := newTestCPU(t)
-	enc := tinyTextEncoders(t, b)
+	enc := tinyTextEncoders(t, b, 0)
 	if _, err := enc.Encode(b, EncodeOptions{Prompt: "x"}); err == nil || !strings.Contains(err.Error(), "size") {
 		t.Errorf("zero size: err = %v", err)
 	}

@@ -25,7 +25,7 @@ func bindVAEAs(t testing.TB, b tensor.Backend, dt tensor.DType) *VAE {
 	t.Helper()
 	v := NewVAE(sdxlBaseVAEConfig)
 	bd := weights.NewBinder(b, randomFullSize(t, weights.VAEPrefix))
-	bindAs(bd, weights.VAEPrefix, v, dt)
+	bd.BindAs(weights.VAEPrefix, v, dt)
 	freeAtEnd(t, b, bd.Tensors()...)
 	requireAllBound(t, bd, weights.VAEPrefix)
 	return v

@@ -10,7 +10,6 @@ import (
 	"github.com/gosdxl/gosdxl/internal/refdata"
 	"github.com/gosdxl/gosdxl/prompt"
 	"github.com/gosdxl/gosdxl/tensor"
-	"github.com/gosdxl/gosdxl/weights"
 )
 
 // The text encoders in float16: what the GPU runs them in by default. The
@@ -24,27 +23,6 @@ import (
 func (s *halfSimBackend) Gather(dst, table, ids *tensor.Tensor) {
 	s.Backend.Gather(dst, table, ids)
 	s.after(dst, table)
-}
-
-// tinyTextEncodersAs binds both encoders of the tiny checkpoint with their
-// weights converted to dt, as LoadModel does for a half-precision Text.
-func tinyTextEncodersAs(t testing.TB, b tensor.Backend, dt tensor.DType) *TextEncoders {
-	t.Helper()
-	src := openTinyCheckpoint(t)
-	cfg, err := weights.InferConfig(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := NewTextEncoders(cfg.TextEncoder1, cfg.TextEncoder2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd := weights.NewBinder(b, src)
-	bd.BindAs(weights.TextEncoder1Prefix, enc.CLIPL, dt)
-	bd.BindAs(weights.TextEncoder2Prefix, enc.BigG, dt)
-	freeAtEnd(t, b, bd.Tensors()...)
-	requireAllBound(t, bd, weights.TextEncoder1Prefix, weights.TextEncoder2Prefix)
-	return enc
 }
 
 // textEncodeSpread runs every enc/<i> golden case (diffusers'
@@ -108,7 +86,7 @@ func textEncodeSpread(t testing.TB, b tensor.Backend, enc *TextEncoders, dt tens
 // weights and activations in dt.
 func simTinyText(t testing.TB, dt tensor.DType) (embeds, pooled float64) {
 	sim := newHalfSim(dt)
-	enc := tinyTextEncodersAs(t, sim, dt)
+	enc := tinyTextEncoders(t, sim, dt)
 	sim.markWeights(enc)
 	embeds, pooled, _ = textEncodeSpread(t, sim, enc, tensor.F32)
 	return embeds, pooled

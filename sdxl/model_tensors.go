@@ -32,17 +32,7 @@ func ExpectedTensors(cfg weights.Config) (weights.Expected, error) {
 // vaeWeights and textWeights, when set, are the types those networks'
 // weights are converted to (see Precision).
 func bindNetworks(bd *weights.Binder, unet *UNet, vae *VAE, text *TextEncoders, unetWeights, vaeWeights, textWeights tensor.DType) {
-	bindAs(bd, weights.UNetPrefix, unet, unetWeights)
-	bindAs(bd, weights.VAEPrefix, vae, vaeWeights)
-	bindAs(bd, weights.TextEncoder1Prefix, text.CLIPL, textWeights)
-	bindAs(bd, weights.TextEncoder2Prefix, text.BigG, textWeights)
-}
-
-// bindAs binds network under prefix, converting its weights to dt when set.
-func bindAs(bd *weights.Binder, prefix string, network any, dt tensor.DType) {
-	if dt != 0 {
-		bd.BindAs(prefix, network, dt)
-	} else {
-		bd.Bind(prefix, network)
-	}
+	bd.BindAs(weights.UNetPrefix, unet, unetWeights)
+	bd.BindAs(weights.VAEPrefix, vae, vaeWeights)
+	text.Bind(bd, textWeights)
 }

@@ -2,6 +2,7 @@ package sdxl
 
 import (
 	"github.com/gosdxl/gosdxl/prompt"
+	"github.com/gosdxl/gosdxl/tensor"
 	"github.com/gosdxl/gosdxl/weights"
 )
 
@@ -33,9 +34,9 @@ func NewTextEncoders(cfg1, cfg2 weights.TextEncoderConfig) (*TextEncoders, error
 	return &TextEncoders{CLIPL: e1, BigG: e2, Tokenizer: tok}, nil
 }
 
-// Bind loads both encoders' weights from their canonical prefixes; problems
-// are collected in bd (see weights.Binder.Err and Unused).
-func (e *TextEncoders) Bind(bd *weights.Binder) {
-	bd.Bind(weights.TextEncoder1Prefix, e.CLIPL)
-	bd.Bind(weights.TextEncoder2Prefix, e.BigG)
+// Bind binds both encoders, their weights converted to dt on the way (0:
+// as the checkpoint stores them).
+func (e *TextEncoders) Bind(bd *weights.Binder, dt tensor.DType) {
+	bd.BindAs(weights.TextEncoder1Prefix, e.CLIPL, dt)
+	bd.BindAs(weights.TextEncoder2Prefix, e.BigG, dt)
 }

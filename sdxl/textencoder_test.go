@@ -20,8 +20,10 @@ func checkText(t testing.TB, name string, got []float32, want goldenTensor) {
 }
 
 // tinyTextEncoders binds both encoders of the tiny reference checkpoint on
-// b and checks that nothing under their prefixes is left over.
-func tinyTextEncoders(t testing.TB, b tensor.Backend) *TextEncoders {
+// b, their weights converted to dt as LoadModel does for a half-precision
+// Text (0: as stored), and checks that nothing under their prefixes is
+// left over.
+func tinyTextEncoders(t testing.TB, b tensor.Backend, dt tensor.DType) *TextEncoders {
 	t.Helper()
 	src := openTinyCheckpoint(t)
 	cfg, err := weights.InferConfig(src)
@@ -33,7 +35,7 @@ func tinyTextEncoders(t testing.TB, b tensor.Backend) *TextEncoders {
 		t.Fatal(err)
 	}
 	bd := weights.NewBinder(b, src)
-	enc.Bind(bd)
+	enc.Bind(bd, dt)
 	freeAtEnd(t, b, bd.Tensors()...)
 	requireAllBound(t, bd, weights.TextEncoder1Prefix, weights.TextEncoder2Prefix)
 	return enc
@@ -81,7 +83,7 @@ func checkTextEncoderGoldens(t testing.TB, b tensor.Backend, enc *TextEncoders) 
 
 func TestTextEncodersMatchTransformers(t *testing.T) {
 	b := newTestCPU(t)
-	checkTextEncoderGoldens(t, b, tinyTextEncoders(t, b))
+	checkTextEncoderGoldens(t, b, tinyTextEncoders(t, b, 0))
 }
 
 func TestTextEncoderConfigErrors(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 
 func TestGPUTinyTextEncoders(t *testing.T) {
 	b := newGPU(t)
-	checkTextEncoderGoldens(t, b, tinyTextEncoders(t, b))
+	checkTextEncoderGoldens(t, b, tinyTextEncoders(t, b, 0))
 }
 
 func TestGPUTinyUNet(t *testing.T) {

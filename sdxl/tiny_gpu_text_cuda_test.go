@@ -18,7 +18,7 @@ func TestGPUTinyTextEncodersHalf(t *testing.T) {
 		dt             tensor.DType
 		embeds, pooled float64
 	}{{tensor.F16, gpuTextF16EmbedsTol, gpuTextF16PooledTol}, {tensor.BF16, gpuTextBF16EmbedsTol, gpuTextBF16PooledTol}} {
-		enc := tinyTextEncodersAs(t, b, c.dt)
+		enc := tinyTextEncoders(t, b, c.dt)
 		// The bounds are for arithmetic in c.dt: make sure that is what runs.
 		out := enc.CLIPL.Forward(b, c.dt, [][]int32{{49406, 49407}}, false)
 		if dt, w := out.Penultimate.DType(), enc.BigG.Layers[0].FC.Weight.DType(); dt != c.dt || w != c.dt {

@@ -87,7 +87,7 @@ func (bd *Binder) Bind(prefix string, dst any) {
 	bd.bindStruct(prefix, v.Elem())
 }
 
-// BindAs is Bind with every tensor converted to dt on the host before the
+// BindAs is Bind with every tensor converted to dt (0: none) on the host before the
 // upload (tensor.ConvertBytes), for a network that runs in another type than
 // the checkpoint stores: the GPU runs the VAE in BF16 on its tensor-core
 // kernels, which want weights of the activations' type.
