@@ -98,16 +98,7 @@ func runPipelineCase(t *testing.T, m *Model, name string) (latents, psnr float64
 // TestHalfSimSpread keeps the GPU tolerances derived: each must stay at
 // least twice the spread the simulation predicts.
 func TestHalfSimSpread(t *testing.T) {
-	within := func(what string, got, tol float64) {
-		t.Helper()
-		if got < 1e-4 { // float32 noise is ~1e-6: nothing was rounded
-			t.Errorf("%s: simulated spread %.3g: the simulation did not round", what, got)
-		} else if !(got <= tol/2) {
-			t.Errorf("%s: simulated spread %.3g is more than half its GPU tolerance %g: re-derive it", what, got, tol)
-		} else {
-			t.Logf("%s: simulated spread %.3g (GPU tolerance %g)", what, got, tol)
-		}
-	}
+	within := func(what string, got, tol float64) { t.Helper(); checkSpreadWithin(t, what, got, tol) }
 	for i, rel := range simTinyUNet(t, tensor.F16) {
 		within(fmt.Sprintf("UNet F16 unet/%d/out", i), rel, gpuUNetF16Tol)
 	}
@@ -149,5 +140,18 @@ func TestHalfSimFullSizeSpread(t *testing.T) {
 		t.Errorf("simulated F16 spread %.3g is more than half of gpuFullSizeF16Tol %g: re-derive it", rel, gpuFullSizeF16Tol)
 	} else {
 		t.Logf("simulated F16 spread %.3g (GPU tolerance %g)", rel, gpuFullSizeF16Tol)
+	}
+}
+
+// checkSpreadWithin keeps a GPU tolerance derived: the simulated spread
+// got must show rounding happened and stay at most half of tol.
+func checkSpreadWithin(t *testing.T, what string, got, tol float64) {
+	t.Helper()
+	if got < 1e-4 { // float32 noise is ~1e-6: nothing was rounded
+		t.Errorf("%s: simulated spread %.3g: the simulation did not round", what, got)
+	} else if !(got <= tol/2) {
+		t.Errorf("%s: simulated spread %.3g is more than half its GPU tolerance %g: re-derive it", what, got, tol)
+	} else {
+		t.Logf("%s: simulated spread %.3g (GPU tolerance %g)", what, got, tol)
 	}
 }
