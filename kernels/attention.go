@@ -98,5 +98,36 @@ func (b *Backend) attentionCheckCases(in *checkInputs) []checkCase {
 		simple: func(dst *tensor.Tensor) { b.simpleAttention(dst, q, k, v, 1, false) },
 		fast:   func(dst *tensor.Tensor) bool { return b.tryAttention(dst, q, k, v, 1, false) },
 	})
-	return cases
+	return append(cases, b.selfAttentionCheckCase(in))
+}
+
+// selfAttentionCheckCase compares the fused self-attention
+// (self_attention.go: q, k and v from one GEMM, read in place) with three
+// simple Linears and the simple attention. x is scaled to a tenth so the
+// scores stay of order one: a peaked softmax would turn the GEMMs'
+// different summation orders into different winners.
+func (b *Backend) selfAttentionCheckCase(in *checkInputs) checkCase {
+	const batch, tokens, width, heads = 2, 100, 64, 2
+	x := in.random(batch, tokens, width)
+	tenth := in.b.FromFloat32(tensor.F16, tensor.Shape{1, 1, 1}, []float32{0.1})
+	in.inputs = append(in.inputs, tenth)
+	b.Binary(x, x, tenth, tensor.Mul)
+	C := 64 * heads
+	wq, wk, wv := in.random(C, width), in.random(C, width), in.random(C, width)
+	return checkCase{
+		name: fmt.Sprintf("fused self-attention, %d tokens, %d heads", tokens, heads),
+		dst:  []int{batch, tokens, C},
+		simple: func(dst *tensor.Tensor) {
+			var qkv [3]*tensor.Tensor
+			for i, w := range []*tensor.Tensor{wq, wk, wv} {
+				qkv[i] = b.Alloc(tensor.F16, batch, tokens, C)
+				b.simpleLinear(qkv[i], x, w, nil)
+			}
+			b.simpleAttention(dst, qkv[0], qkv[1], qkv[2], heads, false)
+			for _, t := range qkv {
+				b.Free(t)
+			}
+		},
+		fast: func(dst *tensor.Tensor) bool { return b.trySelfAttention(dst, x, wq, wk, wv, heads) },
+	}
 }

@@ -368,6 +368,16 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+	"qkvPlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
+			w := tensor.Shape{128, inner} // 128 outputs a weight: every tile width divides it
+			p, err := qkvProblem{
+				y: operand{"y", tensor.Shape{16, 384}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
+				wq: operand{"wq", w, dt, 256}, wk: operand{"wk", w, dt, 256}, wv: operand{"wv", w, dt, 256}, tiles: tiles,
+			}.plan()
+			return p.launchPlan, err
+		})
+	},
 	"reducePlan": func() []kernelRef {
 		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, _ tilePlanner) (launchPlan, error) {
 			p, err := gemmProblem{

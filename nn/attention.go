@@ -43,6 +43,9 @@ func (a *Attention) Forward(b tensor.Backend, x, context *tensor.Tensor) *tensor
 // the output projection's epilogue where the backend can fuse it.
 func (a *Attention) ForwardAdd(b tensor.Backend, x, context, residual *tensor.Tensor) *tensor.Tensor {
 	if context == nil {
+		if o := a.selfAttendFused(b, x); o != nil {
+			return a.project(b, o, residual)
+		}
 		context = x
 	}
 	q := a.Q.Forward(b, x)
@@ -79,6 +82,24 @@ func (kv CrossKV) Free(b tensor.Backend) {
 // projections.
 func (a *Attention) ForwardKV(b tensor.Backend, x *tensor.Tensor, kv CrossKV, residual *tensor.Tensor) *tensor.Tensor {
 	return a.project(b, a.attend(b, a.Q.Forward(b, x), kv), residual)
+}
+
+// selfAttendFused is the heads' output of self-attention on x through the
+// backend's fused projection and attention (tensor.FusedSelfAttention),
+// or nil where the backend has none or declines (biased projections
+// included: the fused GEMM has no bias): ForwardAdd then composes it.
+func (a *Attention) selfAttendFused(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
+	f, ok := b.(tensor.FusedSelfAttention)
+	s := x.Shape()
+	if !ok || len(s) != 3 || a.Q.Bias != nil || a.K.Bias != nil || a.V.Bias != nil {
+		return nil
+	}
+	o := b.Alloc(x.DType(), s[0], s[1], a.Q.Out())
+	if f.SelfAttention(o, x, a.Q.Weight, a.K.Weight, a.V.Weight, a.Heads) {
+		return o
+	}
+	b.Free(o)
+	return nil
 }
 
 // attend is softmax(q·kᵀ/√d)·v per head, [B,T,dim]; it frees q.

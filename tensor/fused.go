@@ -30,3 +30,13 @@ type FusedConv2D interface {
 	// itself or does not overlap it.
 	Conv2DResidual(dst, x, w, bias, residual *Tensor, stride, pad int) bool
 }
+
+// FusedSelfAttention is implemented by backends that can project a
+// self-attention's queries, keys and values with one GEMM and attend to
+// them in place.
+type FusedSelfAttention interface {
+	// SelfAttention computes dst = Attention(x·wqᵀ, x·wkᵀ, x·wvᵀ, heads,
+	// not causal), the composite of three bias-free Linears and Attention:
+	// x [B,T,K], each weight [C,K], dst [B,T,C].
+	SelfAttention(dst, x, wq, wk, wv *Tensor, heads int) bool
+}

@@ -83,3 +83,48 @@ __device__ __forceinline__ void splitk_reduce_body(T *y, const float *partial, c
 
 SPLITK_REDUCE(splitk_reduce_f16, __half)
 SPLITK_REDUCE(splitk_reduce_bf16, __nv_bfloat16)
+
+// gemm_qkv: y[M, 3*Nw] = x[M,K] * [w0; w1; w2]^T for three weights of Nw
+// rows each: a self-attention's q, k and v in one GEMM (one launch, and an
+// N three times as wide fills the machine's waves better), while the
+// checkpoint's three weights stay three tensors (LoRA merges them by
+// name). Nw is a multiple of BN, so a block tile's columns all come from
+// one weight: block column n0 reads rows n0 - part*Nw of weight part. No
+// bias (SDXL's to_q/k/v have none). Split-K as gemm_body.
+template <typename T, bool ALIGNED, class S>
+__device__ __forceinline__ void gemm_qkv_body(T *y, const T *x, const T *w0, const T *w1, const T *w2, int M,
+                                              int Nw, int K, float *partial, int kchunk) {
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T *smem = reinterpret_cast<T *>(smem_raw);
+  const int m0 = blockIdx.x * S::BM, n0 = blockIdx.y * S::BN;
+  const int part = n0 / Nw;
+  const T *w = part == 0 ? w0 : (part == 1 ? w1 : w2);
+
+  tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
+  tile::RowLoader<T, ALIGNED, S::BN> lb(w, Nw, K, K, n0 - part * Nw);
+  tile::Acc<S> acc;
+  int kt0, kt1;
+  tile::k_steps(K, kchunk, kt0, kt1);
+  tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
+  if (partial)
+    tile::partial_epilogue<S>(acc, partial, M, 3 * Nw, m0, n0);
+  else
+    tile::epilogue<T, S>(acc, y, (const T *)nullptr, (const T *)nullptr, M, 3 * Nw, m0, n0, ACT_NONE);
+}
+
+#define GEMM_QKV_KERNEL(name, T, ALIGNED, BM, BN)                                                     \
+  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+      name(T *y, const T *x, const T *w0, const T *w1, const T *w2, int M, int Nw, int K,             \
+           float *partial, int kchunk) {                                                              \
+    gemm_qkv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w0, w1, w2, M, Nw, K, partial, kchunk);      \
+  }
+
+#define GEMM_QKV_TILE(BM, BN)                                                                         \
+  GEMM_QKV_KERNEL(gemm_qkv_##BM##x##BN##_f16, __half, true, BM, BN)                                   \
+  GEMM_QKV_KERNEL(gemm_qkv_##BM##x##BN##_bf16, __nv_bfloat16, true, BM, BN)                           \
+  GEMM_QKV_KERNEL(gemm_qkv_unaligned_##BM##x##BN##_f16, __half, false, BM, BN)                        \
+  GEMM_QKV_KERNEL(gemm_qkv_unaligned_##BM##x##BN##_bf16, __nv_bfloat16, false, BM, BN)
+
+GEMM_QKV_TILE(128, 128)
+GEMM_QKV_TILE(128, 64)
+GEMM_QKV_TILE(64, 128)
