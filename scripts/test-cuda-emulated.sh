@@ -5,7 +5,9 @@
 # fast vs simple, the self-check and its fallback, the runtime, pool, graphs,
 # counters, planted bugs), the tiny model against the diffusers goldens (text
 # encoders, UNet, VAE, a whole txt2img) with a warm UNet call's costs pinned,
-# LoRA merge and unmerge on the device (bit for bit the CPU's),
+# LoRA merge and unmerge on the device (bit for bit the CPU's), steps
+# replayed from a CUDA graph (bit for bit the op-by-op step), memory given
+# back on request,
 # and gen --device cuda against --device cpu (txt2img and img2img, PSNR).
 # Sizes the CPU cannot emulate in reasonable time are reduced by the tests,
 # which log it ("emulated driver: ..."). The two lanes run side by side,
@@ -23,7 +25,8 @@ trap 'rm -rf "$logs"' EXIT
 
 lane1() {
   $GO test -tags cuda -count=1 -timeout 40m ./kernels &&
-    $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestCUDAImageMatchesCPU' ./cmd/gen
+    $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestCUDAImageMatchesCPU' ./cmd/gen &&
+    $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestGPUGraph|TestGPUOdd|TestGPURelease' ./sdxl
 }
 lane2() {
   $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestGPUTiny|TestGPULoRA' ./sdxl
