@@ -68,7 +68,9 @@ func (s *shapeSet) resBlock(name string, b, side, cin, cout int, emb bool) {
 func (s *shapeSet) transformer(name string, b, side, c int) {
 	t := b * side * side
 	at := fmt.Sprintf("@%d²", side)
-	s.add(fmt.Sprintf("%s proj/q/k/v/out %d %s", name, c, at), t, c, c)
+	s.add(fmt.Sprintf("%s proj/attn-out %d %s", name, c, at), t, c, c)
+	// Self-attention's q, k and v: one GEMM of the three weights (gemm_qkv).
+	s.add(fmt.Sprintf("%s fused q/k/v %d→%d %s", name, c, 3*c, at), t, 3*c, c)
 	s.add(fmt.Sprintf("%s cross k/v %d→%d", name, sdxlContext, c), b*sdxlTextTokens, c, sdxlContext)
 	s.add(fmt.Sprintf("%s ff GEGLU %d→%d %s", name, c, 8*c, at), t, 8*c, c)
 	s.add(fmt.Sprintf("%s ff out %d→%d %s", name, 4*c, c, at), t, c, 4*c)
