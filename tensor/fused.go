@@ -30,3 +30,13 @@ type FusedConv2D interface {
 	// itself or does not overlap it.
 	Conv2DResidual(dst, x, w, bias, residual *Tensor, stride, pad int) bool
 }
+
+// FusedGEGLU is implemented by backends that can gate a feed-forward
+// projection in its Linear's epilogue, without the [..., 2N] intermediate.
+type FusedGEGLU interface {
+	// LinearGEGLU computes dst = GEGLU(x·wᵀ + bias), the composite of
+	// Linear into a [..., 2N] temporary and GEGLU into dst [..., N]: w is
+	// the stored [2N, K] weight (value rows, then gate rows) and bias [2N]
+	// may be nil.
+	LinearGEGLU(dst, x, w, bias *Tensor) bool
+}
