@@ -27,7 +27,8 @@
 //     its launchers and, for a family with a fast kernel, the cases its
 //     self-check compares on, beside an untagged <family>_plan.go with the
 //     fast kernel's argument checks and grid (unit-tested without a GPU):
-//     linear.go (Linear, LinearFused; gemm.cu, simple_linear.cu),
+//     linear.go (Linear, LinearFused; gemm.cu, simple_linear.cu) with
+//     linear_geglu.go (LinearGEGLU; gemm.cu, planned in geglu_plan.go),
 //     conv.go (Conv2D, Conv2DResidual; conv.cu, simple_conv.cu),
 //     attention.go (Attention; attention.cu, simple_attention.cu),
 //     norm.go (GroupNorm, LayerNorm; norm.cu) and elementwise.go (Unary,

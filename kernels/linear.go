@@ -117,5 +117,5 @@ func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
 			},
 		})
 	}
-	return cases
+	return append(cases, b.gegluCheckCases(in)...)
 }

@@ -359,6 +359,15 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+	"gegluPlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
+			p, err := gegluProblem{
+				y: operand{"y", tensor.Shape{16, 8}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
+				w: operand{"w", tensor.Shape{16, inner}, dt, 256}, tiles: tiles,
+			}.plan()
+			return p.launchPlan, err
+		})
+	},
 	"convPlan": func() []kernelRef {
 		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
 			p, err := convProblem{

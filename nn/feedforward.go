@@ -23,15 +23,14 @@ func (f *FeedForward) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor
 
 // ForwardAdd is Forward plus residual [..., dim] (nil: nothing), added in
 // the second linear's epilogue where the backend can fuse it. The GEGLU
-// gate stays a separate operation: it halves the width, which no linear
-// epilogue does.
+// gate runs in the first linear's epilogue where the backend can fuse that
+// (tensor.FusedGEGLU), else as a separate operation on the [..., 2·inner]
+// projection.
 func (f *FeedForward) ForwardAdd(b tensor.Backend, x, residual *tensor.Tensor) *tensor.Tensor {
-	h := f.Proj.Forward(b, x)
-	shape := h.Shape().Clone()
-	shape[len(shape)-1] /= 2
+	shape := x.Shape().Clone()
+	shape[len(shape)-1] = f.Proj.Out() / 2
 	g := b.Alloc(x.DType(), shape...)
-	b.GEGLU(g, h)
-	b.Free(h)
+	linearGEGLUInto(b, g, x, f.Proj.Weight, f.Proj.Bias)
 	y := f.Out.ForwardFused(b, g, tensor.NoActivation, residual)
 	b.Free(g)
 	return y

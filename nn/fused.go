@@ -2,9 +2,9 @@ package nn
 
 import "github.com/gosdxl/gosdxl/tensor"
 
-// The two helpers below are the only places that know about fused
+// The helpers below are the only places that know about fused
 // operations: they try the backend's optional interface (tensor.FusedLinear,
-// tensor.FusedConv2D) and otherwise compose the same result from plain
+// tensor.FusedGEGLU, tensor.FusedConv2D) and otherwise compose the same result from plain
 // Backend operations, in an order that gives the fused meaning exactly.
 //
 // residual may be dst itself (the same *tensor.Tensor): the result is then
@@ -27,6 +27,20 @@ func linearInto(b tensor.Backend, dst, x, w, bias, residual *tensor.Tensor, act 
 		b.Unary(out, out, act)
 	}
 	addResidual(b, dst, out, residual)
+}
+
+// linearGEGLUInto computes dst [..., N] = GEGLU(x·wᵀ + bias) for the
+// stored projection w [2N, K] (bias [2N] or nil).
+func linearGEGLUInto(b tensor.Backend, dst, x, w, bias *tensor.Tensor) {
+	if f, ok := b.(tensor.FusedGEGLU); ok && f.LinearGEGLU(dst, x, w, bias) {
+		return
+	}
+	shape := dst.Shape().Clone()
+	shape[len(shape)-1] = w.Shape()[0]
+	h := b.Alloc(x.DType(), shape...)
+	b.Linear(h, x, w, bias)
+	b.GEGLU(dst, h)
+	b.Free(h)
 }
 
 // conv2DInto computes dst = conv(x, w) + bias + residual with the layer's

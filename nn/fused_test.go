@@ -19,12 +19,29 @@ type fusingBackend struct {
 	decline      bool // answer false to every call, as a backend lacking the case
 	asked        int  // fused calls received, run or declined
 	linear, conv int  // fused calls that ran
+	geglu        int
 }
 
 var (
 	_ tensor.FusedLinear = (*fusingBackend)(nil)
 	_ tensor.FusedConv2D = (*fusingBackend)(nil)
+	_ tensor.FusedGEGLU  = (*fusingBackend)(nil)
 )
+
+func (f *fusingBackend) LinearGEGLU(dst, x, w, bias *tensor.Tensor) bool {
+	f.asked++
+	if f.decline {
+		return false
+	}
+	f.geglu++
+	shape := dst.Shape().Clone()
+	shape[len(shape)-1] *= 2
+	h := f.Alloc(dst.DType(), shape...)
+	f.Linear(h, x, w, bias)
+	f.GEGLU(dst, h)
+	f.Free(h)
+	return true
+}
 
 func (f *fusingBackend) LinearFused(dst, x, w, bias, residual *tensor.Tensor, act tensor.UnaryOp) bool {
 	f.asked++
@@ -68,9 +85,9 @@ type layerRun func(b tensor.Backend) *tensor.Tensor
 // fusedCase builds a layer with random weights bound on the CPU backend,
 // and says how many fused calls of each kind one Forward makes.
 type fusedCase struct {
-	name         string
-	linear, conv int
-	build        func(t *testing.T) layerRun
+	name                string
+	linear, conv, geglu int
+	build               func(t *testing.T) layerRun
 }
 
 func fusedCases() []fusedCase {
@@ -95,9 +112,9 @@ func fusedCases() []fusedCase {
 		}
 	}
 	return []fusedCase{
-		{"resblock", 0, 1, resBlock(64, 64)},
-		{"resblock with skip conv", 0, 1, resBlock(32, 64)},
-		{"spatial transformer", 2*3 + 1, 0, func(t *testing.T) layerRun {
+		{"resblock", 0, 1, 0, resBlock(64, 64)},
+		{"resblock with skip conv", 0, 1, 0, resBlock(32, 64)},
+		{"spatial transformer", 2*3 + 1, 0, 2, func(t *testing.T) layerRun {
 			const dim, ctxDim, heads, depth = 64, 12, 2, 2
 			b := newCPU()
 			src := newFakeSource(44)
@@ -130,14 +147,15 @@ func TestFusedPathMatchesComposite(t *testing.T) {
 
 			fused := &fusingBackend{Backend: plain}
 			sameBits(t, "fused", fused.ToFloat32(forward(fused)), want)
-			if fused.linear != c.linear || fused.conv != c.conv {
-				t.Errorf("fused calls: %d linear, %d conv; want %d, %d", fused.linear, fused.conv, c.linear, c.conv)
+			if fused.linear != c.linear || fused.conv != c.conv || fused.geglu != c.geglu {
+				t.Errorf("fused calls: %d linear, %d conv, %d GEGLU; want %d, %d, %d",
+					fused.linear, fused.conv, fused.geglu, c.linear, c.conv, c.geglu)
 			}
 
 			declining := &fusingBackend{Backend: plain, decline: true}
 			sameBits(t, "declined", declining.ToFloat32(forward(declining)), want)
-			if declining.asked != c.linear+c.conv {
-				t.Errorf("declining backend asked %d times, want %d", declining.asked, c.linear+c.conv)
+			if declining.asked != c.linear+c.conv+c.geglu {
+				t.Errorf("declining backend asked %d times, want %d", declining.asked, c.linear+c.conv+c.geglu)
 			}
 		})
 	}

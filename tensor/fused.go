@@ -40,3 +40,13 @@ type FusedSelfAttention interface {
 	// x [B,T,K], each weight [C,K], dst [B,T,C].
 	SelfAttention(dst, x, wq, wk, wv *Tensor, heads int) bool
 }
+
+// FusedGEGLU is implemented by backends that can gate a feed-forward
+// projection in its Linear's epilogue, without the [..., 2N] intermediate.
+type FusedGEGLU interface {
+	// LinearGEGLU computes dst = GEGLU(x·wᵀ + bias), the composite of
+	// Linear into a [..., 2N] temporary and GEGLU into dst [..., N]: w is
+	// the stored [2N, K] weight (value rows, then gate rows) and bias [2N]
+	// may be nil.
+	LinearGEGLU(dst, x, w, bias *Tensor) bool
+}

@@ -57,6 +57,44 @@ GEMM_TILE(128, 128)
 GEMM_TILE(128, 64)
 GEMM_TILE(64, 128)
 
+// gemm_geglu: the feed-forward projection with GEGLU in the epilogue,
+//
+//   y[M,N] = (x·w[:N]ᵀ + bias[:N]) * gelu(x·w[N:]ᵀ + bias[N:])
+//
+// for w [2N, K] as stored (value rows, then gate rows). The B loader
+// interleaves value and gate rows in groups of 8 (RowLoader's GegluRows), so
+// a BN-wide tile yields BN/2 output columns and each thread holds the value
+// and gate of its outputs (geglu_epilogue). Never split: the gate needs the
+// full sum. Grid: x = ceil(M/BM), y = ceil(N/(BN/2)).
+template <typename T, bool ALIGNED, class S>
+__device__ __forceinline__ void gemm_geglu_body(T *y, const T *x, const T *w, const T *bias, int M, int N, int K) {
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T *smem = reinterpret_cast<T *>(smem_raw);
+  const int m0 = blockIdx.x * S::BM, j0 = blockIdx.y * (S::BN / 2);
+
+  tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
+  tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, j0, tile::GegluRows{});
+  tile::Acc<S> acc;
+  tile::mainloop<T, S>(la, lb, 0, (K + tile::BK - 1) / tile::BK, smem, acc);
+  tile::geglu_epilogue<T, S>(acc, y, bias, M, N, m0, j0);
+}
+
+#define GEMM_GEGLU_KERNEL(name, T, ALIGNED, BM, BN)                                                   \
+  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+      name(T *y, const T *x, const T *w, const T *bias, int M, int N, int K) {                        \
+    gemm_geglu_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, M, N, K);                         \
+  }
+
+#define GEMM_GEGLU_TILE(BM, BN)                                                                       \
+  GEMM_GEGLU_KERNEL(gemm_geglu_##BM##x##BN##_f16, __half, true, BM, BN)                               \
+  GEMM_GEGLU_KERNEL(gemm_geglu_##BM##x##BN##_bf16, __nv_bfloat16, true, BM, BN)                       \
+  GEMM_GEGLU_KERNEL(gemm_geglu_unaligned_##BM##x##BN##_f16, __half, false, BM, BN)                    \
+  GEMM_GEGLU_KERNEL(gemm_geglu_unaligned_##BM##x##BN##_bf16, __nv_bfloat16, false, BM, BN)
+
+GEMM_GEGLU_TILE(128, 128)
+GEMM_GEGLU_TILE(128, 64)
+GEMM_GEGLU_TILE(64, 128)
+
 // splitk_reduce finishes a split-K GEMM or convolution:
 //   y[m,n] = act(sum_z partial[z][m][n] + bias[n]) + residual[m,n]
 // in float32 with one rounding, the same epilogue as the fused one (residual

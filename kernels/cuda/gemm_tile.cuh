@@ -53,6 +53,9 @@ template <int BM_, int BN_> struct Shape {
 __device__ __forceinline__ int load_row(int i) { return threadIdx.x / 4 + i * 64; }
 __device__ __forceinline__ int load_col(void) { return (threadIdx.x % 4) * 8; }
 
+// GegluRows selects RowLoader's GEGLU row order.
+struct GegluRows {};
+
 // RowLoader copies rows [row0, row0+ROWS) x [k0, k0+32) of a row-major
 // matrix with `rows` rows and row stride ld (elements). ALIGNED requires
 // K % 8 == 0, ld % 8 == 0 and a 16-byte aligned base: then every 8-element
@@ -71,6 +74,21 @@ template <typename T, bool ALIGNED, int ROWS> struct RowLoader {
       int r = row0 + load_row(i);
       row_ok[i] = r < rows;
       row_ptr[i] = m + (size_t)(row_ok[i] ? r : 0) * ld;
+    }
+  }
+
+  // The GEGLU projection's rows (gemm_geglu.cu): W is [2*half, K], and
+  // tile row r holds value row j0 + o or gate row half + j0 + o of output
+  // column o = (r/16)*8 + r%8, alternating every 8 rows (gate = (r/8)%2).
+  // The mma's n8 fragments then pair each value column with its gate in
+  // the same thread (see geglu_epilogue). Rows past `half` are zero.
+  __device__ __forceinline__ RowLoader(const T *m, int half, int ld, int K_, int j0, GegluRows) : base(m), K(K_) {
+#pragma unroll
+    for (int i = 0; i < ITERS; i++) {
+      const int r = load_row(i);
+      const int o = j0 + (r / 16) * 8 + r % 8;
+      row_ok[i] = o < half;
+      row_ptr[i] = m + (size_t)(row_ok[i] ? o + ((r / 8) % 2) * half : 0) * ld;
     }
   }
 
@@ -245,6 +263,48 @@ __device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias,
         if (n + e < N) out[e] = Elem<T>::from_float(v[e]);
     }
   });
+}
+
+// geglu_epilogue writes y[m, o] = (v + bias[o]) * gelu(g + bias[N + o])
+// for the BN/2 output columns from j0 of a tile loaded with GegluRows: n8
+// fragment 2p of a warp holds the values and fragment 2p+1 the gates of the
+// same 8 output columns (warp column origin wn*WTN/2), so each thread
+// finishes its own columns. y is row-major [M, N]; bias ([2N]) may be null.
+template <typename T, class S>
+__device__ __forceinline__ void geglu_epilogue(const Acc<S> &acc, T *y, const T *bias, int M, int N, int m0,
+                                               int j0) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int wm = warp / S::WN, wn = warp % S::WN;
+  const int g = lane / 4, t = lane % 4;
+  const bool pairs = (N % 2) == 0;
+#pragma unroll
+  for (int mt = 0; mt < S::MT; mt++)
+#pragma unroll
+    for (int p = 0; p < S::NT / 2; p++)
+#pragma unroll
+      for (int half = 0; half < 2; half++) {
+        const int m = m0 + wm * S::WTM + mt * 16 + g + half * 8;
+        const int o = j0 + wn * (S::WTN / 2) + p * 8 + 2 * t;
+        if (m >= M) continue;
+        float v[2];
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+          float val = acc.c[mt][2 * p][2 * half + e], gate = acc.c[mt][2 * p + 1][2 * half + e];
+          if (bias && o + e < N) {
+            val += Elem<T>::to_float(bias[o + e]);
+            gate += Elem<T>::to_float(bias[N + o + e]);
+          }
+          v[e] = val * activate(gate, ACT_GELU);
+        }
+        T *out = y + (size_t)m * N + o;
+        if (pairs && o + 1 < N) {
+          *reinterpret_cast<uint32_t *>(out) = Elem<T>::pack(v[0], v[1]);
+        } else {
+#pragma unroll
+          for (int e = 0; e < 2; e++)
+            if (o + e < N) out[e] = Elem<T>::from_float(v[e]);
+        }
+      }
 }
 
 // partial_epilogue stores the raw float32 sums of split blockIdx.z into

@@ -1,12 +1,14 @@
 // Runs the real kernel sources (host-emulated) on awkward sizes against
 // float64 references: the fast tensor-core kernels here, the simple kernels
-// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|conv|attn|extra|rect]
+// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|geglu|conv|attn|extra|rect]
 #include "check.h"
 
 #define DECL_TILE(T, s, tl)                                                                              \
   extern "C" void gemm_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, float *, int); \
   extern "C" void gemm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int,   \
                                             float *, int);                                                       \
+  extern "C" void gemm_geglu_##tl##_##s(T *, const T *, const T *, const T *, int, int, int);                \
+  extern "C" void gemm_geglu_unaligned_##tl##_##s(T *, const T *, const T *, const T *, int, int, int);      \
   extern "C" void conv2d_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, \
                                     int, int, int, int, int, float *, int);                                      \
   extern "C" void conv2d_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, \
@@ -80,6 +82,33 @@ void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool
   snprintf(what, sizeof what, "%s M%d N%d K%d bias%d res%d act%d inplace%d xoff%d splits%d", name, M, N, K, bias, res,
            act, inplace, xoff, tl.used_splits(K));
   expect(what, out, want);
+}
+
+using GegluFn = void (*)(void *, const void *, const void *, const void *, int, int, int);
+
+// test_geglu runs gemm_geglu: y[M,N] = (x·w[:N]ᵀ + b[:N]) · gelu(x·w[N:]ᵀ + b[N:])
+// for w [2N, K], unsplit, grid ceil(M/bm) x ceil(N/(bn/2)).
+template <typename T>
+void test_geglu(const char *name, GegluFn fn, int M, int N, int K, bool bias, int xoff = 0, TileLaunch tl = {}) {
+  greset();
+  Buf<T> x(size_t(M) * K, xoff), w(size_t(2 * N) * K, xoff), b(2 * N), y(size_t(M) * N);
+  x.randn(1); w.randn(1 / std::sqrt((double)std::max(K, 1))); b.randn(0.5);
+  std::vector<double> want(size_t(M) * N);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      double v = 0, g = 0;
+      for (int k = 0; k < K; k++) {
+        v += x.at(size_t(m) * K + k) * w.at(size_t(n) * K + k);
+        g += x.at(size_t(m) * K + k) * w.at(size_t(N + n) * K + k);
+      }
+      if (bias) v += b.at(n), g += b.at(N + n);
+      want[size_t(m) * N + n] = v * 0.5 * g * (1 + std::erf(g / std::sqrt(2.0)));
+    }
+  dim3u grid{unsigned((M + tl.bm - 1) / tl.bm), unsigned((N + tl.bn / 2 - 1) / (tl.bn / 2)), 1};
+  launch(grid, 256, tl.shared(), [&] { fn(y.p, x.p, w.p, bias ? b.p : nullptr, M, N, K); });
+  char what[200];
+  snprintf(what, sizeof what, "%s M%d N%d K%d bias%d xoff%d", name, M, N, K, bias, xoff);
+  expect(what, y, want);
 }
 
 using ConvFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int, int,
@@ -185,6 +214,20 @@ int main(int argc, char **argv) {
                       (ReduceFn)splitk_reduce_f16);
     test_gemm<__nv_bfloat16>("gemm_unaligned_64x128_bf16", (GemmFn)gemm_unaligned_64x128_bf16, 65, 129, 333, true, true, 2,
                              false, 1, {64, 128, 4}, (ReduceFn)splitk_reduce_bf16);
+  }
+  if (fast || only == "gemm" || only == "geglu") {
+    // GEGLU in the epilogue: every tile, tails in M, N (odd, and an odd
+    // number of 8-column groups) and K, no bias, and unaligned.
+    const TileLaunch t128x64{128, 64, 1}, t64x128{64, 128, 1};
+    test_geglu<__half>("gemm_geglu_128x128_f16", (GegluFn)gemm_geglu_128x128_f16, 130, 72, 200, true);
+    test_geglu<__nv_bfloat16>("gemm_geglu_128x128_bf16", (GegluFn)gemm_geglu_128x128_bf16, 77, 40, 8, false);
+    test_geglu<__half>("gemm_geglu_128x64_f16", (GegluFn)gemm_geglu_128x64_f16, 130, 37, 104, true, 0, t128x64);
+    test_geglu<__nv_bfloat16>("gemm_geglu_64x128_bf16", (GegluFn)gemm_geglu_64x128_bf16, 65, 136, 72, true, 0, t64x128);
+    test_geglu<__half>("gemm_geglu_unaligned_128x128_f16", (GegluFn)gemm_geglu_unaligned_128x128_f16, 33, 24, 45, true, 1);
+    test_geglu<__nv_bfloat16>("gemm_geglu_unaligned_128x64_bf16", (GegluFn)gemm_geglu_unaligned_128x64_bf16, 5, 7, 3, true, 1,
+                              t128x64);
+    test_geglu<__half>("gemm_geglu_unaligned_64x128_f16", (GegluFn)gemm_geglu_unaligned_64x128_f16, 70, 33, 36, false, 1,
+                       t64x128);
   }
   if (fast || only == "conv") {
     test_conv<__half>("conv2d_128x128_f16", (ConvFn)conv2d_128x128_f16, 2, 9, 13, 16, 136, 3, 1, 1, false);
