@@ -88,14 +88,7 @@ __device__ __forceinline__ void conv_body(T *y, const T *x, const T *w, const T 
 
   ConvLoader<T, ALIGNED, S::BM> la(x, s, m0);
   tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
-  tile::Acc<S> acc;
-  int kt0, kt1;
-  tile::k_steps(K, kchunk, kt0, kt1);
-  tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
-  if (partial)
-    tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
-  else
-    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE);
+  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, residual, M, N, m0, n0, ACT_NONE, partial);
 }
 
 // partial and kchunk as in gemm.cu: null and ignored without split-K.

@@ -29,14 +29,7 @@ __device__ __forceinline__ void gemm_body(T *y, const T *x, const T *w, const T 
 
   tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
   tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
-  tile::Acc<S> acc;
-  int kt0, kt1;
-  tile::k_steps(K, kchunk, kt0, kt1);
-  tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
-  if (partial)
-    tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
-  else
-    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act);
+  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, residual, M, N, m0, n0, act, partial);
 }
 
 #define GEMM_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
@@ -140,14 +133,8 @@ __device__ __forceinline__ void gemm_qkv_body(T *y, const T *x, const T *w0, con
 
   tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
   tile::RowLoader<T, ALIGNED, S::BN> lb(w, Nw, K, K, n0 - part * Nw);
-  tile::Acc<S> acc;
-  int kt0, kt1;
-  tile::k_steps(K, kchunk, kt0, kt1);
-  tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
-  if (partial)
-    tile::partial_epilogue<S>(acc, partial, M, 3 * Nw, m0, n0);
-  else
-    tile::epilogue<T, S>(acc, y, (const T *)nullptr, (const T *)nullptr, M, 3 * Nw, m0, n0, ACT_NONE);
+  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, (const T *)nullptr, (const T *)nullptr, M, 3 * Nw, m0, n0,
+                         ACT_NONE, partial);
 }
 
 #define GEMM_QKV_KERNEL(name, T, ALIGNED, BM, BN)                                                     \

@@ -326,4 +326,22 @@ __device__ __forceinline__ void partial_epilogue(const Acc<S> &acc, float *parti
   });
 }
 
+// block_tile is one block's whole job in gemm.cu and conv.cu: the K steps
+// of split blockIdx.z of the tile at (m0, n0) through loaders la and lb,
+// then the fused epilogue (bias, act, residual) or, with partial, the
+// split's float32 sums for splitk_reduce.
+template <typename T, class S, class LoadA, class LoadB>
+__device__ __forceinline__ void block_tile(const LoadA &la, const LoadB &lb, T *smem, int K, int kchunk, T *y,
+                                           const T *bias, const T *residual, int M, int N, int m0, int n0,
+                                           int act, float *partial) {
+  Acc<S> acc;
+  int kt0, kt1;
+  k_steps(K, kchunk, kt0, kt1);
+  mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
+  if (partial)
+    partial_epilogue<S>(acc, partial, M, N, m0, n0);
+  else
+    epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act);
+}
+
 } // namespace tile
