@@ -32,6 +32,9 @@ func TestCUDAImageMatchesCPU(t *testing.T) {
 	}{
 		{"txt2img", nil},
 		{"img2img", []string{"--init-image", refDir + "tiny-sdxl-a-i2i-input.png", "--strength", "0.6"}},
+		// A hires pass at 1.5×: latents 12×12 → 6 → 3, odd skip sizes
+		// resized on the device; both passes' steps replayed from a graph.
+		{"hires", []string{"--width", "64", "--height", "64", "--hires-scale", "1.5", "--hires-steps", "3"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := c.extra
