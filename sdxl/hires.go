@@ -224,7 +224,7 @@ func (m *Model) hiresPass(r *Request, latents []float32, s latentShape) ([]float
 	if err != nil {
 		return nil, s, err
 	}
-	out, err := m.sampleLatents(&hr, info, sched, x, cond, us, randn, nil, "hires")
+	out, err := m.sampleLatents(&hr, info, sched, x, cond, us, randn, nil, nil, "hires")
 	if err != nil {
 		return nil, s, err
 	}
@@ -335,34 +335,4 @@ func cropLatents(x []float32, s latentShape, dy, dx int) ([]float32, latentShape
 		}
 	}
 	return data, out
-}
-
-// sampleLatents runs the sampler with classifier-free guidance from x (k-
-// diffusion form) and returns the final latents; after, if set, runs after
-// every step on the sampler's own latents. The latents after each step are
-// observed in stage as latents_step_NN. The UNet's inputs (conditioning,
-// cross-attention K/V) are planned once for the pass and freed on return.
-func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Schedule, x []float32,
-	cond *Conditioning, shape latentShape, randn func(int) []float32, after func(int, []float32, float64),
-	stage string) ([]float32, error) {
-	double := shape
-	double.b *= 2
-	plan, err := m.newUNetPlan(double, cond)
-	if err != nil {
-		return nil, err
-	}
-	defer plan.free()
-	den := cfgDenoiser(plan.run, cond, shape, r.CFGScale, nil)
-	total := sched.Steps()
-	return info.Sample(sched, x, den, sampler.Options{
-		Noise:     randn,
-		AfterStep: after,
-		OnStep: func(i int, latents []float32) error {
-			r.observe(stage, fmt.Sprintf("latents_step_%02d", i), shape.dims(), latents)
-			if r.OnStep != nil {
-				r.OnStep(i+1, total)
-			}
-			return nil
-		},
-	})
 }

@@ -190,7 +190,7 @@ func (m *Model) inpaint(r Request) (*Result, error) {
 	after := func(i int, x []float32, sigmaNext float64) {
 		blendStep(x, init, noise, lmask, i < last, sigmaNext)
 	}
-	latents, err := m.sampleLatents(&r, info, sched, x, cond, shape, randn, after, "sampling")
+	latents, err := m.sampleLatents(&r, info, sched, x, cond, shape, randn, after, nil, "sampling")
 	if err != nil {
 		return nil, err
 	}

@@ -31,3 +31,45 @@ func TestGenerateStopsWithContext(t *testing.T) {
 		t.Errorf("steps run: %v, want 3", steps)
 	}
 }
+
+// TestEveryPassStopsWithContext: the hires pass and inpainting stop
+// between steps like the main pass, with the context's cause (they share
+// its sampling loop).
+func TestEveryPassStopsWithContext(t *testing.T) {
+	m, cases, _ := pipeFixture(t)
+	hires := cases[0].request(t) // 192×128 txt2img
+	hires.Steps = 2
+	u, _ := LookupHiresUpscaler("latent")
+	hires.Hires = &Hires{Scale: 1.5, Upscaler: u, Steps: 4, Denoise: 1}
+	_, inpaint, _ := inpaintRequest(t)
+	for _, c := range []struct {
+		name     string
+		r        Request
+		stopAt   int // the OnStep call that cancels
+		wantRuns int // OnStep calls seen: the steps finished
+	}{
+		{"hires pass", hires, 3, 3}, // 2 first-pass steps, then the hires pass's first
+		{"inpainting", inpaint, 2, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stop := errors.New("stop here")
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			r := c.r
+			r.Context = ctx
+			calls := 0
+			r.OnStep = func(step, total int) {
+				calls++
+				if calls == c.stopAt {
+					cancel(stop)
+				}
+			}
+			if _, err := m.Generate(r); !errors.Is(err, stop) {
+				t.Fatalf("error %v, want the context's cause", err)
+			}
+			if calls != c.wantRuns {
+				t.Errorf("%d steps reported, want %d: the pass went on after the context ended", calls, c.wantRuns)
+			}
+		})
+	}
+}

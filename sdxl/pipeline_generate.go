@@ -1,8 +1,6 @@
 package sdxl
 
 import (
-	"context"
-	"fmt"
 	"math"
 
 	"github.com/gosdxl/gosdxl/prompt"
@@ -55,31 +53,9 @@ func (m *Model) Generate(r Request) (*Result, error) {
 		}
 	}
 
-	double := shape
-	double.b *= 2
-	plan, err := m.newUNetPlan(double, cond)
-	if err != nil {
-		return nil, err
-	}
-	defer plan.free()
-	den := cfgDenoiser(plan.run, cond, shape, r.CFGScale, func(in, out []float32, t float64) {
+	latents, err := m.sampleLatents(&r, info, sched, x, cond, shape, randn, nil, func(in, out []float32, t float64) {
 		r.observeUNetCall(in, out, t, shape, cond)
-	})
-	total := sched.Steps()
-	latents, err := info.Sample(sched, x, den, sampler.Options{
-		Noise: randn,
-		OnStep: func(i int, latents []float32) error {
-			if r.Context != nil && r.Context.Err() != nil {
-				return context.Cause(r.Context)
-			}
-			r.observe("sampling", fmt.Sprintf("latents_step_%02d", i), shape.dims(), latents)
-			if r.OnStep != nil {
-				r.OnStep(i+1, total)
-			}
-			return nil
-		},
-	})
-	plan.free() // the VAE needs the memory more
+	}, "sampling")
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package sdxl
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gosdxl/gosdxl/sampler"
@@ -74,3 +75,40 @@ func cfgDenoiser(unet unetFunc, c *Conditioning, shape latentShape, cfg float64,
 // unetFunc predicts ε for x [2B, 4, h, w] (NCHW, already divided by
 // √(σ²+1)) at timestep t, with batch [negative…, positive…].
 type unetFunc func(x []float32, shape latentShape, t float64, c *Conditioning) ([]float32, error)
+
+// sampleLatents is one sampling pass, the same for the main pass, the
+// hires pass and inpainting: the sampler with classifier-free guidance from
+// x (k-diffusion form), returning the final latents. Between steps it
+// stops once r.Context is done (returning its cause); after, if set, runs
+// after every step on the sampler's own latents (inpainting's blend);
+// firstCall, if set, sees the first UNet call (dumps). The latents after
+// each step are observed in stage as latents_step_NN. The UNet's inputs
+// (conditioning, cross-attention K/V) are planned once for the pass and
+// freed on return, before the VAE needs the memory.
+func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Schedule, x []float32,
+	cond *Conditioning, shape latentShape, randn func(int) []float32, after func(int, []float32, float64),
+	firstCall func(in, out []float32, t float64), stage string) ([]float32, error) {
+	double := shape
+	double.b *= 2
+	plan, err := m.newUNetPlan(double, cond)
+	if err != nil {
+		return nil, err
+	}
+	defer plan.free()
+	den := cfgDenoiser(plan.run, cond, shape, r.CFGScale, firstCall)
+	total := sched.Steps()
+	return info.Sample(sched, x, den, sampler.Options{
+		Noise:     randn,
+		AfterStep: after,
+		OnStep: func(i int, latents []float32) error {
+			if r.Context != nil && r.Context.Err() != nil {
+				return context.Cause(r.Context)
+			}
+			r.observe(stage, fmt.Sprintf("latents_step_%02d", i), shape.dims(), latents)
+			if r.OnStep != nil {
+				r.OnStep(i+1, total)
+			}
+			return nil
+		},
+	})
+}
