@@ -24,7 +24,7 @@ struct ConvShape {
   int KH, KW, stride, pad;
 };
 
-template <typename T, bool ALIGNED, int ROWS> struct ConvLoader {
+template <typename T, bool ALIGNED, int ROWS> struct ConvLoader : tile::NoTransform {
   static constexpr int ITERS = ROWS / 64;
   const T *x;
   ConvShape s;

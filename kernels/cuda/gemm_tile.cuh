@@ -19,7 +19,10 @@
 //  - Loaders are policy types: RowLoader reads plain rows (GEMM operands and
 //    conv weights), conv.cu adds an im2col loader. Each thread copies the same
 //    ROWS/64 16-byte chunks (rows r, r+64, ..., chunk c) of every tile, so
-//    loaders precompute per-row state once.
+//    loaders precompute per-row state once. A loader's landed(stage, k0) runs
+//    after the thread's copies of a tile have arrived and before the barrier
+//    that publishes it: the one place where a loader may rewrite its own
+//    chunks in shared memory (NoTransform: nothing to do).
 //  - Split-K: a block multiplies only the K steps [kt0, kt1) of its grid z
 //    slice; the launcher then reduces the float32 partials (gemm.cu).
 //  - Tails: rows past M or N and chunks past K are zero-filled, so the mma
@@ -53,6 +56,11 @@ template <int BM_, int BN_> struct Shape {
 __device__ __forceinline__ int load_row(int i) { return threadIdx.x / 4 + i * 64; }
 __device__ __forceinline__ int load_col(void) { return (threadIdx.x % 4) * 8; }
 
+// NoTransform is the landed() of loaders that copy their operand as it is.
+struct NoTransform {
+  template <typename T> __device__ __forceinline__ void landed(T *, int) const {}
+};
+
 // GegluRows selects RowLoader's GEGLU row order.
 struct GegluRows {};
 
@@ -61,7 +69,7 @@ struct GegluRows {};
 // K % 8 == 0, ld % 8 == 0 and a 16-byte aligned base: then every 8-element
 // chunk is either wholly inside K or wholly outside and may be copied with
 // one cp.async. Otherwise elements are loaded one by one with bounds checks.
-template <typename T, bool ALIGNED, int ROWS> struct RowLoader {
+template <typename T, bool ALIGNED, int ROWS> struct RowLoader : NoTransform {
   static constexpr int ITERS = ROWS / 64;
   const T *base;
   const T *row_ptr[ITERS];
@@ -177,6 +185,15 @@ __device__ __forceinline__ void mainloop(const LoadA &la, const LoadB &lb, int k
 
   for (int kt = 0; kt < ktiles; kt++) {
     cp_async_wait<STAGES - 2>();
+    // This thread's own copies of tile kt have landed: a loader that
+    // transforms its operand on the way in (a norm applied on load) rewrites
+    // exactly the chunks it copied, so the barrier below publishes the
+    // transformed tile and no extra barrier is needed.
+    {
+      T *st = smem + (kt % STAGES) * S::STAGE_ELEMS;
+      la.landed(st, (kt0 + kt) * BK);
+      lb.landed(st + S::BM * SROW, (kt0 + kt) * BK);
+    }
     // Publishes tile kt to all threads and guarantees everyone finished
     // reading the stage refilled below (it was consumed in iteration kt-1).
     __syncthreads();
