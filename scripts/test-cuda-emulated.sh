@@ -8,7 +8,9 @@
 # LoRA merge and unmerge on the device (bit for bit the CPU's), steps
 # replayed from a CUDA graph (bit for bit the op-by-op step), memory given
 # back on request,
-# and gen --device cuda against --device cpu (txt2img and img2img, PSNR).
+# and gen --device cuda against --device cpu (txt2img and img2img, PSNR);
+# and, counting without running kernels, the launches of a full-size 1024²
+# UNet step.
 # Sizes the CPU cannot emulate in reasonable time are reduced by the tests,
 # which log it ("emulated driver: ..."). The two lanes run side by side,
 # one per core; each CUDA test process is single-threaded in the driver.
@@ -29,7 +31,10 @@ lane1() {
     $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestGPUGraph|TestGPUOdd|TestGPURelease' ./sdxl
 }
 lane2() {
-  $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestGPUTiny|TestGPULoRA' ./sdxl
+  $GO test -tags cuda -count=1 -timeout 40m -v -run 'TestGPUTiny|TestGPULoRA' ./sdxl &&
+    # Count-only: the full-size UNet at 1024², every launch checked and
+    # counted, no kernel run (kernels/emulator/driver/README.md).
+    FAKE_CUDA_EXEC=count $GO test -tags cuda -count=1 -timeout 10m -v -run 'TestGPUStepLaunchesAt1024' ./sdxl
 }
 start=$(date +%s)
 lane1 >"$logs/1" 2>&1 &

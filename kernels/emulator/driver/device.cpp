@@ -34,8 +34,10 @@ CUresult need_context(const char *call) {
 // Printed at exit when FAKE_CUDA_STATS is set: what a run cost in driver
 // terms, for comparing runs without a GPU.
 static void print_counters() {
+  static bool printed;
   const char *v = getenv("FAKE_CUDA_STATS");
-  if (!v || !*v || !strcmp(v, "0")) return;
+  if (printed || !v || !*v || !strcmp(v, "0")) return;
+  printed = true;
   Counters &c = counters;
   fprintf(stderr,
           "fake libcuda: %ld launches (%ld graph launches replaying %ld nodes), %ld module loads\n"
@@ -65,6 +67,13 @@ static size_t total_mem() {
 size_t fake::memory_limit() {
   static size_t n = total_mem();
   return n;
+}
+bool fake::count_only() {
+  static const bool on = [] {
+    const char *v = getenv("FAKE_CUDA_EXEC");
+    return v && !strcmp(v, "count");
+  }();
+  return on;
 }
 
 static int attribute(CUdevice_attribute a, bool *ok) {
@@ -189,6 +198,9 @@ CUresult cuCtxDestroy(CUcontext ctx) {
   if (!contexts.erase(c)) return fail(CUDA_ERROR_INVALID_CONTEXT, "cuCtxDestroy", "%p is not a live context", ctx);
   if (current == c) current = nullptr;
   delete c;
+  // A Go program's os.Exit skips atexit handlers: the counters are printed
+  // when the last context goes, as well (once).
+  if (contexts.empty()) print_counters();
   return CUDA_SUCCESS;
 }
 

@@ -52,6 +52,12 @@ CUresult need_context(const char *call);
 
 // ---- device memory (memory.cpp) ----
 size_t memory_limit(); // bytes the device reports and hands out
+// count_only is FAKE_CUDA_EXEC=count: every call is checked and counted as
+// usual, but kernels do not run, copies and memsets move nothing and memory is
+// neither poisoned nor canaried, so a full-size model at full resolution can
+// be walked through for its launch, copy and memory counts in seconds and
+// without touching its gigabytes. Results are meaningless in this mode.
+bool count_only();
 // range_ok reports whether [p, p+bytes) lies inside one live allocation;
 // otherwise it fails naming call, what, and why.
 CUresult check_range(const char *call, const char *what, CUdeviceptr p, size_t bytes);

@@ -70,11 +70,11 @@ void run_op(const Op &op) {
     for (size_t i = 0; i < vals.size(); i++) ptrs[i] = &vals[i];
     counters.launches++;
     counters.per_kernel[op.fn->name]++;
-    op.fn->kernel->run(ptrs.data(), op.grid, op.block, op.shared);
+    if (!count_only()) op.fn->kernel->run(ptrs.data(), op.grid, op.block, op.shared);
     break;
   }
   case Op::COPY: {
-    memmove(op.dst, op.src, op.bytes);
+    if (!count_only()) memmove(op.dst, op.src, op.bytes);
     bool dst_dev = op.value & 1, src_dev = op.value & 2;
     if (dst_dev && src_dev) counters.dtod++, counters.dtod_bytes += op.bytes;
     else if (dst_dev) counters.htod++, counters.htod_bytes += op.bytes;
@@ -83,7 +83,7 @@ void run_op(const Op &op) {
   }
   case Op::SET: {
     unsigned char *d = (unsigned char *)op.dst;
-    for (size_t i = 0; i < op.bytes; i += op.elem) memcpy(d + i, &op.value, op.elem);
+    for (size_t i = 0; i < op.bytes && !count_only(); i += op.elem) memcpy(d + i, &op.value, op.elem);
     counters.memsets++;
     break;
   }

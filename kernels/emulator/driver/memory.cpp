@@ -76,8 +76,10 @@ CUresult cuMemAlloc(CUdeviceptr *dptr, size_t bytes) {
   unsigned char *base = (unsigned char *)m;
   mprotect(base + page(), data, PROT_READ | PROT_WRITE);
   unsigned char *p = base + page() + data - rounded;
-  memset(base + page(), CANARY, data);
-  memset(p, 0xff, bytes);
+  if (!count_only()) {
+    memset(base + page(), CANARY, data);
+    memset(p, 0xff, bytes);
+  }
   live[(CUdeviceptr)p] = Block{base, total, bytes};
   gregister(p, bytes);
   counters.allocs++;
@@ -101,7 +103,7 @@ CUresult cuMemFree(CUdeviceptr p) {
   }
   Block b = it->second;
   unsigned char *data = b.map + page(), *end = b.map + b.map_bytes - page();
-  for (unsigned char *q = data; q < end; q++)
+  for (unsigned char *q = data; q < end && !count_only(); q++)
     if ((q < (unsigned char *)p || q >= (unsigned char *)p + b.size) && *q != CANARY) {
       long off = q - (unsigned char *)p;
       fprintf(stderr, "fake libcuda: cuMemFree: block 0x%llx (%zu bytes) was written outside its bounds, at offset %ld\n",
