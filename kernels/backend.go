@@ -32,6 +32,7 @@ type Backend struct {
 	uploads  *uploader
 	counts   tensor.Counters // see Counters (context goroutine only)
 	work     workspace       // per-op intermediates between launches (workspace.go)
+	sems     workspace       // split-K tile semaphores, zero between launches (workspace.go)
 	// tileOverride, when set (tests), replaces the tile kernels' wave
 	// planner (tiles.go).
 	tileOverride tilePlanner

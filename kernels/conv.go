@@ -71,11 +71,11 @@ func (b *Backend) tryConv(y, x, w, bias, residual *tensor.Tensor, stride, pad in
 		return false
 	}
 	if !pl.empty() {
-		r := b.startTiles(pl.tileLaunch, b.ptrOrNull(bias), b.ptrOrNull(residual))
+		r := b.startTiles(pl.tileLaunch)
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, r.bias, r.residual,
-			pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad, r.partial, pl.kChunk())
-		b.finishTiles(pl.tileLaunch, r, b.ptr(y), pl.B*pl.Ho*pl.Wo, pl.Cout, ActNone)
+			y, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual),
+			pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad, r.partial, r.sem, pl.kChunk())
+		b.finishTiles(r)
 	}
 	return true
 }

@@ -81,10 +81,10 @@ func (b *Backend) tryGemm(y, x, w, bias, residual *tensor.Tensor, act Activation
 		return false
 	}
 	if !pl.empty() {
-		r := b.startTiles(pl.tileLaunch, b.ptrOrNull(bias), b.ptrOrNull(residual))
+		r := b.startTiles(pl.tileLaunch)
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, r.bias, r.residual, pl.M, pl.N, pl.K, int32(act), r.partial, pl.kChunk())
-		b.finishTiles(pl.tileLaunch, r, b.ptr(y), pl.M, pl.N, act)
+			y, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual), pl.M, pl.N, pl.K, int32(act), r.partial, r.sem, pl.kChunk())
+		b.finishTiles(r)
 	}
 	return true
 }

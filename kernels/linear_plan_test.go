@@ -53,14 +53,14 @@ func TestGemmPlanPicksKernelAndGrid(t *testing.T) {
 				t.Fatalf("%d splits, want %d", pl.choice.splits, c.splits)
 			}
 			if c.splits > 1 {
-				if pl.partialBytes != c.splits*c.m*c.n*4 || pl.reduce.name != "splitk_reduce_"+suffix(c.p.x.dtype) || pl.reduce.module != "gemm" {
-					t.Errorf("split-K: %d partial bytes, reduce %s.%s", pl.partialBytes, pl.reduce.module, pl.reduce.name)
+				if pl.partialBytes != c.splits*c.m*c.n*4 {
+					t.Errorf("split-K: %d partial bytes, want %d", pl.partialBytes, c.splits*c.m*c.n*4)
 				}
 				if pl.kChunk()*c.splits < c.k || pl.kChunk()*(c.splits-1) >= c.k || pl.kChunk()%32 != 0 {
 					t.Errorf("kchunk %d does not cut K=%d into %d splits of whole steps", pl.kChunk(), c.k, c.splits)
 				}
-			} else if pl.partialBytes != 0 || !pl.reduce.empty() {
-				t.Errorf("unsplit plan has partials %d, reduce %q", pl.partialBytes, pl.reduce.name)
+			} else if pl.partialBytes != 0 {
+				t.Errorf("unsplit plan has %d bytes of partials", pl.partialBytes)
 			}
 		})
 	}

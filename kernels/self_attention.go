@@ -53,11 +53,11 @@ func (b *Backend) trySelfAttention(dst, x, wq, wk, wv *tensor.Tensor, heads int)
 	if pl.empty() || ap.empty() {
 		return true // no tokens: nothing to compute
 	}
-	r := b.startTiles(pl.tileLaunch, 0, 0)
+	r := b.startTiles(pl.tileLaunch)
 	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-		qkv, x, wq, wk, wv, pl.M, C, pl.K, r.partial, pl.kChunk())
+		qkv, x, wq, wk, wv, pl.M, C, pl.K, r.partial, r.sem, pl.kChunk())
+	b.finishTiles(r)
 	base := b.ptr(qkv)
-	b.finishTiles(pl.tileLaunch, r, base, pl.M, pl.N, ActNone)
 	size := devicePtr(x.DType().Size() * C)
 	ld := 3 * C
 	b.Launch(Kernel{ap.module, ap.name}, ap.grid, ap.block, ap.shared,

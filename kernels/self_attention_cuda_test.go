@@ -65,8 +65,8 @@ func TestFusedSelfAttentionMatchesFloat64(t *testing.T) {
 	}
 }
 
-// One launch for the three projections, one for the attention (plus a
-// reduce when split), and nothing left allocated; a width that no tile
+// One launch for the three projections (split or not), one for the
+// attention, and nothing left allocated; a width that no tile
 // fits (not a multiple of 64) or F32 is declined with nothing queued.
 func TestFusedSelfAttentionLaunchesTwiceOrDeclines(t *testing.T) {
 	r := newFastRig(t, tensor.F16)

@@ -387,15 +387,6 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
-	"reducePlan": func() []kernelRef {
-		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, _ tilePlanner) (launchPlan, error) {
-			p, err := gemmProblem{
-				y: operand{"y", tensor.Shape{16, 16}, dt, 256}, x: operand{"x", tensor.Shape{16, 512}, dt, addr},
-				w: operand{"w", tensor.Shape{16, 512}, dt, 256}, tiles: fixedTiles(blockTiles[0], 2),
-			}.plan()
-			return p.reduce.launchPlan, err
-		})
-	},
 	"attentionPlan": func() []kernelRef {
 		return planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
 			s := tensor.Shape{1, inner, 64}

@@ -88,19 +88,14 @@ func (o tileOperands) check(M, N, K int, sizes ...int) (suffix string, err error
 	return suffix, err
 }
 
-// tileLaunch is the launch of a tile kernel and, with split-K, of the
-// reduce that finishes it.
+// tileLaunch is the launch of a tile kernel.
 type tileLaunch struct {
 	launchPlan
 	choice tileChoice
 	// With choice.splits > 1: the float32 partials' bytes (the launcher's
-	// scratch) and the gemm module's splitk_reduce launch.
+	// scratch), which the tile's last split sums in the same launch.
 	partialBytes int
-	reduce       reducePlan
 }
-
-// reducePlan is the launch of gemm.cu's splitk_reduce.
-type reducePlan struct{ launchPlan }
 
 // launch plans an M x N x K problem of kernel (in module) with the
 // planner's choice. cp.async moves 16 bytes = 8 elements, so the fast
@@ -127,12 +122,6 @@ func (o tileOperands) launch(module, kernel, suffix string, rowLen, M, N, K int,
 	}
 	if c.splits > 1 {
 		out.partialBytes = c.splits * M * N * 4
-		out.reduce = reducePlan{launchPlan{
-			module: "gemm",
-			name:   "splitk_reduce_" + suffix,
-			grid:   D1(min(ceilDiv(M*N, gemmThreads), 1<<16)),
-			block:  D1(gemmThreads),
-		}}
 	}
 	return out
 }

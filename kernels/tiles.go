@@ -17,40 +17,34 @@ func (b *Backend) tilePlanner() tilePlanner {
 	return func(M, N, K int) tileChoice { return chooseTiles(M, N, K, sms) }
 }
 
-// tileRun is what a planned tile kernel takes besides its operands: the
-// bias and residual its epilogue applies, and where its float32 partials
-// go (null without split-K).
+// tileRun is what a planned tile kernel takes besides its operands and
+// epilogue: with split-K, where its float32 partials go and the tile
+// semaphores its last splits count in (both null without).
 type tileRun struct {
-	bias, residual, partial devicePtr
-	// With split-K: the epilogue's operands, applied by the reduce, and
-	// the partials' scratch.
-	epiBias, epiResidual devicePtr
-	ws                   *deviceBuffer
+	partial, sem devicePtr
+	ws           *deviceBuffer
 }
 
-// startTiles prepares the launch of l. Without split-K the tile kernel
-// applies bias and residual itself. With it, the kernel gets null ones and
-// writes partials into pool scratch, and finishTiles reduces them. All of
-// it is queued on the stream, with no host wait and nothing but pool
-// memory, so a graph capture records it like any other launch (release
-// keeps the block for the graph's life).
-func (b *Backend) startTiles(l tileLaunch, bias, residual devicePtr) tileRun {
+// startTiles prepares the launch of l. With split-K the kernel writes
+// partials into pool scratch and the tile's last split sums them through
+// the epilogue (gemm_tile.cuh's split_finish): one launch, no reduce. All
+// of it is queued on the stream, with no host wait and nothing but pool
+// memory and the backend's semaphores, so a graph capture records it like
+// any other launch (release keeps the block for the graph's life).
+func (b *Backend) startTiles(l tileLaunch) tileRun {
 	if l.choice.splits <= 1 {
-		return tileRun{bias: bias, residual: residual}
+		return tileRun{}
 	}
 	ws := b.scratch(l.partialBytes)
-	return tileRun{partial: ws.ptr, epiBias: bias, epiResidual: residual, ws: ws}
+	return tileRun{partial: ws.ptr, sem: b.tileSemaphores(l.grid.X * l.grid.Y), ws: ws}
 }
 
-// finishTiles completes a split-K launch: splitk_reduce sums the partials
-// into y (M x N) through the epilogue, then the scratch goes back.
-func (b *Backend) finishTiles(l tileLaunch, r tileRun, y devicePtr, M, N int, act Activation) {
-	if r.ws == nil {
-		return
+// finishTiles gives a split-K launch's partials back (stream order keeps
+// them until the kernel has read them).
+func (b *Backend) finishTiles(r tileRun) {
+	if r.ws != nil {
+		b.release(r.ws)
 	}
-	b.Launch(Kernel{l.reduce.module, l.reduce.name}, l.reduce.grid, l.reduce.block, 0,
-		y, r.partial, r.epiBias, r.epiResidual, M, N, l.choice.splits, int32(act))
-	b.release(r.ws)
 }
 
 // withTiles runs f with the planner forced to c (the self-check's cases

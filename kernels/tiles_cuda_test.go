@@ -109,8 +109,37 @@ func TestTilePlannerSplitsOnFewSMs(t *testing.T) {
 	expectClose(t, fmt.Sprintf("%v", c), y.Shape(), r.read(t, y), refGemm(xv, wv, bv, nil, M, N, K, ActGELU), tensor.F16)
 }
 
-// Split-K inside a graph capture: the partials' scratch and the reduce are
-// recorded like any launch, and replays recompute the same output.
+// TestTileSplitKIsOneLaunch: a split GEMM is finished by its tiles' last
+// splits in the same launch, and leaves the tile semaphores re-armed, so
+// the next launch on them (here the same GEMM again, into the residual it
+// reads) is right too.
+func TestTileSplitKIsOneLaunch(t *testing.T) {
+	const M, K, N = 130, 264, 136
+	r := newFastRig(t, tensor.F16)
+	forcing(t, r.b, tileChoice{tile: blockTiles[0], splits: 3})
+	x, xv := r.input(t, 1, M, K)
+	w, wv := r.input(t, 1/math.Sqrt(K), N, K)
+	bias, bv := r.input(t, 0.5, N)
+	y, yv := r.input(t, 1, M, N)
+	r.b.settleAll()
+	held := yv // what y holds before each call
+	for i := range 2 {
+		before := r.b.Counters()
+		if !r.b.tryGemm(y, x, w, bias, y, ActSiLU) { // residual in place: y += silu(x·wᵀ + b)
+			t.Fatal("the fast GEMM declined the case")
+		}
+		if c := r.b.Counters().Sub(before); c.Launches != 1 {
+			t.Errorf("call %d: %d launches, want 1 (no reduce kernel)", i+1, c.Launches)
+		}
+		got := r.read(t, y)
+		expectClose(t, fmt.Sprintf("call %d", i+1), y.Shape(), got, refGemm(xv, wv, bv, held, M, N, K, ActSiLU), tensor.F16)
+		held = got
+	}
+}
+
+// Split-K inside a graph capture: the partials' scratch and the tile
+// semaphores are used like any launch's, and replays recompute the same
+// output.
 func TestTileSplitKInGraph(t *testing.T) {
 	const M, K, N = 70, 200, 72
 	r := newFastRig(t, tensor.F16)

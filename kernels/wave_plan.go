@@ -21,7 +21,8 @@ import "fmt"
 //
 // Choices: the three block tiles of gemm_tile.cuh (128x128, 128x64,
 // 64x128) and split-K, where grid z cuts K into equal ranges that write
-// float32 partials, summed by a reduce kernel that applies the epilogue.
+// float32 partials, summed by the tile's last split to finish, which
+// applies the epilogue (gemm_tile.cuh's split_finish: no reduce launch).
 // The planner maximises
 //
 //	score = efficiency × tileHandicap × 1 / (1 + splitCost)
@@ -33,11 +34,12 @@ import "fmt"
 //     Both are counted in "steps", the time one SM takes for one 32-wide K
 //     step of a 128x128 tile. The main loop takes waves × (K steps per
 //     split) × (tile area / 128²) steps. The partials cost 8 bytes per
-//     output element and split (written once, read once by the reduce),
-//     spread over all SMs, priced by splitMACsPerByte; the reduce's launch
-//     costs splitLaunchSteps. So split-K pays only where a long K leaves
-//     much main-loop time to rebalance, never on small problems where the
-//     extra launch would dominate. Splits also need at least minSplitSteps
+//     output element and split (written once, read once by the finishing
+//     split), spread over all SMs, priced by splitMACsPerByte; the
+//     finishing split's pass over its tile, after its own main loop, costs
+//     splitFinishSteps. So split-K pays only where a long K leaves much
+//     main-loop time to rebalance, never on small problems where that tail
+//     would dominate. Splits also need at least minSplitSteps
 //     K steps each, so that the 4-stage pipeline fills, and the problem's
 //     fastest unsplit grid must run at least minSplitMainSteps: a kernel
 //     of a few µs is bound by launch latency, which no rebalancing
@@ -75,7 +77,7 @@ const (
 	// minSplitSteps is the fewest K steps a split may have (4 stages).
 	minSplitSteps = 4
 	// minSplitMainSteps is the shortest unsplit main loop (in steps, see
-	// splitLaunchSteps: about 10 µs) worth splitting.
+	// splitFinishSteps: about 10 µs) worth splitting.
 	minSplitMainSteps = 32
 	// halfTileHandicap: see the model above.
 	halfTileHandicap = 0.03
@@ -84,11 +86,11 @@ const (
 	// the f16 peak), and the partials (tens of MB at most) stay in the
 	// 50 MB L2, which moves some 15 TB/s.
 	splitMACsPerByte = 16
-	// splitLaunchSteps is the reduce launch's cost in steps: about 1 µs
-	// of launch gap and tail inside a CUDA graph (the UNet's steps run as
-	// graphs), where one step (128·128·32 multiply-adds on one SM at ~2
-	// T/s) takes about 0.3 µs.
-	splitLaunchSteps = 4
+	// splitFinishSteps is the finishing split's tail in steps: reading the
+	// tile's partials back from L2 (a few hundred KB at about 100 GB/s per
+	// SM) takes about 1 µs, where one step (128·128·32 multiply-adds on
+	// one SM at ~2 T/s) takes about 0.3 µs.
+	splitFinishSteps = 4
 	// stepMACs is one step's multiply-adds (a 128x128 tile, 32 deep).
 	stepMACs = 128 * 128 * tileK
 )
@@ -144,7 +146,7 @@ func planScore(M, N, K, sms int, c tileChoice) float64 {
 	}
 	if c.splits > 1 {
 		partialSteps := 8 * float64(c.splits) * float64(M) * float64(N) * splitMACsPerByte / (float64(sms) * stepMACs)
-		s /= 1 + (partialSteps+splitLaunchSteps)/mainSteps(M, N, sms, c)
+		s /= 1 + (partialSteps+splitFinishSteps)/mainSteps(M, N, sms, c)
 	}
 	return s
 }

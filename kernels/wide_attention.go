@@ -76,10 +76,10 @@ func (b *Backend) wideAttention(o, q, k, v *tensor.Tensor, heads int, causal boo
 // the problem's device addresses (views into larger buffers).
 func (b *Backend) launchGemm(pl gemmPlan, p gemmProblem) {
 	if !pl.empty() {
-		r := b.startTiles(pl.tileLaunch, 0, 0)
+		r := b.startTiles(pl.tileLaunch)
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			devicePtr(p.y.addr), devicePtr(p.x.addr), devicePtr(p.w.addr), r.bias, r.residual,
-			pl.M, pl.N, pl.K, int32(p.act), r.partial, pl.kChunk())
-		b.finishTiles(pl.tileLaunch, r, devicePtr(p.y.addr), pl.M, pl.N, p.act)
+			devicePtr(p.y.addr), devicePtr(p.x.addr), devicePtr(p.w.addr), devicePtr(0), devicePtr(0),
+			pl.M, pl.N, pl.K, int32(p.act), r.partial, r.sem, pl.kChunk())
+		b.finishTiles(r)
 	}
 }

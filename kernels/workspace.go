@@ -9,6 +9,10 @@ package kernels
 // every replay. It grows to the largest request seen, by at least a factor
 // of two; a block it outgrows is kept until Close, because a graph
 // captured earlier may still write to it.
+//
+// The tile semaphores (tileSemaphores) are a second workspace whose bytes
+// stay zero between launches: zeroed when a block is taken, and re-armed by
+// the kernels that count in them.
 type workspace struct {
 	cur     deviceBuffer   // class 0: none yet
 	retired []deviceBuffer // outgrown blocks, possibly still in a graph
@@ -17,8 +21,16 @@ type workspace struct {
 // workspace returns the address of at least n bytes of the backend's
 // workspace, which one op may use from its first launch to its last: the
 // backend's launches run in stream order, so the next op's cannot overlap.
-func (b *Backend) workspace(n int) devicePtr {
-	w := &b.work
+func (b *Backend) workspace(n int) devicePtr { return b.work.atLeast(b, n, false) }
+
+// tileSemaphores returns n zeroed ints for a split-K launch's tiles to
+// count their finished splits in (gemm_tile.cuh's split_finish). The
+// kernel leaves them zero again, so every launch finds them so.
+func (b *Backend) tileSemaphores(n int) devicePtr { return b.sems.atLeast(b, 4*n, true) }
+
+// atLeast returns w's current block, first replacing it with one of at
+// least n bytes (zeroed on the stream when zeroed is set) if it is smaller.
+func (w *workspace) atLeast(b *Backend, n int, zeroed bool) devicePtr {
 	if w.cur.class >= n {
 		return w.cur.ptr
 	}
@@ -29,6 +41,13 @@ func (b *Backend) workspace(n int) devicePtr {
 	if buf.class == 0 {
 		return 0 // the allocation failed: b.err is set and launches do nothing
 	}
+	if zeroed {
+		b.w.do(func() {
+			if b.err == nil {
+				b.err = memsetBytes(buf.ptr, 0, buf.class, b.stream)
+			}
+		})
+	}
 	if w.cur.class != 0 {
 		w.retired = append(w.retired, w.cur)
 	}
@@ -36,19 +55,20 @@ func (b *Backend) workspace(n int) devicePtr {
 	return w.cur.ptr
 }
 
-// dropWorkspace returns the workspace's blocks to the driver (Close, on the
+// dropWorkspace returns the workspaces' blocks to the driver (Close, on the
 // context goroutine, after the stream has drained).
 func (b *Backend) dropWorkspace() error {
-	w := &b.work
 	var first error
-	for _, buf := range append(w.retired, w.cur) {
-		if buf.class == 0 {
-			continue
+	for _, w := range []*workspace{&b.work, &b.sems} {
+		for _, buf := range append(w.retired, w.cur) {
+			if buf.class == 0 {
+				continue
+			}
+			if err := b.giveBack(buf); err != nil && first == nil {
+				first = err
+			}
 		}
-		if err := b.giveBack(buf); err != nil && first == nil {
-			first = err
-		}
+		*w = workspace{}
 	}
-	*w = workspace{}
 	return first
 }

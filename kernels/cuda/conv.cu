@@ -9,8 +9,7 @@
 // im2col matrix is never built: ConvLoader gathers each BMx32 A tile
 // straight from x while the block multiplies the previous stages (same
 // 4-stage cp.async pipeline, tile shapes and split-K as gemm.cu,
-// gemm_tile.cuh; a split conv's partials go through gemm.cu's
-// splitk_reduce).
+// gemm_tile.cuh: a split conv's last split finishes its tile).
 //
 // When Cin % 8 == 0, an 8-element k chunk starting at a multiple of 8 never
 // crosses a filter tap, so it is 8 contiguous channels of one input pixel:
@@ -80,7 +79,7 @@ template <typename T, bool ALIGNED, int ROWS> struct ConvLoader : tile::NoTransf
 
 template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void conv_body(T *y, const T *x, const T *w, const T *bias, const T *residual,
-                                          const ConvShape &s, float *partial, int kchunk) {
+                                          const ConvShape &s, float *partial, int *sem, int kchunk) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T *smem = reinterpret_cast<T *>(smem_raw);
   const int M = s.B * s.Ho * s.Wo, N = s.Cout, K = s.KH * s.KW * s.Cin;
@@ -88,17 +87,17 @@ __device__ __forceinline__ void conv_body(T *y, const T *x, const T *w, const T 
 
   ConvLoader<T, ALIGNED, S::BM> la(x, s, m0);
   tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
-  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, residual, M, N, m0, n0, ACT_NONE, partial);
+  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, residual, M, N, m0, n0, ACT_NONE, partial, sem);
 }
 
-// partial and kchunk as in gemm.cu: null and ignored without split-K.
+// partial, sem and kchunk as in gemm.cu: null and ignored without split-K.
 #define CONV_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
   extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int B, int H, int W,       \
            int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad, float *partial,     \
-           int kchunk) {                                                                              \
+           int *sem, int kchunk) {                                                                    \
     ConvShape s = {B, H, W, Cin, Ho, Wo, Cout, KH, KW, stride, pad};                                  \
-    conv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, s, partial, kchunk);          \
+    conv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, s, partial, sem, kchunk);     \
   }
 
 #define CONV_TILE(BM, BN)                                                                             \

@@ -14,29 +14,30 @@
 // B*H*W), y = ceil(N/BN), z = K splits. Blocks with the same y share a
 // weight panel. Without split-K (partial null, gridDim.z 1) the epilogue is
 // fused; with it, block z multiplies K range [z*kchunk, (z+1)*kchunk) and
-// stores float32 sums in partial[z][M][N], and splitk_reduce adds the
-// splits, applies the epilogue and rounds once.
+// stores float32 sums in partial[z][M][N], and the tile's last split adds
+// them, applies the epilogue and rounds once (gemm_tile.cuh's split_finish,
+// counting in sem: one zeroed int per (x, y) tile, re-armed by the kernel).
 // The *_unaligned kernels load element by element and accept any K and any
 // pointer alignment (odd K, views starting mid-row); the launcher picks.
 #include "gemm_tile.cuh"
 
 template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void gemm_body(T *y, const T *x, const T *w, const T *bias, const T *residual,
-                                          int M, int N, int K, int act, float *partial, int kchunk) {
+                                          int M, int N, int K, int act, float *partial, int *sem, int kchunk) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T *smem = reinterpret_cast<T *>(smem_raw);
   const int m0 = blockIdx.x * S::BM, n0 = blockIdx.y * S::BN;
 
   tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
   tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
-  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, residual, M, N, m0, n0, act, partial);
+  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, residual, M, N, m0, n0, act, partial, sem);
 }
 
 #define GEMM_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
   extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int M, int N, int K,       \
-           int act, float *partial, int kchunk) {                                                     \
-    gemm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, M, N, K, act, partial,        \
+           int act, float *partial, int *sem, int kchunk) {                                           \
+    gemm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, M, N, K, act, partial, sem,   \
                                                kchunk);                                               \
   }
 
@@ -88,33 +89,6 @@ GEMM_GEGLU_TILE(128, 128)
 GEMM_GEGLU_TILE(128, 64)
 GEMM_GEGLU_TILE(64, 128)
 
-// splitk_reduce finishes a split-K GEMM or convolution:
-//   y[m,n] = act(sum_z partial[z][m][n] + bias[n]) + residual[m,n]
-// in float32 with one rounding, the same epilogue as the fused one (residual
-// may alias y). A grid-stride loop over the M*N outputs.
-template <typename T>
-__device__ __forceinline__ void splitk_reduce_body(T *y, const float *partial, const T *bias, const T *residual,
-                                                   int M, int N, int splits, int act) {
-  const size_t total = (size_t)M * N;
-  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-    float v = 0.f;
-    for (int z = 0; z < splits; z++) v += partial[(size_t)z * total + i];
-    if (bias) v += Elem<T>::to_float(bias[i % N]);
-    v = activate(v, act);
-    if (residual) v += Elem<T>::to_float(residual[i]);
-    y[i] = Elem<T>::from_float(v);
-  }
-}
-
-#define SPLITK_REDUCE(name, T)                                                                        \
-  extern "C" __global__ void name(T *y, const float *partial, const T *bias, const T *residual, int M, int N, \
-                                  int splits, int act) {                                              \
-    splitk_reduce_body<T>(y, partial, bias, residual, M, N, splits, act);                             \
-  }
-
-SPLITK_REDUCE(splitk_reduce_f16, __half)
-SPLITK_REDUCE(splitk_reduce_bf16, __nv_bfloat16)
-
 // gemm_qkv: y[M, 3*Nw] = x[M,K] * [w0; w1; w2]^T for three weights of Nw
 // rows each: a self-attention's q, k and v in one GEMM (one launch, and an
 // N three times as wide fills the machine's waves better), while the
@@ -124,7 +98,7 @@ SPLITK_REDUCE(splitk_reduce_bf16, __nv_bfloat16)
 // bias (SDXL's to_q/k/v have none). Split-K as gemm_body.
 template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void gemm_qkv_body(T *y, const T *x, const T *w0, const T *w1, const T *w2, int M,
-                                              int Nw, int K, float *partial, int kchunk) {
+                                              int Nw, int K, float *partial, int *sem, int kchunk) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T *smem = reinterpret_cast<T *>(smem_raw);
   const int m0 = blockIdx.x * S::BM, n0 = blockIdx.y * S::BN;
@@ -134,14 +108,14 @@ __device__ __forceinline__ void gemm_qkv_body(T *y, const T *x, const T *w0, con
   tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
   tile::RowLoader<T, ALIGNED, S::BN> lb(w, Nw, K, K, n0 - part * Nw);
   tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, (const T *)nullptr, (const T *)nullptr, M, 3 * Nw, m0, n0,
-                         ACT_NONE, partial);
+                         ACT_NONE, partial, sem);
 }
 
 #define GEMM_QKV_KERNEL(name, T, ALIGNED, BM, BN)                                                     \
   extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
       name(T *y, const T *x, const T *w0, const T *w1, const T *w2, int M, int Nw, int K,             \
-           float *partial, int kchunk) {                                                              \
-    gemm_qkv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w0, w1, w2, M, Nw, K, partial, kchunk);      \
+           float *partial, int *sem, int kchunk) {                                                    \
+    gemm_qkv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w0, w1, w2, M, Nw, K, partial, sem, kchunk); \
   }
 
 #define GEMM_QKV_TILE(BM, BN)                                                                         \

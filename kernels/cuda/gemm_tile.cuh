@@ -24,7 +24,9 @@
 //    that publishes it: the one place where a loader may rewrite its own
 //    chunks in shared memory (NoTransform: nothing to do).
 //  - Split-K: a block multiplies only the K steps [kt0, kt1) of its grid z
-//    slice; the launcher then reduces the float32 partials (gemm.cu).
+//    slice and stores float32 partials; the tile's last split to finish sums
+//    them and applies the epilogue (split_finish), so a split problem is
+//    still one launch.
 //  - Tails: rows past M or N and chunks past K are zero-filled, so the mma
 //    needs no predicates; the epilogue checks bounds before every store.
 #pragma once
@@ -325,8 +327,8 @@ __device__ __forceinline__ void geglu_epilogue(const Acc<S> &acc, T *y, const T 
 }
 
 // partial_epilogue stores the raw float32 sums of split blockIdx.z into
-// partial[z][M][N]; splitk_reduce (gemm.cu) adds the splits and applies
-// the epilogue. Pairs go out as one float2 when N is even (8-byte aligned).
+// partial[z][M][N]; split_finish adds the splits and applies the epilogue.
+// Pairs go out as one float2 when N is even (8-byte aligned).
 template <class S>
 __device__ __forceinline__ void partial_epilogue(const Acc<S> &acc, float *partial, int M, int N, int m0,
                                                  int n0) {
@@ -343,22 +345,61 @@ __device__ __forceinline__ void partial_epilogue(const Acc<S> &acc, float *parti
   });
 }
 
+// split_finish completes a split tile without another launch: each split
+// block, having stored its partial, counts itself in sem[tile]; the one
+// that arrives last sums all gridDim.z partials of the tile in split order
+// (the same order and roundings whichever block arrives last, so the
+// result does not depend on scheduling), applies the epilogue
+//   y[m,n] = act(sum_z partial[z][m][n] + bias[n]) + residual[m,n]
+// rounding once, and re-arms the counter for the next launch. sem holds
+// one zeroed int per (x, y) tile of the grid (the launcher's tile
+// semaphores); smem is the block's shared memory, free after the main loop.
+template <typename T, class S>
+__device__ __forceinline__ void split_finish(float *partial, int *sem, T *smem, T *y, const T *bias,
+                                             const T *residual, int M, int N, int m0, int n0, int act) {
+  int *arrived_last = reinterpret_cast<int *>(smem);
+  const int tile = blockIdx.y * gridDim.x + blockIdx.x;
+  __threadfence(); // this thread's partials are visible device-wide before the count says so
+  __syncthreads(); // every thread of the block has stored and fenced; the ring is no longer read
+  if (threadIdx.x == 0) *arrived_last = atomicAdd(&sem[tile], 1) == (int)gridDim.z - 1;
+  __syncthreads();
+  if (!*arrived_last) return;
+  __threadfence(); // the other splits' partials, counted before, are read after
+
+  const size_t plane = (size_t)M * N;
+  for (int i = threadIdx.x; i < S::BM * S::BN; i += THREADS) {
+    const int m = m0 + i / S::BN, n = n0 + i % S::BN;
+    if (m >= M || n >= N) continue;
+    const size_t at = (size_t)m * N + n;
+    float v = 0.f;
+    for (int z = 0; z < (int)gridDim.z; z++) v += __ldcg(partial + z * plane + at); // L2: written by other SMs
+    if (bias) v += Elem<T>::to_float(bias[n]);
+    v = activate(v, act);
+    if (residual) v += Elem<T>::to_float(residual[at]);
+    y[at] = Elem<T>::from_float(v);
+  }
+  if (threadIdx.x == 0) sem[tile] = 0;
+}
+
 // block_tile is one block's whole job in gemm.cu and conv.cu: the K steps
 // of split blockIdx.z of the tile at (m0, n0) through loaders la and lb,
-// then the fused epilogue (bias, act, residual) or, with partial, the
-// split's float32 sums for splitk_reduce.
+// then the fused epilogue (bias, act, residual) or, with partial (split-K),
+// the split's float32 sums, the tile finished by its last split
+// (split_finish, counting in sem).
 template <typename T, class S, class LoadA, class LoadB>
 __device__ __forceinline__ void block_tile(const LoadA &la, const LoadB &lb, T *smem, int K, int kchunk, T *y,
                                            const T *bias, const T *residual, int M, int N, int m0, int n0,
-                                           int act, float *partial) {
+                                           int act, float *partial, int *sem) {
   Acc<S> acc;
   int kt0, kt1;
   k_steps(K, kchunk, kt0, kt1);
   mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
-  if (partial)
+  if (partial) {
     partial_epilogue<S>(acc, partial, M, N, m0, n0);
-  else
+    split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, act);
+  } else {
     epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act);
+  }
 }
 
 } // namespace tile

@@ -150,6 +150,17 @@ extern EmuThread *emu_thread;
 #define thread_rank (emu_thread->rank)
 #define cp_state (emu_thread->cp)
 extern EmuBarrier *block_bar;
+// Atomics, fences and cache-hinted loads: blocks run one at a time and a
+// block's threads are fibers on one host thread, so a plain read-modify-write
+// is atomic and every store is visible to the next load at once.
+inline int atomicAdd(int *p, int v) {
+  int old = *p;
+  *p = old + v;
+  return old;
+}
+inline void __threadfence() {}
+template <typename T> inline T __ldcg(const T *p) { return *p; }
+
 inline void __syncthreads() { block_bar->arrive_and_wait(); }
 inline unsigned lane_id() { return thread_rank % 32; }
 

@@ -4,20 +4,20 @@
 #include "check.h"
 
 #define DECL_TILE(T, s, tl)                                                                              \
-  extern "C" void gemm_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, float *, int); \
+  extern "C" void gemm_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, float *, int *, \
+                                  int);                                                                          \
   extern "C" void gemm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int,   \
-                                            float *, int);                                                       \
+                                            float *, int *, int);                                                \
   extern "C" void gemm_geglu_##tl##_##s(T *, const T *, const T *, const T *, int, int, int);                \
   extern "C" void gemm_geglu_unaligned_##tl##_##s(T *, const T *, const T *, const T *, int, int, int);      \
   extern "C" void conv2d_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, \
-                                    int, int, int, int, int, float *, int);                                      \
+                                    int, int, int, int, int, float *, int *, int);                               \
   extern "C" void conv2d_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, \
-                                              int, int, int, int, int, int, int, float *, int);
+                                              int, int, int, int, int, int, int, float *, int *, int);
 #define DECL(T, s)                                                                                       \
   DECL_TILE(T, s, 128x128)                                                                               \
   DECL_TILE(T, s, 128x64)                                                                                \
   DECL_TILE(T, s, 64x128)                                                                                \
-  extern "C" void splitk_reduce_##s(T *, const float *, const T *, const T *, int, int, int, int);       \
   extern "C" void flash_attention_d64_##s(T *, const T *, const T *, const T *, int, int, int, int, int, \
                                           int, float, int);
 DECL(__half, f16)
@@ -27,8 +27,7 @@ std::mt19937_64 rng(7);
 int failures = 0;
 
 using GemmFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int, float *,
-                       int);
-using ReduceFn = void (*)(void *, const float *, const void *, const void *, int, int, int, int);
+                       int *, int);
 
 // A tile kernel's launch as the Go launcher makes it (tile_plan.go): tile
 // bm x bn, K cut into `splits` ranges of whole 32-wide steps (the count
@@ -40,25 +39,33 @@ struct TileLaunch {
   unsigned shared() const { return 4 * (bm + bn) * 40 * 2; }
 };
 
-// run_tiles launches a tile kernel, and with split-K the reduce after it.
+// run_tiles launches a tile kernel. With split-K it gets float32 partials
+// and one zeroed semaphore per (x, y) tile, as the Go launcher gives it
+// (tiles.go); the tile's last split finishes it in the same launch, and must
+// leave every semaphore re-armed (0) for the next launch.
 template <typename T, class Launch>
-void run_tiles(const TileLaunch &tl, int M, int N, int K, T *y, const T *bias, const T *res, int act,
-               ReduceFn reduce, Launch kernel) {
+void run_tiles(const char *name, const TileLaunch &tl, int M, int N, int K, Launch kernel) {
   const int splits = tl.used_splits(K);
   dim3u grid{unsigned((M + tl.bm - 1) / tl.bm), unsigned((N + tl.bn - 1) / tl.bn), unsigned(splits)};
   if (splits == 1) {
-    launch(grid, 256, tl.shared(), [&] { kernel(bias, res, (float *)nullptr, tl.kchunk(K)); });
+    launch(grid, 256, tl.shared(), [&] { kernel((float *)nullptr, (int *)nullptr, tl.kchunk(K)); });
     return;
   }
   Buf<float> partial(size_t(splits) * M * N);
-  launch(grid, 256, tl.shared(), [&] { kernel((const T *)nullptr, (const T *)nullptr, partial.p, tl.kchunk(K)); });
-  launch({unsigned(std::min<size_t>((size_t(M) * N + 255) / 256, 3)), 1, 1}, 256, 0,
-         [&] { reduce(y, partial.p, bias, res, M, N, splits, act); });
+  Buf<int> sem(size_t(grid.x) * grid.y);
+  memset(sem.p, 0, sem.n * sizeof(int));
+  launch(grid, 256, tl.shared(), [&] { kernel(partial.p, sem.p, tl.kchunk(K)); });
+  for (size_t i = 0; i < sem.n; i++)
+    if (sem.p[i] != 0) {
+      printf("%-60s FAIL: split-K semaphore of tile %zu left at %d, not re-armed\n", name, i, sem.p[i]);
+      failures++;
+      return;
+    }
 }
 
 template <typename T>
 void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool res, int act, bool inplace,
-               int xoff = 0, TileLaunch tl = {}, ReduceFn reduce = nullptr) {
+               int xoff = 0, TileLaunch tl = {}) {
   greset();
   Buf<T> x(size_t(M) * K, xoff), w(size_t(N) * K, xoff), b(N), r(size_t(M) * N), y(size_t(M) * N);
   x.randn(1); w.randn(1 / std::sqrt((double)std::max(K, 1))); b.randn(0.5); r.randn(1);
@@ -74,9 +81,8 @@ void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool
       want[size_t(m) * N + n] = s;
     }
   Buf<T> &out = inplace ? r : y;
-  run_tiles<T>(tl, M, N, K, out.p, bias ? b.p : nullptr, res ? r.p : nullptr, act, reduce,
-               [&](const T *bp, const T *rp, float *partial, int kchunk) {
-                 fn(out.p, x.p, w.p, bp, rp, M, N, K, act, partial, kchunk);
+  run_tiles<T>(name, tl, M, N, K, [&](float *partial, int *sem, int kchunk) {
+                 fn(out.p, x.p, w.p, bias ? b.p : nullptr, res ? r.p : nullptr, M, N, K, act, partial, sem, kchunk);
                });
   char what[200];
   snprintf(what, sizeof what, "%s M%d N%d K%d bias%d res%d act%d inplace%d xoff%d splits%d", name, M, N, K, bias, res,
@@ -112,11 +118,11 @@ void test_geglu(const char *name, GegluFn fn, int M, int N, int K, bool bias, in
 }
 
 using ConvFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int, int,
-                        int, int, int, int, int, int, float *, int);
+                        int, int, int, int, int, int, float *, int *, int);
 
 template <typename T>
 void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Cout, int k, int stride, int pad,
-               bool res, int kw = 0, TileLaunch tl = {}, ReduceFn reduce = nullptr) {
+               bool res, int kw = 0, TileLaunch tl = {}) {
   if (!kw) kw = k;
   int kh = k;
   greset();
@@ -142,9 +148,9 @@ void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Co
           want[i] = s;
         }
   int M = B * Ho * Wo, K = kh * kw * Cin;
-  run_tiles<T>(tl, M, Cout, K, y.p, b.p, res ? r.p : nullptr, 0, reduce,
-               [&](const T *bp, const T *rp, float *partial, int kchunk) {
-                 fn(y.p, x.p, w.p, bp, rp, B, H, W, Cin, Ho, Wo, Cout, kh, kw, stride, pad, partial, kchunk);
+  run_tiles<T>(name, tl, M, Cout, K, [&](float *partial, int *sem, int kchunk) {
+                 fn(y.p, x.p, w.p, b.p, res ? r.p : nullptr, B, H, W, Cin, Ho, Wo, Cout, kh, kw, stride, pad, partial, sem,
+                    kchunk);
                });
   char what[200];
   snprintf(what, sizeof what, "%s B%d %dx%dx%d->%d k%dx%d s%d p%d res%d splits%d", name, B, H, W, Cin, Cout, kh, kw,
@@ -201,19 +207,17 @@ int main(int argc, char **argv) {
     test_gemm<__half>("gemm_unaligned_128x128_f16", (GemmFn)gemm_unaligned_128x128_f16, 33, 70, 36, true, false, 0, false);
     test_gemm<__half>("gemm_unaligned_128x128_f16", (GemmFn)gemm_unaligned_128x128_f16, 5, 7, 3, true, true, 1, false, 1);
     test_gemm<__nv_bfloat16>("gemm_unaligned_128x128_bf16", (GemmFn)gemm_unaligned_128x128_bf16, 129, 130, 45, false, true, 0, true, 1);
-    // The half tiles, and split-K (partials, then splitk_reduce) on tails in
+    // The half tiles, and split-K (partials, the last split finishing the tile) on tails in
     // M, N and K, with every epilogue operand, in place, and unaligned.
     const TileLaunch t128x64{128, 64, 1}, t64x128{64, 128, 1};
     test_gemm<__half>("gemm_128x64_f16", (GemmFn)gemm_128x64_f16, 130, 136, 200, true, true, 1, false, 0, t128x64);
     test_gemm<__nv_bfloat16>("gemm_64x128_bf16", (GemmFn)gemm_64x128_bf16, 130, 136, 200, true, true, 2, false, 0, t64x128);
     test_gemm<__half>("gemm_unaligned_64x128_f16", (GemmFn)gemm_unaligned_64x128_f16, 70, 33, 45, true, false, 0, false, 1, t64x128);
     test_gemm<__nv_bfloat16>("gemm_unaligned_128x64_bf16", (GemmFn)gemm_unaligned_128x64_bf16, 129, 70, 45, false, true, 0, true, 1, t128x64);
-    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 77, 72, 200, true, true, 2, true, 0, {128, 128, 3},
-                      (ReduceFn)splitk_reduce_f16);
-    test_gemm<__half>("gemm_128x64_f16", (GemmFn)gemm_128x64_f16, 130, 72, 264, true, false, 1, false, 0, {128, 64, 2},
-                      (ReduceFn)splitk_reduce_f16);
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 77, 72, 200, true, true, 2, true, 0, {128, 128, 3});
+    test_gemm<__half>("gemm_128x64_f16", (GemmFn)gemm_128x64_f16, 130, 72, 264, true, false, 1, false, 0, {128, 64, 2});
     test_gemm<__nv_bfloat16>("gemm_unaligned_64x128_bf16", (GemmFn)gemm_unaligned_64x128_bf16, 65, 129, 333, true, true, 2,
-                             false, 1, {64, 128, 4}, (ReduceFn)splitk_reduce_bf16);
+                             false, 1, {64, 128, 4});
   }
   if (fast || only == "gemm" || only == "geglu") {
     // GEGLU in the epilogue: every tile, tails in M, N (odd, and an odd
@@ -238,10 +242,9 @@ int main(int argc, char **argv) {
     test_conv<__half>("conv2d_128x64_f16", (ConvFn)conv2d_128x64_f16, 2, 9, 13, 16, 136, 3, 1, 1, true, 0, {128, 64, 1});
     test_conv<__nv_bfloat16>("conv2d_64x128_bf16", (ConvFn)conv2d_64x128_bf16, 1, 17, 15, 8, 72, 3, 2, 1, false, 0, {64, 128, 1});
     test_conv<__half>("conv2d_unaligned_64x128_f16", (ConvFn)conv2d_unaligned_64x128_f16, 1, 10, 7, 3, 20, 3, 1, 1, true, 0, {64, 128, 1});
-    test_conv<__half>("conv2d_128x64_f16", (ConvFn)conv2d_128x64_f16, 1, 9, 11, 40, 72, 3, 1, 1, true, 0, {128, 64, 3},
-                      (ReduceFn)splitk_reduce_f16);
+    test_conv<__half>("conv2d_128x64_f16", (ConvFn)conv2d_128x64_f16, 1, 9, 11, 40, 72, 3, 1, 1, true, 0, {128, 64, 3});
     test_conv<__nv_bfloat16>("conv2d_unaligned_128x128_bf16", (ConvFn)conv2d_unaligned_128x128_bf16, 2, 6, 5, 29, 12, 3, 2, 1,
-                             false, 0, {128, 128, 2}, (ReduceFn)splitk_reduce_bf16);
+                             false, 0, {128, 128, 2});
   }
   if (fast || only == "attn") {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 70, 77, 2, false);
