@@ -46,6 +46,13 @@ type Request struct {
 	// OnStep is called after each denoising step with the step number
 	// (1-based) and the number of steps run.
 	OnStep func(step, total int)
+	// OnPreview, when set with PreviewEvery > 0, is called after every
+	// PreviewEvery-th step (before OnStep) with a cheap preview of the first
+	// image's current prediction (LatentPreview: latent resolution, no VAE
+	// decode). Each pass (the hires fix's second one too) counts its own
+	// steps.
+	OnPreview    func(step, total int, preview *image.RGBA)
+	PreviewEvery int
 	// Context, when set, stops the run between steps once it is done;
 	// Generate then returns context.Cause(Context).
 	Context context.Context

@@ -95,7 +95,8 @@ func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Sch
 		return nil, err
 	}
 	defer plan.free()
-	den := cfgDenoiser(plan.run, cond, shape, r.CFGScale, firstCall)
+	preview := &previewer{r: r, shape: shape}
+	den := preview.wrap(cfgDenoiser(plan.run, cond, shape, r.CFGScale, firstCall))
 	total := sched.Steps()
 	return info.Sample(sched, x, den, sampler.Options{
 		Noise:     randn,
@@ -105,6 +106,7 @@ func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Sch
 				return context.Cause(r.Context)
 			}
 			r.observe(stage, fmt.Sprintf("latents_step_%02d", i), shape.dims(), latents)
+			preview.stepDone(i+1, total)
 			if r.OnStep != nil {
 				r.OnStep(i+1, total)
 			}

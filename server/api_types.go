@@ -179,8 +179,8 @@ type progressResponse struct {
 	Progress    float64       `json:"progress"`
 	ETARelative float64       `json:"eta_relative"`
 	State       progressState `json:"state"`
-	// CurrentImage is always null: previews would cost a VAE decode per
-	// step.
+	// CurrentImage is the latest live preview (base64 PNG, previews.go),
+	// null before the first one or with ?skip_current_image=true.
 	CurrentImage *string `json:"current_image"`
 	TextInfo     *string `json:"textinfo"`
 }

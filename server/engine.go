@@ -131,8 +131,20 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 		}
 		if progress != nil {
 			progress(Progress{Iteration: k, Iterations: spec.NIter, Step: 0, Steps: spec.Steps})
+			// A preview comes just before its step's OnStep, and travels
+			// with that step's progress.
+			var preview string
+			if spec.PreviewEvery > 0 {
+				req.PreviewEvery = spec.PreviewEvery
+				req.OnPreview = func(step, total int, img *image.RGBA) {
+					if enc, err := encodePreview(img); err == nil {
+						preview = enc
+					}
+				}
+			}
 			req.OnStep = func(step, total int) {
-				progress(Progress{Iteration: k, Iterations: spec.NIter, Step: step, Steps: total})
+				progress(Progress{Iteration: k, Iterations: spec.NIter, Step: step, Steps: total, Preview: preview})
+				preview = ""
 			}
 		}
 		res, err := e.model.Generate(req)

@@ -10,7 +10,7 @@ import (
 // options is what GET /sdapi/v1/options reports: the settings clients
 // read (the checkpoint above all).
 func (s *Server) options() map[string]any {
-	return map[string]any{
+	opts := map[string]any{
 		"sd_model_checkpoint":      s.cfg.Model.Title(),
 		"sd_checkpoint_hash":       s.cfg.Model.SHA256,
 		"sd_vae":                   "Automatic",
@@ -19,6 +19,8 @@ func (s *Server) options() map[string]any {
 		"eta_noise_seed_delta":     0,
 		"randn_source":             "CPU",
 	}
+	s.previews.options(opts)
+	return opts
 }
 
 func (s *Server) handleGetOptions(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +28,8 @@ func (s *Server) handleGetOptions(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSetOptions is POST /sdapi/v1/options. One model is resident:
-// naming it is fine, naming another is refused. Other settings are
+// naming it is fine, naming another is refused. The live-preview settings
+// apply to jobs queued from then on (previews.go); other settings are
 // accepted and ignored.
 func (s *Server) handleSetOptions(w http.ResponseWriter, r *http.Request) {
 	var opts map[string]any
@@ -44,6 +47,10 @@ func (s *Server) handleSetOptions(w http.ResponseWriter, r *http.Request) {
 			writeError(w, errorf(http.StatusBadRequest, "sd_model_checkpoint %q: this server has one model, %q", name, s.cfg.Model.Title()))
 			return
 		}
+	}
+	if err := s.previews.set(opts); err != nil {
+		writeError(w, err)
+		return
 	}
 	var ignored []string
 	current := s.options()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -25,8 +26,21 @@ func (s *Server) handleProgress(w http.ResponseWriter, r *http.Request) {
 			JobTimestamp: started.Format("20060102150405"),
 			SamplingStep: p.Step, SamplingSteps: p.Steps,
 		}
+		if p.Preview != "" && !queryTrue(r, "skip_current_image") {
+			resp.CurrentImage = &p.Preview
+		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// queryTrue reads a boolean query parameter as A1111's (FastAPI's) do:
+// true, 1, yes, on in any case.
+func queryTrue(r *http.Request, name string) bool {
+	switch strings.ToLower(r.URL.Query().Get(name)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
 }
 
 // handleInterrupt is POST /sdapi/v1/interrupt: running jobs stop after

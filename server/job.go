@@ -27,6 +27,9 @@ type Spec struct {
 	// (img2img with a mask); nil when not asked for (job_modes.go).
 	Hires   *HiresSpec   `json:"hires,omitempty"`
 	Inpaint *InpaintSpec `json:"inpaint,omitempty"`
+	// PreviewEvery is the live preview period in steps (previews.go); 0
+	// makes none.
+	PreviewEvery int `json:"preview_every,omitempty"`
 }
 
 // Images is the number of images the job makes.
@@ -53,6 +56,9 @@ type Progress struct {
 	Iterations int `json:"iterations"`
 	Step       int `json:"step"` // steps done in this iteration
 	Steps      int `json:"steps"`
+	// Preview is the live preview made after this step (base64 PNG), if
+	// one was due; a job's progress keeps the latest one.
+	Preview string `json:"preview,omitempty"`
 }
 
 // Fraction is the share of the job done, in [0, 1].

@@ -29,6 +29,9 @@ type jobResult struct {
 
 func (j *job) setProgress(p Progress) {
 	j.mu.Lock()
+	if p.Preview == "" {
+		p.Preview = j.progress.Preview // the latest preview stays until the next
+	}
 	j.progress = p
 	j.mu.Unlock()
 }

@@ -51,6 +51,7 @@ type Server struct {
 	handler   http.Handler
 	draining  atomic.Bool
 	started   time.Time
+	previews  previewSettings // live previews (previews.go)
 }
 
 // New starts the queue's workers.
@@ -75,6 +76,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, m: newMetrics(), tokenizer: tok, log: cfg.Logger, started: time.Now()}
+	s.previews.enabled, s.previews.every = true, defaultPreviewEvery
 	s.q = newQueue(cfg.Runner, cfg.MaxQueue, cfg.Workers, s.m, s.trimWhenIdle())
 	s.handler = s.routes()
 	return s, nil

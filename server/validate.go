@@ -22,15 +22,16 @@ func (s *Server) toSpec(req *GenerationRequest, img2img bool) (*Spec, error) {
 		return nil, err
 	}
 	spec := &Spec{
-		Model:     s.cfg.Model.Name,
-		Prompt:    req.Prompt,
-		Negative:  req.NegativePrompt,
-		Width:     req.Width,
-		Height:    req.Height,
-		Steps:     req.Steps,
-		CFGScale:  req.CFGScale,
-		BatchSize: req.BatchSize,
-		NIter:     req.NIter,
+		Model:        s.cfg.Model.Name,
+		Prompt:       req.Prompt,
+		Negative:     req.NegativePrompt,
+		Width:        req.Width,
+		Height:       req.Height,
+		Steps:        req.Steps,
+		CFGScale:     req.CFGScale,
+		BatchSize:    req.BatchSize,
+		NIter:        req.NIter,
+		PreviewEvery: s.previews.period(),
 	}
 	for _, d := range []struct {
 		name string
