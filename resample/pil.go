@@ -40,9 +40,34 @@ func Resize8(pix []uint8, channels, w, h, outW, outH int, f Filter) ([]uint8, er
 	if f != FilterLanczos {
 		return nil, fmt.Errorf("resample: unknown filter %d", f)
 	}
+	return lanczosBox8(pix, channels, w, h, outW, outH, [4]float64{0, 0, float64(w), float64(h)}), nil
+}
+
+// ResizeBox8 is Resize8 with Lanczos of the region box = (x0, y0, x1, y1)
+// of the image, as PIL's Image.resize(size, LANCZOS, box) computes it:
+// output pixel o of an axis is centred at x0 + (o+½)·(x1−x0)/out, and its
+// taps may reach past the box up to the image's edges. A box of zero width
+// or height is an edge stretched: every output column (row) is the same
+// Lanczos mix of the three input columns (rows) nearest that edge (A1111's
+// "Resize and fill" pads an image this way).
+func ResizeBox8(pix []uint8, channels, w, h, outW, outH int, box [4]float64) ([]uint8, error) {
+	switch {
+	case channels < 1 || w < 1 || h < 1 || outW < 1 || outH < 1:
+		return nil, fmt.Errorf("resample: image sizes %dx%d → %dx%d must be positive", w, h, outW, outH)
+	case len(pix) != channels*w*h:
+		return nil, fmt.Errorf("resample: %d bytes for a %dx%d image of %d channels", len(pix), w, h, channels)
+	case !(0 <= box[0] && box[0] <= box[2] && box[2] <= float64(w) && 0 <= box[1] && box[1] <= box[3] && box[3] <= float64(h)):
+		return nil, fmt.Errorf("resample: box %v is not inside the %dx%d image", box, w, h)
+	}
+	return lanczosBox8(pix, channels, w, h, outW, outH, box), nil
+}
+
+// lanczosBox8 resamples the width, then the height, each only when PIL
+// would: when the size changes or the box does not span that axis.
+func lanczosBox8(pix []uint8, channels, w, h, outW, outH int, box [4]float64) []uint8 {
 	cur, cw := pix, w
-	if outW != w {
-		k := pilCoefficients(w, outW)
+	if outW != w || box[0] != 0 || box[2] != float64(w) {
+		k := pilCoefficients(w, box[0], box[2], outW)
 		next := make([]uint8, channels*outW*h)
 		for y := 0; y < h; y++ {
 			for x := 0; x < outW; x++ {
@@ -57,8 +82,8 @@ func Resize8(pix []uint8, channels, w, h, outW, outH int, f Filter) ([]uint8, er
 		}
 		cur, cw = next, outW
 	}
-	if outH != h {
-		k := pilCoefficients(h, outH)
+	if outH != h || box[1] != 0 || box[3] != float64(h) {
+		k := pilCoefficients(h, box[1], box[3], outH)
 		next := make([]uint8, channels*cw*outH)
 		for y := 0; y < outH; y++ {
 			for x := 0; x < cw; x++ {
@@ -73,7 +98,7 @@ func Resize8(pix []uint8, channels, w, h, outW, outH int, f Filter) ([]uint8, er
 		}
 		cur = next
 	}
-	return cur, nil
+	return cur
 }
 
 // pilPrecision is PIL's PRECISION_BITS for 8-bit images (32 − 8 − 2).
@@ -98,14 +123,15 @@ type fixedCoefficients struct {
 }
 
 // pilCoefficients is PIL's precompute_coeffs followed by
-// normalize_coeffs_8bpc for the Lanczos filter.
-func pilCoefficients(in, out int) fixedCoefficients {
-	scale := float64(in) / float64(out)
+// normalize_coeffs_8bpc for the Lanczos filter, for the span [in0, in1) of
+// an axis of in pixels resampled to out.
+func pilCoefficients(in int, in0, in1 float64, out int) fixedCoefficients {
+	scale := (in1 - in0) / float64(out)
 	filterScale := max(scale, 1)
 	support := lanczosSupport * filterScale
 	c := fixedCoefficients{lo: make([]int, out), w: make([][]int32, out)}
 	for o := 0; o < out; o++ {
-		center := (float64(o) + 0.5) * scale
+		center := in0 + (float64(o)+0.5)*scale
 		lo := max(int(center-support+0.5), 0)
 		hi := min(int(center+support+0.5), in)
 		k := make([]float64, hi-lo)

@@ -12,12 +12,20 @@ import (
 // centre c = (o+½)·in/out, s = max(in/out, 1), normalised; the width pass
 // is rounded to 8 bits before the height pass.
 func refLanczos8(pix []uint8, ch, w, h, outW, outH int) []uint8 {
-	axis := func(in, out int) [][]float64 {
-		scale := float64(in) / float64(out)
+	return refLanczosBox8(pix, ch, w, h, outW, outH, [4]float64{0, 0, float64(w), float64(h)})
+}
+
+// refLanczosBox8 is refLanczos8 of the region box (x0, y0, x1, y1): the
+// output centres are x0 + (o+½)·(x1−x0)/out, the taps anywhere in the
+// image, and an axis is resampled when its size changes or the box does
+// not span it.
+func refLanczosBox8(pix []uint8, ch, w, h, outW, outH int, box [4]float64) []uint8 {
+	axis := func(in int, in0, in1 float64, out int) [][]float64 {
+		scale := (in1 - in0) / float64(out)
 		s := math.Max(scale, 1)
 		rows := make([][]float64, out)
 		for o := range rows {
-			c := (float64(o) + 0.5) * scale
+			c := in0 + (float64(o)+0.5)*scale
 			row := make([]float64, in)
 			var total float64
 			for i := range row {
@@ -36,8 +44,8 @@ func refLanczos8(pix []uint8, ch, w, h, outW, outH int) []uint8 {
 	}
 	round8 := func(v float64) uint8 { return uint8(math.Min(math.Max(math.Floor(v+0.5), 0), 255)) }
 	tmp := pix
-	if outW != w {
-		wx := axis(w, outW)
+	if outW != w || box[0] != 0 || box[2] != float64(w) {
+		wx := axis(w, box[0], box[2], outW)
 		tmp = make([]uint8, ch*outW*h)
 		for y := 0; y < h; y++ {
 			for x := 0; x < outW; x++ {
@@ -51,10 +59,10 @@ func refLanczos8(pix []uint8, ch, w, h, outW, outH int) []uint8 {
 			}
 		}
 	}
-	if outH == h {
+	if outH == h && box[1] == 0 && box[3] == float64(h) {
 		return tmp
 	}
-	wy := axis(h, outH)
+	wy := axis(h, box[1], box[3], outH)
 	out := make([]uint8, ch*outW*outH)
 	for y := 0; y < outH; y++ {
 		for x := 0; x < outW; x++ {
@@ -103,6 +111,53 @@ func TestResize8LanczosMatchesReference(t *testing.T) {
 		}
 		if off*100 > len(want) {
 			t.Errorf("%v: %d of %d values off by one", sz, off, len(want))
+		}
+	}
+}
+
+// TestResizeBox8MatchesReference: regions inside the image, and the
+// zero-height and zero-width boxes at the edges that A1111's "Resize and
+// fill" stretches.
+func TestResizeBox8MatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const w, h = 20, 14
+	pix := make([]uint8, 3*w*h)
+	for i := range pix {
+		pix[i] = uint8(rng.IntN(256))
+	}
+	for _, c := range []struct {
+		outW, outH int
+		box        [4]float64
+	}{
+		{10, 7, [4]float64{2, 3, 17, 12}},
+		{20, 5, [4]float64{0, 0, 20, 0}},   // top edge stretched
+		{20, 6, [4]float64{0, 14, 20, 14}}, // bottom edge
+		{4, 14, [4]float64{0, 0, 0, 14}},   // left edge
+		{3, 14, [4]float64{20, 0, 20, 14}}, // right edge
+		{20, 14, [4]float64{0, 0, 20, 14}}, // the whole image: unchanged
+	} {
+		got, err := ResizeBox8(pix, 3, w, h, c.outW, c.outH, c.box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := refLanczosBox8(pix, 3, w, h, c.outW, c.outH, c.box)
+		for i := range want {
+			if d := int(got[i]) - int(want[i]); d < -1 || d > 1 {
+				t.Fatalf("box %v → %dx%d: [%d] = %d, reference %d", c.box, c.outW, c.outH, i, got[i], want[i])
+			}
+		}
+	}
+	// A stretched edge is the same mix of the edge's three rows on every
+	// output row: rows of a zero-height box are identical.
+	got, _ := ResizeBox8(pix, 3, w, h, w, 4, [4]float64{0, 0, w, 0})
+	for y := 1; y < 4; y++ {
+		if string(got[y*3*w:(y+1)*3*w]) != string(got[:3*w]) {
+			t.Fatalf("row %d of a stretched top edge differs from row 0", y)
+		}
+	}
+	for _, bad := range [][4]float64{{-1, 0, 5, 5}, {0, 0, 21, 5}, {5, 0, 4, 5}} {
+		if _, err := ResizeBox8(pix, 3, w, h, 4, 4, bad); err == nil {
+			t.Errorf("box %v accepted", bad)
 		}
 	}
 }

@@ -85,7 +85,9 @@ func TestBadInput(t *testing.T) {
 		{"hires steps over the limit", "txt2img", `{"prompt": "a", "enable_hr": true, "hr_second_pass_steps": 151}`, 422, "hr_second_pass_steps 151: more than this server's limit of 150"},
 		{"hires schedule the sampler lacks", "txt2img", `{"prompt": "a", "sampler_name": "DDIM", "enable_hr": true, "hr_scheduler": "Karras"}`, 422, `sampler_name ddim with hr_scheduler "karras"`},
 		{"hires schedule stretched too far", "txt2img", `{"prompt": "a", "steps": 30, "enable_hr": true, "denoising_strength": 0.01}`, 422, "steps 30 with denoising_strength 0.01: the second pass cannot run"},
-		{"img2img odd size", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 60, 64) + `"]}`, 422, "size 60x64"},
+		{"inpainting odd size", "img2img", `{"prompt": "a", "init_images": ["` + tinyPNG(t, 60, 64) + `"], "mask": "` + maskPNG(t, 60, 64, 255) + `"}`, 422, "size 60x64"},
+		{"latent resize mode", "img2img", `{"prompt": "a", "width": 64, "height": 64, "init_images": ["` + tinyPNG(t, 64, 64) + `"], "resize_mode": 3}`, 422, "resize_mode 3"},
+		{"resize mode out of range", "img2img", `{"prompt": "a", "width": 64, "height": 64, "init_images": ["` + tinyPNG(t, 64, 64) + `"], "resize_mode": -1}`, 422, "resize_mode -1"},
 	}
 	good := 0
 	for _, c := range cases {

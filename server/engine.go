@@ -110,6 +110,11 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 		if err != nil {
 			return nil, fmt.Errorf("init image: %v", err)
 		}
+		if b := img.Bounds(); spec.Inpaint == nil && (b.Dx() != spec.Width || b.Dy() != spec.Height) {
+			if img, err = sdxl.ResizeImage(sdxl.ResizeMode(spec.ResizeMode), img, spec.Width, spec.Height); err != nil {
+				return nil, errorf(http.StatusUnprocessableEntity, "init_images[0]: %v", err)
+			}
+		}
 		initImage = img
 	}
 	if ctl == nil {

@@ -23,6 +23,9 @@ type Spec struct {
 	// txt2img.
 	InitImage []byte  `json:"init_image,omitempty"`
 	Strength  float64 `json:"strength,omitempty"`
+	// ResizeMode brings an init image of another size to Width×Height
+	// (sdxl.ResizeMode: A1111's resize_mode 0, 1 or 2).
+	ResizeMode int `json:"resize_mode,omitempty"`
 	// Hires and Inpaint are the hires fix (txt2img) and inpainting
 	// (img2img with a mask); nil when not asked for (job_modes.go).
 	Hires   *HiresSpec   `json:"hires,omitempty"`

@@ -96,7 +96,6 @@ func ignoredSettings(req *GenerationRequest) []string {
 	add(req.RefinerCheckpoint != "", "refiner_checkpoint")
 	add(req.SChurn != 0 || req.STmin != 0 || req.STmax != 0 || req.SNoise != 1, "s_churn/s_tmin/s_tmax/s_noise")
 	add(req.SMinUncond != 0, "s_min_uncond")
-	add(req.ResizeMode != 0, "resize_mode")
 	add(req.ImageCFGScale != nil, "image_cfg_scale")
 	return out
 }

@@ -148,13 +148,26 @@ func (s *Server) checkInitImage(req *GenerationRequest, spec *Spec) error {
 		return errorf(http.StatusUnprocessableEntity, "init_images[0]: not a readable PNG or JPEG image: %v", err)
 	}
 	lim := s.cfg.Limits.MaxSide
-	if cfg.Width < 8 || cfg.Height < 8 || cfg.Width > lim || cfg.Height > lim || cfg.Width%8 != 0 || cfg.Height%8 != 0 {
-		return errorf(http.StatusUnprocessableEntity, "init_images[0]: size %dx%d: width and height must be multiples of 8 from 8 to %d",
-			cfg.Width, cfg.Height, lim)
-	}
-	if req.Width != cfg.Width || req.Height != cfg.Height {
-		// A1111 would resize (resize_mode); we keep the image's size.
-		s.log.Debug("img2img: using the init image's size", "width", cfg.Width, "height", cfg.Height)
+	if req.Mask != "" {
+		// Inpainting works at the image's own size (the mask's too; with
+		// inpaint_full_res, width × height is the masked region's size).
+		if cfg.Width < 8 || cfg.Height < 8 || cfg.Width > lim || cfg.Height > lim || cfg.Width%8 != 0 || cfg.Height%8 != 0 {
+			return errorf(http.StatusUnprocessableEntity, "init_images[0]: size %dx%d: for inpainting, width and height must be multiples of 8 from 8 to %d",
+				cfg.Width, cfg.Height, lim)
+		}
+		spec.Width, spec.Height = cfg.Width, cfg.Height
+	} else {
+		// img2img makes width × height: an image of another size is
+		// resized as resize_mode says (sdxl.ResizeImage), by the engine.
+		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > lim || cfg.Height > lim {
+			return errorf(http.StatusUnprocessableEntity, "init_images[0]: size %dx%d: width and height must be from 1 to %d",
+				cfg.Width, cfg.Height, lim)
+		}
+		if req.ResizeMode < 0 || req.ResizeMode > 2 {
+			return errorf(http.StatusUnprocessableEntity, "resize_mode %d: must be 0 (just resize), 1 (crop and resize) or 2 (resize and fill); 3 (latent upscale) is not supported",
+				req.ResizeMode)
+		}
+		spec.ResizeMode = req.ResizeMode
 	}
 	strength := 0.75
 	if req.DenoisingStrength != nil {
@@ -163,7 +176,6 @@ func (s *Server) checkInitImage(req *GenerationRequest, spec *Spec) error {
 	// Its range and the steps it leaves are the pipeline's rules
 	// (checkRequest).
 	spec.InitImage, spec.Strength = data, strength
-	spec.Width, spec.Height = cfg.Width, cfg.Height
 	return nil
 }
 

@@ -115,9 +115,16 @@ func TestServePNGEqualsCLI(t *testing.T) {
 			[]string{"-p", "a cat", "-n", "", "--width", "72", "--height", "64", "--steps", "2", "--cfg", "7",
 				"--sampler", "dpmpp_2m", "--schedule", "karras", "--seed", "7", "--batch", "2"}, "txt2img", nil},
 		{"img2img", map[string]any{"prompt": "a dog", "negative_prompt": "blurry", "init_images": []string{initB64()},
-			"denoising_strength": 0.6, "steps": 5, "cfg_scale": 6, "sampler_name": "Euler", "seed": 3},
+			"width": 192, "height": 128, "denoising_strength": 0.6, "steps": 5, "cfg_scale": 6, "sampler_name": "Euler", "seed": 3},
 			[]string{"-p", "a dog", "-n", "blurry", "--init-image", initImage, "--strength", "0.6", "--steps", "5",
 				"--cfg", "6", "--sampler", "euler", "--seed", "3"}, "img2img", nil},
+		// The 192×128 start image resized to 128×96 ("Just resize", A1111's
+		// resize_mode 0), as gen does with --width and --height.
+		{"img2img resized", map[string]any{"prompt": "a dog", "negative_prompt": "", "init_images": []string{initB64()},
+			"width": 128, "height": 96, "resize_mode": 0, "denoising_strength": 0.5, "steps": 4, "cfg_scale": 6,
+			"sampler_name": "Euler", "seed": 9},
+			[]string{"-p", "a dog", "-n", "", "--init-image", initImage, "--width", "128", "--height", "96",
+				"--strength", "0.5", "--steps", "4", "--cfg", "6", "--sampler", "euler", "--seed", "9"}, "img2img", nil},
 		// Hires fix with its own sampler and schedule for the second pass.
 		{"hires fix", map[string]any{"prompt": "a cat", "negative_prompt": "", "width": 64, "height": 64, "steps": 2,
 			"cfg_scale": 5, "sampler_name": "Euler", "seed": 11, "enable_hr": true, "hr_scale": 1.5,
