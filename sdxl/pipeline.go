@@ -63,7 +63,7 @@ type Request struct {
 	Inpaint     *Inpaint
 	VAETiling   VAETiling
 	VAETileSize int                              // pixels; 0 = DefaultVAETileSize
-	MaxMemory   int64                            // bytes one VAE call may use (TilingAuto); 0 = no budget
+	MaxMemory   int64                            // bytes one VAE call may use (TilingAuto); 0 = what the device has free (no budget on the CPU); < 0 = no budget
 	Logf        func(format string, args ...any) // verbose messages; nil = none
 	// VAETileUsed, if set, receives the largest tile size a VAE call of the
 	// run used (0: every call ran untiled), so the run can be repeated.

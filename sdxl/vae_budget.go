@@ -71,13 +71,30 @@ func (m *Model) planVAE(r *Request, height, width int, estimate func(h, w int) i
 	case TilingOff:
 		return vaePlan{}
 	}
-	if r.MaxMemory <= 0 || estimate(height, width) <= r.MaxMemory {
+	budget := m.vaeBudget(r)
+	if budget <= 0 || estimate(height, width) <= budget {
 		return vaePlan{}
 	}
-	for tile > 256 && estimate(tile, tile) > r.MaxMemory {
+	for tile > 256 && estimate(tile, tile) > budget {
 		tile /= 2
 	}
 	return vaePlan{true, tile}
+}
+
+// vaeBudget is the memory one VAE call may use: Request.MaxMemory when
+// set (negative: none); otherwise, on a device backend, what the device can
+// still give (the driver's free memory plus the idle blocks this backend
+// keeps for reuse), read when the call is planned, after the UNet's memory
+// went back; on the CPU, 0 (no budget).
+func (m *Model) vaeBudget(r *Request) int64 {
+	if r.MaxMemory != 0 {
+		return r.MaxMemory
+	}
+	mem, ok, err := m.DeviceMemory()
+	if !ok || err != nil {
+		return 0
+	}
+	return mem.Free + mem.Held - mem.InUse
 }
 
 // record notes a tiled call's tile size in Request.VAETileUsed.
@@ -94,7 +111,7 @@ func (m *Model) decodeLatents(r *Request, latents []float32, s latentShape) ([]f
 	f := m.vae.Factor()
 	plan := m.planVAE(r, s.h*f, s.w*f, m.vaeDecodeBytes)
 	r.logf("VAE decode %dx%d: %s (untiled estimate %s, budget %s)", s.w*f, s.h*f, plan,
-		formatBytes(m.vaeDecodeBytes(s.h*f, s.w*f)), formatBytes(r.MaxMemory))
+		formatBytes(m.vaeDecodeBytes(s.h*f, s.w*f)), formatBytes(m.vaeBudget(r)))
 	plan.record(r)
 	if !plan.tiled {
 		return m.decode(latents, s)

@@ -27,7 +27,8 @@ type VAETiling int
 
 const (
 	// TilingAuto tiles when the untiled VAE's estimated working memory is
-	// above Request.MaxMemory (never without a budget).
+	// above Request.MaxMemory, or, without one, above what the device has
+	// free (never on the CPU without a budget).
 	TilingAuto VAETiling = iota
 	TilingOn
 	TilingOff

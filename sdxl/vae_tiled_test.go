@@ -3,6 +3,8 @@ package sdxl
 import (
 	"math"
 	"testing"
+
+	"github.com/gosdxl/gosdxl/tensor"
 )
 
 // refTiled64 is diffusers' tiled_decode / tiled_encode loop restated in
@@ -269,6 +271,42 @@ func TestPlanVAE(t *testing.T) {
 		p := m.planVAE(&c.r, 2048, 2048, m.vaeDecodeBytes)
 		if p.tiled != c.tiled || (c.tiled && p.tile != c.tile) {
 			t.Errorf("case %d: plan %v, want tiled=%v tile %d", i, p, c.tiled, c.tile)
+		}
+	}
+}
+
+// deviceMemoryBackend is the CPU backend reporting device memory, as a GPU
+// backend does.
+type deviceMemoryBackend struct {
+	tensor.Backend
+	mem tensor.DeviceMemory
+}
+
+func (b deviceMemoryBackend) DeviceMemory() (tensor.DeviceMemory, error) { return b.mem, nil }
+
+// TestPlanVAEOnADeviceUsesItsFreeMemory: without Request.MaxMemory, a device
+// backend's budget is the driver's free memory plus the backend's idle
+// blocks; a budget given wins.
+func TestPlanVAEOnADeviceUsesItsFreeMemory(t *testing.T) {
+	m, _, _ := pipeFixture(t)
+	cpu := m.backend
+	defer func() { m.backend = cpu }()
+	m.backend = deviceMemoryBackend{Backend: cpu}
+	need := m.vaeDecodeBytes(2048, 2048)
+	for _, c := range []struct {
+		mem   tensor.DeviceMemory
+		r     Request
+		tiled bool
+	}{
+		{tensor.DeviceMemory{Free: need, Held: 10, InUse: 10}, Request{}, false},
+		{tensor.DeviceMemory{Free: need / 2, Held: need, InUse: need / 2}, Request{}, false}, // idle blocks count
+		{tensor.DeviceMemory{Free: need / 2, Held: need, InUse: need/2 + 1}, Request{}, true},
+		{tensor.DeviceMemory{Free: need / 2}, Request{MaxMemory: need}, false}, // the request's budget wins
+		{tensor.DeviceMemory{Free: need / 2}, Request{MaxMemory: -1}, false},   // no budget at all
+	} {
+		m.backend = deviceMemoryBackend{cpu, c.mem}
+		if p := m.planVAE(&c.r, 2048, 2048, m.vaeDecodeBytes); p.tiled != c.tiled {
+			t.Errorf("%+v, MaxMemory %d: plan %v, want tiled=%v", c.mem, c.r.MaxMemory, p, c.tiled)
 		}
 	}
 }

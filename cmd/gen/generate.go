@@ -114,6 +114,14 @@ func runGenerate(args []string) error {
 		o.phase("encoding the prompt")
 	}
 	o.extendRequest(&req, mask)
+	switch {
+	case strings.EqualFold(o.hires.maxMemory, "none"):
+		req.MaxMemory = -1 // no budget, on any device
+	case strings.EqualFold(o.hires.maxMemory, "auto") && !tensor.OnHost(backend):
+		// On a GPU, "auto" is the device's free memory, which the pipeline
+		// reads when it plans each VAE call (sdxl.Request.MaxMemory 0).
+		req.MaxMemory = 0
+	}
 	writeDump := o.startDump(&req)
 	bar := newProgressBar(stderr, "sampling", o.quiet)
 	req.OnStep = func(step, total int) {
