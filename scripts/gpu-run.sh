@@ -98,7 +98,7 @@ gpu_step kernels-tests 150 "$root/kernels" "$bundle/kernels/kernels.test" -test.
 # 2-3. The model: the tiny checkpoint against the goldens (text encoders,
 # UNet, VAE, a whole txt2img), then the full-size random-weight UNet.
 if [ -x sdxl/sdxl.test ]; then
-  gpu_step sdxl-tiny 90 "$root/sdxl" "$bundle/sdxl/sdxl.test" -test.v -test.count=1 -test.run 'GPUTiny|HalfSimSpread$'
+  gpu_step sdxl-tiny 90 "$root/sdxl" "$bundle/sdxl/sdxl.test" -test.v -test.count=1 -test.run 'GPUTiny|HalfSimSpread$|GPUStepLaunchesAt1024'
   gpu_step sdxl-fullsize 150 "$root/sdxl" "$bundle/sdxl/sdxl.test" -test.v -test.count=1 -test.run 'GPUFullSize'
 else
   record sdxl-tests "MISSING (sdxl.test not in bundle)" "0s"
