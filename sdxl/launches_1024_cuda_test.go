@@ -89,7 +89,7 @@ func TestGPUStepLaunchesAt1024(t *testing.T) {
 // the architecture costs no more host memory than its largest tensor.
 func zeroFullSize(t testing.TB, prefix string) weights.Source {
 	listed := newRandomSource(t, prefix)
-	s := &zeroSource{entries: map[string]weights.Entry{}, names: listed.names}
+	s := &fullSizeSource{entries: map[string]weights.Entry{}, names: listed.names}
 	for _, name := range listed.names {
 		shape := listed.shapes[name]
 		s.entries[name] = weights.Entry{DType: tensor.F16, Shape: shape, Bytes: func() ([]byte, error) {
@@ -97,18 +97,4 @@ func zeroFullSize(t testing.TB, prefix string) weights.Source {
 		}}
 	}
 	return s
-}
-
-type zeroSource struct {
-	entries map[string]weights.Entry
-	names   []string
-}
-
-func (s *zeroSource) Names() []string { return s.names }
-func (s *zeroSource) Path() string    { return "full-size SDXL weights, all zero" }
-func (s *zeroSource) Close() error    { return nil }
-
-func (s *zeroSource) Lookup(name string) (weights.Entry, bool) {
-	e, ok := s.entries[name]
-	return e, ok
 }
