@@ -162,3 +162,31 @@ inline float __shfl_xor_sync(unsigned, float v, int m) {
   w->bar->arrive_and_wait();
   return r;
 }
+
+inline float __shfl_sync(unsigned, float v, int src) {
+  WarpCtx *w = warp_ctx;
+  unsigned l = lane_id();
+  w->sh[l] = v;
+  w->bar->arrive_and_wait();
+  float r = w->sh[src & 31];
+  w->bar->arrive_and_wait();
+  return r;
+}
+
+// Blocks run one at a time and a block's fibers switch only at barriers and
+// warp collectives, so a global atomic is a plain read-modify-write, every
+// write is visible to the blocks after it (fences order nothing more), and
+// an L2 load is a plain load.
+inline unsigned atomicAdd(unsigned *p, unsigned v) {
+  unsigned old = *p;
+  *p = old + v;
+  return old;
+}
+inline void __threadfence() {}
+inline float __ldcg(const float *p) { return *p; }
+
+struct float4 {
+  float x, y, z, w;
+} __attribute__((aligned(16)));
+inline float4 __ldg(const float4 *p) { return *p; }
+inline float2 __ldg(const float2 *p) { return *p; }
