@@ -12,6 +12,7 @@ package kernels
 type workspace struct {
 	cur     deviceBuffer   // class 0: none yet
 	retired []deviceBuffer // outgrown blocks, possibly still in a graph
+	counter deviceBuffer   // groupnorm_table's block counter (normCounter)
 }
 
 // workspace returns the address of at least n bytes of the backend's
@@ -41,7 +42,7 @@ func (b *Backend) workspace(n int) devicePtr {
 func (b *Backend) dropWorkspace() error {
 	w := &b.work
 	var first error
-	for _, buf := range append(w.retired, w.cur) {
+	for _, buf := range append(w.retired, w.cur, w.counter) {
 		if buf.class == 0 {
 			continue
 		}
@@ -51,4 +52,26 @@ func (b *Backend) dropWorkspace() error {
 	}
 	*w = workspace{}
 	return first
+}
+
+// normCounter returns the address of groupnorm_table's counter of finished
+// blocks: zeroed once here, and reset to zero by the last block of every
+// launch, so it is zero whenever a launch starts (stream order) and a
+// captured step replays with it.
+func (b *Backend) normCounter() devicePtr {
+	w := &b.work
+	if w.counter.class != 0 {
+		return w.counter.ptr
+	}
+	buf := b.newBuffer(4, true)
+	if buf.class == 0 {
+		return 0 // the allocation failed: b.err is set and launches do nothing
+	}
+	b.w.do(func() {
+		if b.err == nil {
+			b.err = memsetBytes(buf.ptr, 0, 4, b.stream)
+		}
+	})
+	w.counter = *buf
+	return w.counter.ptr
 }
