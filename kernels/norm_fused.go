@@ -38,10 +38,7 @@ func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, 
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),
 		stride: stride, pad: pad, tiles: b.tilePlanner(), norm: true,
 	}
-	pl, err := p.plan()
-	if err == nil {
-		err = imageBiasFits(b.operandOf("per-image bias", imageBias), yo)
-	}
+	pl, err := p.planNormed(b.operandOf("per-image bias", imageBias))
 	if !handles(err) {
 		return false
 	}
@@ -65,8 +62,7 @@ func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, 
 		table, n.SiLU, r.partial, pl.kChunk())
 	if r.ws != nil {
 		l := pl.tileLaunch
-		suffix, _ := tensorCoreSuffix(x.DType())
-		b.Launch(Kernel{"conv", "splitk_reduce_image_" + suffix}, l.reduce.grid, l.reduce.block, 0,
+		b.Launch(Kernel{"conv", "splitk_reduce_image_" + halfSuffix(x.DType())}, l.reduce.grid, l.reduce.block, 0,
 			dst, r.partial, r.epiBias, emb, r.epiResidual, pl.B*pl.Ho*pl.Wo, pl.Cout, l.choice.splits, pl.Ho*pl.Wo)
 		b.release(r.ws)
 	}
@@ -91,7 +87,7 @@ func (b *Backend) tryGemmNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, 
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual), act: act,
 		tiles: b.tilePlanner(),
 	}
-	pl, err := p.plan()
+	pl, err := p.planNormed()
 	if !handles(err) {
 		return false
 	}
@@ -102,9 +98,6 @@ func (b *Backend) tryGemmNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, 
 	if pl.empty() || t.empty() {
 		return true // M or N is 0: nothing to write
 	}
-	// gemm.cu's plan, with gemm_norm.cu's kernel of the same tile and split.
-	suffix, _ := tensorCoreSuffix(x.DType())
-	pl.tileLaunch = tileOperands{p.y, p.x, p.w, p.bias, p.residual}.launch("gemm_norm", "gemm_norm", suffix, pl.K, pl.M, pl.N, pl.K, p.tiles)
 	table := b.groupNormTable(x, n, t)
 	r := b.startTiles(pl.tileLaunch, b.ptrOrNull(bias), b.ptrOrNull(residual))
 	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,

@@ -64,3 +64,37 @@ func imageBiasFits(e, y operand) error {
 	}
 	return nil
 }
+
+// convNormPlan is conv2d_norm's launch: the conv2d plan of the same problem
+// with the normalising kernel (its own type, so that the launch-signature
+// test can enumerate it).
+type convNormPlan struct{ convPlan }
+
+// planNormed plans conv2d_norm for p with a per-image bias e (absent: none);
+// errors as for convProblem.plan.
+func (p convProblem) planNormed(e operand) (convNormPlan, error) {
+	p.norm = true
+	c, err := p.plan()
+	if err == nil {
+		err = imageBiasFits(e, p.y)
+	}
+	return convNormPlan{c}, err
+}
+
+// gemmNormPlan is gemm_norm's launch: gemm.cu's plan of the same problem
+// (tile and split) with gemm_norm.cu's kernel.
+type gemmNormPlan struct{ gemmPlan }
+
+// planNormed plans gemm_norm for p; errors as for gemmProblem.plan.
+func (p gemmProblem) planNormed() (gemmNormPlan, error) {
+	pl, err := p.plan()
+	if err != nil || pl.empty() {
+		return gemmNormPlan{pl}, err
+	}
+	suffix, err := tensorCoreSuffix(p.x.dtype)
+	if err != nil {
+		return gemmNormPlan{}, err
+	}
+	pl.tileLaunch = tileOperands{p.y, p.x, p.w, p.bias, p.residual}.launch("gemm_norm", "gemm_norm", suffix, pl.K, pl.M, pl.N, pl.K, p.tiles)
+	return gemmNormPlan{pl}, nil
+}
