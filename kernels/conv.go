@@ -94,6 +94,7 @@ func (b *Backend) convCheckCases(in *checkInputs) []checkCase {
 			fast:   func(dst *tensor.Tensor) bool { return b.tryConv(dst, x, w, bias, nil, stride, pad) },
 		})
 	}
+	cases = append(cases, b.convNormCheckCase(in))
 	// Every tile shape and split-K, forced, on a 3x3 conv with tails in M,
 	// N and K (K = 216: 7 steps).
 	x, w, bias := in.random(2, 9, 7, 24), in.random(72, 3, 3, 24), in.random(72)

@@ -15,6 +15,7 @@ type convProblem struct {
 	y, x, w, bias, residual operand
 	stride, pad             int
 	tiles                   tilePlanner // nil: chooseTiles for an H100
+	norm                    bool        // conv2d_norm: x normalised in the loader (norm_fused.go)
 }
 
 // convPlan is a launch plan with the kernel's shape arguments.
@@ -65,7 +66,11 @@ func (p convProblem) plan() (convPlan, error) {
 	}
 	// With Cin % 8 == 0 each 8-channel chunk of an input pixel is one 16-byte
 	// cp.async (and K = KH·KW·Cin is a multiple of 8 for the weights too).
-	c.tileLaunch = ops.launch("conv", "conv2d", suffix, c.Cin, M, N, K, p.tiles)
+	kernel := "conv2d"
+	if p.norm {
+		kernel = "conv2d_norm"
+	}
+	c.tileLaunch = ops.launch("conv", kernel, suffix, c.Cin, M, N, K, p.tiles)
 	return c, nil
 }
 

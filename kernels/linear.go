@@ -117,5 +117,6 @@ func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
 			},
 		})
 	}
+	cases = append(cases, b.linearNormCheckCase(in))
 	return append(cases, b.gegluCheckCases(in)...)
 }

@@ -377,6 +377,24 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+	"convNormPlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
+			p, err := convProblem{
+				y: operand{"y", tensor.Shape{1, 4, 4, 16}, dt, 256}, x: operand{"x", tensor.Shape{1, 4, 4, inner}, dt, addr},
+				w: operand{"w", tensor.Shape{16, 3, 3, inner}, dt, 256}, stride: 1, pad: 1, tiles: tiles,
+			}.planNormed(operand{})
+			return p.launchPlan, err
+		})
+	},
+	"gemmNormPlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
+			p, err := gemmProblem{
+				y: operand{"y", tensor.Shape{16, 16}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
+				w: operand{"w", tensor.Shape{16, inner}, dt, 256}, tiles: tiles,
+			}.planNormed()
+			return p.launchPlan, err
+		})
+	},
 	"qkvPlan": func() []kernelRef {
 		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
 			w := tensor.Shape{128, inner} // 128 outputs a weight: every tile width divides it

@@ -10,9 +10,10 @@ package kernels
 // of two; a block it outgrows is kept until Close, because a graph
 // captured earlier may still write to it.
 //
-// The tile semaphores (tileSemaphores) are a second workspace whose bytes
-// stay zero between launches: zeroed when a block is taken, and re-armed by
-// the kernels that count in them.
+// The semaphores (tileSemaphores, normCounter) are a second workspace whose
+// ints are zero whenever a launch starts: zeroed when a block is taken, and
+// re-armed by the launch that counts in them before it ends, so launches
+// in stream order can share them.
 type workspace struct {
 	cur     deviceBuffer   // class 0: none yet
 	retired []deviceBuffer // outgrown blocks, possibly still in a graph
@@ -72,3 +73,8 @@ func (b *Backend) dropWorkspace() error {
 	}
 	return first
 }
+
+// normCounter returns the address of groupnorm_table's counter of finished
+// blocks, a semaphore like the split-K tiles' (zero at every launch's
+// start, reset by the launch's last block).
+func (b *Backend) normCounter() devicePtr { return b.tileSemaphores(1) }

@@ -41,28 +41,23 @@ func NewResBlock(in, out, embDim, groups int) ResBlock {
 // UNet call reads the same one, so the UNet applies it once per call
 // rather than each of its blocks.
 func (r *ResBlock) Forward(b tensor.Backend, x, embAct *tensor.Tensor) *tensor.Tensor {
-	h := r.InNorm.Forward(b, x)
-	y := r.InConv.Forward(b, h)
-	b.Free(h)
-
+	// Both GroupNorms are applied by the convolution that reads them, and
+	// the projected time embedding is added per image in the first one's
+	// epilogue (one kernel each where the backend can: nn/fused_norm.go).
 	e := r.Emb.Forward(b, embAct)
-	out := r.Emb.Out()
-	b.Binary(y, y, e.Reshape(embAct.Shape()[0], 1, 1, out), tensor.Add)
+	y := r.InConv.ForwardNormed(b, x, &r.InNorm, e, nil)
 	b.Free(e)
 
-	h = r.OutNorm.Forward(b, y)
-	b.Free(y)
 	if r.Skip == nil {
-		y = r.OutConv.ForwardAdd(b, h, x)
-		b.Free(h)
-		return y
+		out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, nil, x)
+		b.Free(y)
+		return out
 	}
-
 	// With a skip convolution the skip conv's epilogue adds the main branch
 	// in place: fusing the skip's output into the 3×3 conv instead would
 	// hold one more full-size tensor at once.
-	y = r.OutConv.Forward(b, h)
-	b.Free(h)
-	conv2DInto(b, y, x, r.Skip, y)
-	return y
+	out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, nil, nil)
+	b.Free(y)
+	conv2DInto(b, out, x, r.Skip, out)
+	return out
 }

@@ -126,9 +126,7 @@ func (s *SpatialTransformer) ForwardKV(b tensor.Backend, x *tensor.Tensor, kv []
 		panic(fmt.Sprintf("nn: %d prepared contexts for %d transformer blocks", len(kv), len(s.Blocks)))
 	}
 	shape := x.Shape()
-	h := s.Norm.Forward(b, x)
-	seq := s.ProjIn.Forward(b, h.Reshape(shape[0], shape[1]*shape[2], shape[3]))
-	b.Free(h)
+	seq := s.ProjIn.ForwardNormed(b, x.Reshape(shape[0], shape[1]*shape[2], shape[3]), &s.Norm, tensor.NoActivation)
 	for i := range s.Blocks {
 		next := s.Blocks[i].ForwardKV(b, seq, kv[i])
 		b.Free(seq)

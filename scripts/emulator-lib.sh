@@ -6,7 +6,7 @@
 # the sources include "mma.cuh", <cuda_fp16.h> and <cuda_bf16.h>, which must
 # be the emulated ones (the real mma.cuh is not copied).
 emu_stage() {
-  cp kernels/cuda/*.cu kernels/cuda/{common.cuh,gemm_tile.cuh} "$1/"
+  cp kernels/cuda/*.cu kernels/cuda/{common.cuh,gemm_tile.cuh,norm_loader.cuh} "$1/"
   cp kernels/emulator/*.{h,cuh,cpp} "$1/"
 }
 
@@ -15,7 +15,7 @@ emu_stage() {
 # different builds) and fails when it mixes both forms.
 emu_shared_flag() {
   local src=("$1/$2.cu") dynamic=0 static=0
-  [ "$2" = gemm ] || [ "$2" = conv ] && src+=("$1/gemm_tile.cuh")
+  grep -q 'gemm_tile.cuh\|norm_loader.cuh' "$1/$2.cu" && src+=("$1/gemm_tile.cuh" "$1/norm_loader.cuh")
   src+=("$1/common.cuh")
   grep -q 'extern[[:space:]]\+__shared__' "${src[@]}" && dynamic=1
   grep -v 'extern' "${src[@]}" | grep -q '__shared__' && static=1

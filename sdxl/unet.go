@@ -191,10 +191,8 @@ func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv
 			h = next
 		}
 	}
-	n := u.OutNorm.Forward(b, h)
+	u.OutConv.ForwardNormedInto(b, dst, h, &u.OutNorm)
 	b.Free(h)
-	u.OutConv.ForwardInto(b, dst, n)
-	b.Free(n)
 }
 
 // attend runs the transformer (if any) on h with its blocks' prepared

@@ -35,14 +35,13 @@ func newVAEResBlock(in, out int) vaeResBlock {
 }
 
 func (r *vaeResBlock) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
-	h := r.Norm1.Forward(b, x)
-	y := r.Conv1.Forward(b, h)
-	b.Free(h)
-	y = normConv(b, &r.Norm2, &r.Conv2, y)
+	// Each GroupNorm is applied by the convolution that reads it (one
+	// kernel where the backend can: nn/fused_norm.go).
+	y := r.Conv1.ForwardNormed(b, x, &r.Norm1, nil, nil)
 	if r.Shortcut == nil {
-		b.Binary(y, y, x, tensor.Add)
-		return y
+		return r.Conv2.ForwardNormedFreeing(b, y, &r.Norm2, x)
 	}
+	y = r.Conv2.ForwardNormedFreeing(b, y, &r.Norm2, nil)
 	s := r.Shortcut.Forward(b, x)
 	b.Binary(y, y, s, tensor.Add)
 	b.Free(s)
@@ -107,15 +106,10 @@ func (m *vaeMid) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
 	return y
 }
 
-// normConv computes conv(norm(x)) and frees x as soon as it is
-// normalised, so the largest activation is not held twice: the second
-// half of a VAE resnet block and the end of both VAE halves and the UNet.
+// normConv computes conv(norm(x)) and frees x as soon as nothing needs it,
+// so the largest activation is not held twice: the end of both VAE halves.
 func normConv(b tensor.Backend, norm *nn.GroupNorm, conv *nn.Conv2D, x *tensor.Tensor) *tensor.Tensor {
-	h := norm.Forward(b, x)
-	b.Free(x)
-	y := conv.Forward(b, h)
-	b.Free(h)
-	return y
+	return conv.ForwardNormedFreeing(b, x, norm, nil)
 }
 
 // runResBlocks applies blocks in order, freeing the intermediates (not x).

@@ -15,7 +15,7 @@
 // crosses a filter tap, so it is 8 contiguous channels of one input pixel:
 // one 16-byte cp.async, zero-filled where the tap falls in the padding.
 // Otherwise (conv_in: Cin 3 or 4) every element is decoded and loaded alone.
-#include "gemm_tile.cuh"
+#include "norm_loader.cuh"
 
 struct ConvShape {
   int B, H, W, Cin; // input
@@ -109,3 +109,117 @@ __device__ __forceinline__ void conv_body(T *y, const T *x, const T *w, const T 
 CONV_TILE(128, 128)
 CONV_TILE(128, 64)
 CONV_TILE(64, 128)
+
+// ---- conv2d_norm: GroupNorm(+SiLU) of x in the loader, a per-image bias in
+// the epilogue ----
+//
+//   y[b,oy,ox,co] = conv(silu?(gn(x)))[b,oy,ox,co] + bias[co] + emb[b,co] (+ residual)
+//
+// A ResBlock's "conv(silu(gn(x))) + emb" in one launch after groupnorm_table
+// (norm.cu), which wrote the (scale, shift) table: NormConvLoader copies x
+// like ConvLoader and normalises the chunks that hold x in landed(), so
+// padding taps and chunks past M or K stay 0. emb [B, Cout] may be null; a
+// split conv's last split adds it when it finishes the tile.
+
+template <typename T, bool ALIGNED, int ROWS> struct NormConvLoader : ConvLoader<T, ALIGNED, ROWS> {
+  using Base = ConvLoader<T, ALIGNED, ROWS>;
+  tile::ChannelNorm norm;
+
+  __device__ __forceinline__ NormConvLoader(const T *x, const ConvShape &s, int m0, tile::ChannelNorm n)
+      : Base(x, s, m0), norm(n) {}
+
+  __device__ __forceinline__ void landed(T *smem, int k0) const {
+    const int c = tile::load_col();
+#pragma unroll
+    for (int i = 0; i < Base::ITERS; i++) {
+      T *dst = smem + tile::load_row(i) * tile::SROW + c;
+      const float2 *row = norm.table + (size_t)max(this->img[i], 0) * this->s.Cin;
+      if (ALIGNED) {
+        // The chunk is 8 channels of one tap (Cin % 8 == 0): x or padding.
+        const int k = k0 + c;
+        if (this->element(i, k)) tile::norm_chunk(dst, row + k % this->s.Cin, norm.silu);
+      } else {
+#pragma unroll
+        for (int e = 0; e < 8; e++) {
+          const int k = k0 + c + e;
+          if (this->element(i, k)) tile::norm_elem(dst + e, __ldg(row + k % this->s.Cin), norm.silu);
+        }
+      }
+    }
+  }
+};
+
+// image_epilogue is tile::epilogue with emb[m / image_rows, n] added after
+// the bias (no activation).
+template <typename T, class S>
+__device__ __forceinline__ void image_epilogue(const tile::Acc<S> &acc, T *y, const T *bias, const T *emb,
+                                               const T *residual, int M, int N, int m0, int n0, int image_rows) {
+  const bool pairs = (N % 2) == 0;
+  tile::for_each_pair<S>(acc, M, m0, n0, [&](int m, int n, float v0, float v1) {
+    float v[2] = {v0, v1};
+    T *out = y + (size_t)m * N + n;
+    const T *res = residual ? residual + (size_t)m * N + n : nullptr;
+    const T *e_row = emb ? emb + (size_t)(m / image_rows) * N : nullptr;
+#pragma unroll
+    for (int e = 0; e < 2; e++) {
+      if (n + e < N) {
+        if (bias) v[e] += Elem<T>::to_float(bias[n + e]);
+        if (e_row) v[e] += Elem<T>::to_float(e_row[n + e]);
+        if (res) v[e] += Elem<T>::to_float(res[e]);
+      }
+    }
+    if (pairs && n + 1 < N) {
+      *reinterpret_cast<uint32_t *>(out) = Elem<T>::pack(v[0], v[1]);
+    } else {
+#pragma unroll
+      for (int e = 0; e < 2; e++)
+        if (n + e < N) out[e] = Elem<T>::from_float(v[e]);
+    }
+  });
+}
+
+template <typename T, bool ALIGNED, class S>
+__device__ __forceinline__ void conv_norm_body(T *y, const T *x, const T *w, const T *bias, const T *emb,
+                                               const T *residual, const ConvShape &s, tile::ChannelNorm norm,
+                                               float *partial, int *sem, int kchunk) {
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T *smem = reinterpret_cast<T *>(smem_raw);
+  const int M = s.B * s.Ho * s.Wo, N = s.Cout, K = s.KH * s.KW * s.Cin;
+  const int m0 = blockIdx.x * S::BM, n0 = blockIdx.y * S::BN;
+
+  NormConvLoader<T, ALIGNED, S::BM> la(x, s, m0, norm);
+  tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
+  tile::Acc<S> acc;
+  int kt0, kt1;
+  tile::k_steps(K, kchunk, kt0, kt1);
+  tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
+  if (partial) {
+    tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
+    tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
+  } else {
+    image_epilogue<T, S>(acc, y, bias, emb, residual, M, N, m0, n0, s.Ho * s.Wo);
+  }
+}
+
+// As conv2d's, plus emb, the table and silu; partial, sem and kchunk as in
+// gemm.cu.
+#define CONV_NORM_KERNEL(name, T, ALIGNED, BM, BN)                                                    \
+  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+      name(T *y, const T *x, const T *w, const T *bias, const T *emb, const T *residual, int B, int H, \
+           int W, int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad,              \
+           const float2 *table, int silu, float *partial, int *sem, int kchunk) {                     \
+    ConvShape s = {B, H, W, Cin, Ho, Wo, Cout, KH, KW, stride, pad};                                  \
+    conv_norm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, emb, residual, s,                  \
+                                                    tile::ChannelNorm{table, silu}, partial, sem,     \
+                                                    kchunk);                                          \
+  }
+
+#define CONV_NORM_TILE(BM, BN)                                                                        \
+  CONV_NORM_KERNEL(conv2d_norm_##BM##x##BN##_f16, __half, true, BM, BN)                               \
+  CONV_NORM_KERNEL(conv2d_norm_##BM##x##BN##_bf16, __nv_bfloat16, true, BM, BN)                       \
+  CONV_NORM_KERNEL(conv2d_norm_unaligned_##BM##x##BN##_f16, __half, false, BM, BN)                    \
+  CONV_NORM_KERNEL(conv2d_norm_unaligned_##BM##x##BN##_bf16, __nv_bfloat16, false, BM, BN)
+
+CONV_NORM_TILE(128, 128)
+CONV_NORM_TILE(128, 64)
+CONV_NORM_TILE(64, 128)

@@ -354,9 +354,12 @@ __device__ __forceinline__ void partial_epilogue(const Acc<S> &acc, float *parti
 // rounding once, and re-arms the counter for the next launch. sem holds
 // one zeroed int per (x, y) tile of the grid (the launcher's tile
 // semaphores); smem is the block's shared memory, free after the main loop.
+// emb, when given, is a per-image bias [images, N] added after bias (row m
+// is in image m / image_rows), as conv.cu's image_epilogue adds it.
 template <typename T, class S>
 __device__ __forceinline__ void split_finish(float *partial, int *sem, T *smem, T *y, const T *bias,
-                                             const T *residual, int M, int N, int m0, int n0, int act) {
+                                             const T *residual, int M, int N, int m0, int n0, int act,
+                                             const T *emb = nullptr, int image_rows = 1) {
   int *arrived_last = reinterpret_cast<int *>(smem);
   const int tile = blockIdx.y * gridDim.x + blockIdx.x;
   __threadfence(); // this thread's partials are visible device-wide before the count says so
@@ -374,6 +377,7 @@ __device__ __forceinline__ void split_finish(float *partial, int *sem, T *smem, 
     float v = 0.f;
     for (int z = 0; z < (int)gridDim.z; z++) v += __ldcg(partial + z * plane + at); // L2: written by other SMs
     if (bias) v += Elem<T>::to_float(bias[n]);
+    if (emb) v += Elem<T>::to_float(emb[(size_t)(m / image_rows) * N + n]);
     v = activate(v, act);
     if (residual) v += Elem<T>::to_float(residual[at]);
     y[at] = Elem<T>::from_float(v);

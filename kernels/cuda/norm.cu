@@ -216,6 +216,65 @@ __device__ void groupnorm_apply(T *dst, const T *x, const float *partial, const 
     }
 }
 
+// ---- GroupNorm as a table for a consumer's loader (norm_loader.cuh) ----
+//
+// groupnorm_table is groupnorm_stats in the same grid, after which the last
+// block to finish (a counter in backend memory, which that block resets to
+// 0 for the next launch) merges every group's partials in the fixed order of
+// groupnorm_apply and writes, per image b and channel c,
+//
+//   table[b·C + c] = (scale, shift): scale = gamma[c]·rstd,
+//                    shift = beta[c] − (x_first + mean)·scale
+//
+// so that normalising is one fma, v·scale + shift, in the loader of the op
+// that reads the normalised tensor; nothing else is written. x_first + mean
+// is the group's mean: its float32 rounding moves the output by about
+// 1e-7·|mean|·scale, far below an f16 or bf16 output's rounding. One launch,
+// deterministic (the merge order does not depend on which block is last).
+
+// load_moments reads partial statistics another block wrote, from L2 (not
+// a stale L1 line).
+__device__ __forceinline__ Moments load_moments(const float *p) {
+    return Moments{__ldcg(p), __ldcg(p + 1), __ldcg(p + 2)};
+}
+
+template <typename T, typename P>
+__device__ void groupnorm_table(float2 *table, unsigned *counter, float *partial, const T *x, const P *gamma,
+                                const P *beta, int positions, int C, int groups, int per, float eps) {
+    __shared__ unsigned ticket[1];
+    groupnorm_stats(partial, x, positions, C, groups, per);
+    if (threadIdx.x == 0) {
+        __threadfence(); // this block's partial (thread 0 wrote it) before its ticket
+        ticket[0] = atomicAdd(counter, 1u);
+    }
+    __syncthreads();
+    if (ticket[0] != gridDim.x * gridDim.y - 1) return;
+    __threadfence(); // every other block's partial is visible after its ticket
+    int lane = threadIdx.x & 31, warps = blockDim.x >> 5, chunks = gridDim.y, cpg = C / groups;
+    for (int bg = threadIdx.x >> 5; bg < (int)gridDim.x; bg += warps) {
+        const float *p = partial + (size_t)bg * chunks * 3;
+        Moments m = {0.0f, 0.0f, 0.0f};
+        for (int c = lane; c < chunks; c += 32) m = merge(m, load_moments(p + 3 * c));
+        for (int o = 16; o > 0; o >>= 1) {
+            Moments other = {__shfl_xor_sync(0xffffffffu, m.n, o), __shfl_xor_sync(0xffffffffu, m.mean, o),
+                             __shfl_xor_sync(0xffffffffu, m.m2, o)};
+            m = merge(m, other);
+        }
+        // Lane 0's merge, the same tree as warp_moments (partners merge in
+        // swapped order, so the other lanes' bits may differ).
+        float mean = __shfl_sync(0xffffffffu, m.mean, 0), m2 = __shfl_sync(0xffffffffu, m.m2, 0),
+              n = __shfl_sync(0xffffffffu, m.n, 0);
+        float rstd = rsqrtf(m2 / n + eps);
+        int b = bg / groups, g = bg - b * groups;
+        float center = to_f32(x[(size_t)b * positions * C + g * cpg]) + mean;
+        for (int c = g * cpg + lane; c < (g + 1) * cpg; c += 32) {
+            float scale = rstd * to_f32(gamma[c]);
+            table[(size_t)b * C + c] = make_float2(scale, to_f32(beta[c]) - center * scale);
+        }
+    }
+    if (threadIdx.x == 0) *counter = 0;
+}
+
 #define ONE_TYPE(s, T)                                                                              \
     extern "C" __global__ void groupnorm_stats_##s(float *partial, const T *x, int positions, int C, \
                                                    int groups, int per) {                          \
@@ -240,5 +299,11 @@ FOR_EACH_FLOAT(ONE_TYPE)
         T *d, const T *x, const float *partial, const P *g, const P *b, int positions, int C, int groups, \
         int span, int chunks, int apply_per, float eps, int silu) {                                    \
         groupnorm_apply(d, x, partial, g, b, positions, C, groups, span, chunks, apply_per, eps, silu); \
+    }                                                                                                  \
+    extern "C" __global__ void groupnorm_table_##s##_##ps(float2 *t, unsigned *counter, float *partial, \
+                                                          const T *x, const P *g, const P *b,          \
+                                                          int positions, int C, int groups, int per,   \
+                                                          float eps) {                                 \
+        groupnorm_table(t, counter, partial, x, g, b, positions, C, groups, per, eps);                 \
     }
 FOR_EACH_FLOAT_PAIR(TYPE_PAIR)

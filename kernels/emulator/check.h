@@ -74,3 +74,4 @@ void check_casts();
 void check_norm();
 void check_simple_linear_conv();
 void check_simple_attention();
+void check_norm_fused();

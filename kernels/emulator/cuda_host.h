@@ -158,6 +158,11 @@ inline int atomicAdd(int *p, int v) {
   *p = old + v;
   return old;
 }
+inline unsigned atomicAdd(unsigned *p, unsigned v) {
+  unsigned old = *p;
+  *p = old + v;
+  return old;
+}
 inline void __threadfence() {}
 template <typename T> inline T __ldcg(const T *p) { return *p; }
 
@@ -173,3 +178,19 @@ inline float __shfl_xor_sync(unsigned, float v, int m) {
   w->bar->arrive_and_wait();
   return r;
 }
+
+inline float __shfl_sync(unsigned, float v, int src) {
+  WarpCtx *w = warp_ctx;
+  unsigned l = lane_id();
+  w->sh[l] = v;
+  w->bar->arrive_and_wait();
+  float r = w->sh[src & 31];
+  w->bar->arrive_and_wait();
+  return r;
+}
+
+struct float4 {
+  float x, y, z, w;
+} __attribute__((aligned(16)));
+inline float4 __ldg(const float4 *p) { return *p; }
+inline float2 __ldg(const float2 *p) { return *p; }

@@ -1,6 +1,6 @@
 // Runs the real kernel sources (host-emulated) on awkward sizes against
 // float64 references: the fast tensor-core kernels here, the simple kernels
-// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|geglu|conv|attn|extra|rect]
+// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|geglu|conv|attn|norm_fused|extra|rect]
 #include "check.h"
 
 #define DECL_TILE(T, s, tl)                                                                              \
@@ -272,6 +272,7 @@ int main(int argc, char **argv) {
     test_attn<__nv_bfloat16>("attn_bf16", (AttnFn)flash_attention_d64_bf16, 2, 77, 77, 2, true);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 64, 154, 2, false);
   }
+  if (fast || only == "norm_fused") check_norm_fused();
   if (simple || only == "elementwise") check_elementwise();
   if (simple || only == "cast") check_casts();
   if (simple || only == "norm") check_norm();
