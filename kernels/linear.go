@@ -117,5 +117,6 @@ func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
 			},
 		})
 	}
-	return append(cases, b.gegluCheckCases(in)...)
+	cases = append(cases, b.gegluCheckCases(in)...)
+	return append(cases, b.normCheckCases(in)...)
 }
