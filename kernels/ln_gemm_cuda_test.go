@@ -127,3 +127,54 @@ func (r *fastRig) compareNormed(t *testing.T, shape []int, fused, composite func
 	r.b.Free(yf)
 	r.b.Free(yc)
 }
+
+// BenchmarkRowNormedOps times the three normed operations at SDXL's 1024²
+// shapes (CFG batch: 8192 tokens at 640 wide, 2048 at 1280) against the
+// LayerNorm kernel followed by the plain fused operation. TFLOP/s counts
+// the GEMMs' multiply-adds only.
+func BenchmarkRowNormedOps(b *testing.B) {
+	be := newTestBackend(b, "fast")
+	for _, s := range []struct{ tokens, c int }{{4096, 640}, {1024, 1280}} {
+		T, C := s.tokens, s.c
+		x := randomF16(be, 1, 2, T, C)
+		n := tensor.RowNorm{Gamma: randomF16(be, 1, C), Beta: randomF16(be, 1, C), Eps: 1e-5}
+		wq, wk, wv := randomF16(be, 0.03, C, C), randomF16(be, 0.03, C, C), randomF16(be, 0.03, C, C)
+		wg, bg := randomF16(be, 0.03, 8*C, C), randomF16(be, 0.1, 8*C)
+		h, q, o, g := be.Alloc(tensor.F16, 2, T, C), be.Alloc(tensor.F16, 2, T, C), be.Alloc(tensor.F16, 2, T, C), be.Alloc(tensor.F16, 2, T, 4*C)
+		M := 2 * float64(T)
+		norm := func() { be.LayerNorm(h, x, n.Gamma, n.Beta, n.Eps) }
+		for _, op := range []struct {
+			name     string
+			flops    float64
+			fused    func() bool
+			composed func() bool
+		}{
+			{"query", 2 * M * float64(C) * float64(C),
+				func() bool { return be.LinearFusedNormed(q, x, n, wq, nil, nil, tensor.NoActivation) },
+				func() bool { return be.LinearFused(q, h, wq, nil, nil, tensor.NoActivation) }},
+			{"self-attention q/k/v", 2 * M * float64(3*C) * float64(C),
+				func() bool { return be.SelfAttentionNormed(o, x, n, wq, wk, wv, C/64) },
+				func() bool { return be.SelfAttention(o, h, wq, wk, wv, C/64) }},
+			{"geglu", 2 * M * float64(8*C) * float64(C),
+				func() bool { return be.LinearGEGLUNormed(g, x, n, wg, bg) },
+				func() bool { return be.LinearGEGLU(g, h, wg, bg) }},
+		} {
+			name := fmt.Sprintf("%s/%dx%d", op.name, 2*T, C)
+			b.Run("normed/"+name, func(b *testing.B) {
+				timeOp(b, be, op.flops, 0, func() {
+					if !op.fused() {
+						b.Fatal("the normed kernel declined the case")
+					}
+				})
+			})
+			b.Run("composite/"+name, func(b *testing.B) {
+				timeOp(b, be, op.flops, 0, func() {
+					norm()
+					if !op.composed() {
+						b.Fatal("the plain fused kernel declined the case")
+					}
+				})
+			})
+		}
+	}
+}
