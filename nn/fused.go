@@ -6,6 +6,8 @@ import "github.com/gosdxl/gosdxl/tensor"
 // operations: they try the backend's optional interface (tensor.FusedLinear,
 // tensor.FusedGEGLU, tensor.FusedConv2D) and otherwise compose the same result from plain
 // Backend operations, in an order that gives the fused meaning exactly.
+// The normed forms (a LayerNorm applied by the next operation,
+// tensor.FusedRowNorm) are in fused_norm.go.
 //
 // residual may be dst itself (the same *tensor.Tensor): the result is then
 // accumulated into it. A fused kernel does that in place; the composite
