@@ -118,5 +118,6 @@ func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
 		})
 	}
 	cases = append(cases, b.linearNormCheckCase(in))
-	return append(cases, b.gegluCheckCases(in)...)
+	cases = append(cases, b.gegluCheckCases(in)...)
+	return append(cases, b.normCheckCases(in)...)
 }

@@ -405,6 +405,34 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+	"normGemmPlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
+			p, err := normGemmProblem{gemmProblem{
+				y: operand{"y", tensor.Shape{16, 16}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
+				w: operand{"w", tensor.Shape{16, inner}, dt, 256}, tiles: tiles,
+			}, normOperands(dt, inner)}.plan()
+			return p.launchPlan, err
+		})
+	},
+	"normQkvPlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
+			w := tensor.Shape{128, inner}
+			p, err := normQkvProblem{qkvProblem{
+				y: operand{"y", tensor.Shape{16, 384}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
+				wq: operand{"wq", w, dt, 256}, wk: operand{"wk", w, dt, 256}, wv: operand{"wv", w, dt, 256}, tiles: tiles,
+			}, normOperands(dt, inner)}.plan()
+			return p.launchPlan, err
+		})
+	},
+	"normGegluPlan": func() []kernelRef {
+		return plannedTiles(func(dt tensor.DType, inner int, addr uint64, tiles tilePlanner) (launchPlan, error) {
+			p, err := normGegluProblem{gegluProblem{
+				y: operand{"y", tensor.Shape{16, 8}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
+				w: operand{"w", tensor.Shape{16, inner}, dt, 256}, tiles: tiles,
+			}, normOperands(dt, inner)}.plan()
+			return p.launchPlan, err
+		})
+	},
 	"attentionPlan": func() []kernelRef {
 		return planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
 			s := tensor.Shape{1, inner, 64}
@@ -415,6 +443,11 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+}
+
+// normOperands are a LayerNorm's gamma and beta for rows of k.
+func normOperands(dt tensor.DType, k int) rowNormOperands {
+	return rowNormOperands{gamma: operand{"gamma", tensor.Shape{k}, dt, 256}, beta: operand{"beta", tensor.Shape{k}, dt, 256}}
 }
 
 // plannedTiles is planned over every tile shape, each with and without

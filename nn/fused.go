@@ -6,6 +6,9 @@ import "github.com/gosdxl/gosdxl/tensor"
 // operations: they try the backend's optional interface (tensor.FusedLinear,
 // tensor.FusedGEGLU, tensor.FusedConv2D) and otherwise compose the same result from plain
 // Backend operations, in an order that gives the fused meaning exactly.
+// The normed forms (a norm applied by the next operation as it reads its
+// input: tensor.FusedNormConv2D, FusedNormLinear, FusedRowNorm) are in
+// fused_groupnorm.go and fused_layernorm.go.
 //
 // residual may be dst itself (the same *tensor.Tensor): the result is then
 // accumulated into it. A fused kernel does that in place; the composite

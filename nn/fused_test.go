@@ -20,6 +20,7 @@ type fusingBackend struct {
 	asked        int  // fused calls received, run or declined
 	linear, conv int  // fused calls that ran
 	geglu        int
+	norm         int // tensor.FusedRowNorm calls that ran
 }
 
 var (
@@ -85,9 +86,9 @@ type layerRun func(b tensor.Backend) *tensor.Tensor
 // fusedCase builds a layer with random weights bound on the CPU backend,
 // and says how many fused calls of each kind one Forward makes.
 type fusedCase struct {
-	name                string
-	linear, conv, geglu int
-	build               func(t *testing.T) layerRun
+	name                      string
+	linear, conv, geglu, norm int
+	build                     func(t *testing.T) layerRun
 }
 
 func fusedCases() []fusedCase {
@@ -112,9 +113,11 @@ func fusedCases() []fusedCase {
 		}
 	}
 	return []fusedCase{
-		{"resblock", 0, 1, 0, resBlock(64, 64)},
-		{"resblock with skip conv", 0, 1, 0, resBlock(32, 64)},
-		{"spatial transformer", 2*3 + 1, 0, 2, func(t *testing.T) layerRun {
+		{"resblock", 0, 1, 0, 0, resBlock(64, 64)},
+		{"resblock with skip conv", 0, 1, 0, 0, resBlock(32, 64)},
+		// Per block: three output linears with their residual, and the three
+		// LayerNorms into the q/k/v, the query and the GEGLU projection.
+		{"spatial transformer", 2*3 + 1, 0, 0, 2 * 3, func(t *testing.T) layerRun {
 			const dim, ctxDim, heads, depth = 64, 12, 2, 2
 			b := newCPU()
 			src := newFakeSource(44)
@@ -147,15 +150,18 @@ func TestFusedPathMatchesComposite(t *testing.T) {
 
 			fused := &fusingBackend{Backend: plain}
 			sameBits(t, "fused", fused.ToFloat32(forward(fused)), want)
-			if fused.linear != c.linear || fused.conv != c.conv || fused.geglu != c.geglu {
-				t.Errorf("fused calls: %d linear, %d conv, %d GEGLU; want %d, %d, %d",
-					fused.linear, fused.conv, fused.geglu, c.linear, c.conv, c.geglu)
+			if fused.linear != c.linear || fused.conv != c.conv || fused.geglu != c.geglu || fused.norm != c.norm {
+				t.Errorf("fused calls: %d linear, %d conv, %d GEGLU, %d normed; want %d, %d, %d, %d",
+					fused.linear, fused.conv, fused.geglu, fused.norm, c.linear, c.conv, c.geglu, c.norm)
 			}
 
 			declining := &fusingBackend{Backend: plain, decline: true}
 			sameBits(t, "declined", declining.ToFloat32(forward(declining)), want)
-			if declining.asked != c.linear+c.conv+c.geglu {
-				t.Errorf("declining backend asked %d times, want %d", declining.asked, c.linear+c.conv+c.geglu)
+			// A declined normed call falls back to the plain operation's
+			// path, which asks again only for the feed-forward's GEGLU (one
+			// of each block's three).
+			if want := c.linear + c.conv + c.geglu + c.norm + c.norm/3; declining.asked != want {
+				t.Errorf("declining backend asked %d times, want %d", declining.asked, want)
 			}
 		})
 	}

@@ -43,7 +43,7 @@ func NewResBlock(in, out, embDim, groups int) ResBlock {
 func (r *ResBlock) Forward(b tensor.Backend, x, embAct *tensor.Tensor) *tensor.Tensor {
 	// Both GroupNorms are applied by the convolution that reads them, and
 	// the projected time embedding is added per image in the first one's
-	// epilogue (one kernel each where the backend can: nn/fused_norm.go).
+	// epilogue (one kernel each where the backend can: nn/fused_groupnorm.go).
 	e := r.Emb.Forward(b, embAct)
 	y := r.InConv.ForwardNormed(b, x, &r.InNorm, e, nil)
 	b.Free(e)

@@ -45,20 +45,16 @@ func (t *TransformerBlock) Forward(b tensor.Backend, x, context *tensor.Tensor) 
 // from the context (Attn2.PrepareContext), which it only reads.
 func (t *TransformerBlock) ForwardKV(b tensor.Backend, x *tensor.Tensor, kv CrossKV) *tensor.Tensor {
 	// Each residual add happens in the epilogue of the sub-layer's last
-	// linear; each sum is a new tensor and the previous one is freed.
-	h := t.Norm1.Forward(b, x)
-	y := t.Attn1.ForwardAdd(b, h, nil, x)
-	b.Free(h)
+	// linear and each LayerNorm in the loader of its first where the
+	// backend can (tensor.FusedRowNorm); each sum is a new tensor and the
+	// previous one is freed.
+	y := t.Attn1.SelfAttendNormed(b, x, t.Norm1.RowNorm(), x)
 
-	h = t.Norm2.Forward(b, y)
-	next := t.Attn2.ForwardKV(b, h, kv, y)
-	b.Free(h)
+	next := t.Attn2.ForwardKVNormed(b, y, t.Norm2.RowNorm(), kv, y)
 	b.Free(y)
 	y = next
 
-	h = t.Norm3.Forward(b, y)
-	next = t.FF.ForwardAdd(b, h, y)
-	b.Free(h)
+	next = t.FF.ForwardAddNormed(b, y, t.Norm3.RowNorm(), y)
 	b.Free(y)
 	return next
 }
@@ -126,7 +122,7 @@ func (s *SpatialTransformer) ForwardKV(b tensor.Backend, x *tensor.Tensor, kv []
 		panic(fmt.Sprintf("nn: %d prepared contexts for %d transformer blocks", len(kv), len(s.Blocks)))
 	}
 	shape := x.Shape()
-	seq := s.ProjIn.ForwardNormed(b, x.Reshape(shape[0], shape[1]*shape[2], shape[3]), &s.Norm, tensor.NoActivation)
+	seq := s.ProjIn.ForwardGroupNormed(b, x.Reshape(shape[0], shape[1]*shape[2], shape[3]), &s.Norm, tensor.NoActivation)
 	for i := range s.Blocks {
 		next := s.Blocks[i].ForwardKV(b, seq, kv[i])
 		b.Free(seq)

@@ -1,6 +1,6 @@
 // Runs the real kernel sources (host-emulated) on awkward sizes against
 // float64 references: the fast tensor-core kernels here, the simple kernels
-// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|geglu|conv|attn|norm_fused|extra|rect]
+// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|geglu|ln|conv|attn|norm_fused|extra|rect]
 #include "check.h"
 
 #define DECL_TILE(T, s, tl)                                                                              \
@@ -22,6 +22,21 @@
                                           int, float, int);
 DECL(__half, f16)
 DECL(__nv_bfloat16, bf16)
+
+// ln_gemm.cu: the same GEMMs with a LayerNorm of x in the A loader.
+#define DECL_LN_TILE(T, s, tl, v)                                                                        \
+  extern "C" void ln_gemm##v##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *, const T *, \
+                                       float, int, int, int, int, float *, int *, int);                   \
+  extern "C" void ln_gemm_qkv##v##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *,     \
+                                           const T *, float, int, int, int, float *, int *, int);         \
+  extern "C" void ln_gemm_geglu##v##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *,   \
+                                             float, int, int, int);
+#define DECL_LN(T, s)                                                                                    \
+  DECL_LN_TILE(T, s, 128x128, _) DECL_LN_TILE(T, s, 128x64, _) DECL_LN_TILE(T, s, 64x128, _)             \
+  DECL_LN_TILE(T, s, 128x128, _unaligned_) DECL_LN_TILE(T, s, 128x64, _unaligned_)                       \
+  DECL_LN_TILE(T, s, 64x128, _unaligned_)
+DECL_LN(__half, f16)
+DECL_LN(__nv_bfloat16, bf16)
 
 std::mt19937_64 rng(7);
 int failures = 0;
@@ -194,6 +209,224 @@ template <typename T> void test_attn(const char *name, AttnFn fn, int B, int Tq,
   expect(what, o, want);
 }
 
+// The LayerNorm-in-the-loader GEMMs (ln_gemm.cu) against float64: x rows of
+// mean `mu` and spread `sd` (300 ± 2 is what a large-mean activation looks
+// like), LN(x) computed in float64 and rounded to T, as the LayerNorm kernel
+// stores it, then the GEMM in float64. The fused kernels round the same
+// values from float32 statistics, so they differ from it by the GEMM's own
+// error and the statistics' rounding only.
+struct LnInputs {
+  double mu = 0, sd = 1;
+  float eps = 1e-5f;
+};
+
+template <typename T>
+std::vector<double> ln_reference(const Buf<T> &x, const Buf<T> &g, const Buf<T> &b, int M, int K, float eps) {
+  std::vector<double> out(size_t(M) * K);
+  for (int m = 0; m < M; m++) {
+    double mean = 0, var = 0;
+    for (int k = 0; k < K; k++) mean += x.at(size_t(m) * K + k);
+    mean /= K;
+    for (int k = 0; k < K; k++) var += (x.at(size_t(m) * K + k) - mean) * (x.at(size_t(m) * K + k) - mean);
+    const double rstd = 1 / std::sqrt(var / K + eps);
+    for (int k = 0; k < K; k++)
+      out[size_t(m) * K + k] =
+          as_double(from_double<T>((x.at(size_t(m) * K + k) - mean) * rstd * g.at(k) + b.at(k)));
+  }
+  return out;
+}
+
+template <typename T> struct LnCase {
+  Buf<T> x, g, b;
+  std::vector<double> h; // LN(x) as stored
+  LnCase(int M, int K, int xoff, LnInputs in) : x(size_t(M) * K, xoff), g(K), b(K) {
+    x.randn(in.sd, in.mu);
+    g.randn(0.5, 1);
+    b.randn(0.5);
+    h = ln_reference(x, g, b, M, K, in.eps);
+  }
+};
+
+template <typename T>
+double dot(const std::vector<double> &h, const Buf<T> &w, int m, int n, int K) {
+  double s = 0;
+  for (int k = 0; k < K; k++) s += h[size_t(m) * K + k] * w.at(size_t(n) * K + k);
+  return s;
+}
+
+using LnGemmFn = void (*)(void *, const void *, const void *, const void *, const void *, const void *, const void *,
+                          float, int, int, int, int, float *, int *, int);
+
+template <typename T>
+void test_ln_gemm(const char *name, LnGemmFn fn, int M, int N, int K, bool bias, bool res, int act, LnInputs in,
+                  int xoff = 0, TileLaunch tl = {}) {
+  greset();
+  LnCase<T> c(M, K, xoff, in);
+  Buf<T> w(size_t(N) * K, xoff), bb(N), r(size_t(M) * N), y(size_t(M) * N);
+  w.randn(1 / std::sqrt((double)K)); bb.randn(0.5); r.randn(1);
+  std::vector<double> want(size_t(M) * N);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      double s = dot(c.h, w, m, n, K);
+      if (bias) s += bb.at(n);
+      if (act == 1) s = s / (1 + std::exp(-s));
+      if (act == 2) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+      if (res) s += r.at(size_t(m) * N + n);
+      want[size_t(m) * N + n] = s;
+    }
+  run_tiles<T>(name, tl, M, N, K, [&](float *partial, int *sem, int kchunk) {
+    fn(y.p, c.x.p, w.p, bias ? bb.p : nullptr, res ? r.p : nullptr, c.g.p, c.b.p, in.eps, M, N, K, act, partial, sem,
+       kchunk);
+  });
+  char what[200];
+  snprintf(what, sizeof what, "%s M%d N%d K%d x~%g±%g bias%d res%d act%d xoff%d splits%d", name, M, N, K, in.mu, in.sd,
+           bias, res, act, xoff, tl.used_splits(K));
+  expect(what, y, want);
+}
+
+using LnQkvFn = void (*)(void *, const void *, const void *, const void *, const void *, const void *, const void *,
+                         float, int, int, int, float *, int *, int);
+
+template <typename T>
+void test_ln_qkv(const char *name, LnQkvFn fn, int M, int Nw, int K, LnInputs in, int xoff = 0, TileLaunch tl = {}) {
+  greset();
+  LnCase<T> c(M, K, xoff, in);
+  Buf<T> w0(size_t(Nw) * K, xoff), w1(size_t(Nw) * K, xoff), w2(size_t(Nw) * K, xoff), y(size_t(M) * 3 * Nw);
+  const double ws = 1 / std::sqrt((double)K);
+  w0.randn(ws); w1.randn(ws); w2.randn(ws);
+  const Buf<T> *ws3[3] = {&w0, &w1, &w2};
+  std::vector<double> want(y.n);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < 3 * Nw; n++) want[size_t(m) * 3 * Nw + n] = dot(c.h, *ws3[n / Nw], m, n % Nw, K);
+  run_tiles<T>(name, tl, M, 3 * Nw, K, [&](float *partial, int *sem, int kchunk) {
+    fn(y.p, c.x.p, w0.p, w1.p, w2.p, c.g.p, c.b.p, in.eps, M, Nw, K, partial, sem, kchunk);
+  });
+  char what[200];
+  snprintf(what, sizeof what, "%s M%d Nw%d K%d x~%g±%g xoff%d splits%d", name, M, Nw, K, in.mu, in.sd, xoff,
+           tl.used_splits(K));
+  expect(what, y, want);
+}
+
+using LnGegluFn = void (*)(void *, const void *, const void *, const void *, const void *, const void *, float, int,
+                           int, int);
+
+template <typename T>
+void test_ln_geglu(const char *name, LnGegluFn fn, int M, int N, int K, bool bias, LnInputs in, int xoff = 0,
+                   TileLaunch tl = {}) {
+  greset();
+  LnCase<T> c(M, K, xoff, in);
+  Buf<T> w(size_t(2 * N) * K, xoff), bb(2 * N), y(size_t(M) * N);
+  w.randn(1 / std::sqrt((double)K)); bb.randn(0.5);
+  std::vector<double> want(y.n);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      double v = dot(c.h, w, m, n, K), g = dot(c.h, w, m, N + n, K);
+      if (bias) v += bb.at(n), g += bb.at(N + n);
+      want[size_t(m) * N + n] = v * 0.5 * g * (1 + std::erf(g / std::sqrt(2.0)));
+    }
+  dim3u grid{unsigned((M + tl.bm - 1) / tl.bm), unsigned((N + tl.bn / 2 - 1) / (tl.bn / 2)), 1};
+  launch(grid, 256, tl.shared(), [&] { fn(y.p, c.x.p, w.p, bias ? bb.p : nullptr, c.g.p, c.b.p, in.eps, M, N, K); });
+  char what[200];
+  snprintf(what, sizeof what, "%s M%d N%d K%d x~%g±%g bias%d xoff%d", name, M, N, K, in.mu, in.sd, bias, xoff);
+  expect(what, y, want);
+}
+
+// half_ulp is half the spacing of T's values at |v|: the most that rounding
+// an exact value to T may move it.
+template <typename T> double half_ulp(double v) {
+  const int mant = std::is_same_v<T, __half> ? 10 : 7, emin = std::is_same_v<T, __half> ? -14 : -126;
+  const int e = v == 0 ? emin : std::max(emin, (int)std::floor(std::log2(std::fabs(v))));
+  return std::ldexp(0.5, e - mant);
+}
+
+// test_ln_rows reads back what the loader wrote: ln_gemm with w = I (K x K)
+// stores each normalised element exactly (one product by 1, sums of zeros),
+// so y is LN(x) as the loader rounded it to T. Each must be the float64
+// LayerNorm rounded to T, off by at most half an ulp of T plus stats_tol:
+// the error of the float32 statistics, measured here (shift and two passes:
+// worst 3.2e-6 at 300 ± 2; dropping the shift makes it 1.1e-5 to 1.4e-5,
+// which this fails, while the GEMM checks below, rounded to T, cannot tell).
+template <typename T>
+void test_ln_rows(const char *name, LnGemmFn fn, int M, int K, LnInputs in, int xoff = 0, TileLaunch tl = {}) {
+  const double stats_tol = 5e-6;
+  greset();
+  Buf<T> x(size_t(M) * K, xoff), g(K), b(K), w(size_t(K) * K, xoff), y(size_t(M) * K);
+  x.randn(in.sd, in.mu); g.randn(0.5, 1); b.randn(0.5);
+  for (int n = 0; n < K; n++)
+    for (int k = 0; k < K; k++) w.p[size_t(n) * K + k] = from_double<T>(n == k);
+  run_tiles<T>(name, tl, M, K, K, [&](float *partial, int *sem, int kchunk) {
+    fn(y.p, x.p, w.p, nullptr, nullptr, g.p, b.p, in.eps, M, K, K, 0, partial, sem, kchunk);
+  });
+  int bad = 0;
+  double worst = 0;
+  for (int m = 0; m < M; m++) {
+    double mean = 0, var = 0;
+    for (int k = 0; k < K; k++) mean += x.at(size_t(m) * K + k);
+    mean /= K;
+    for (int k = 0; k < K; k++) var += (x.at(size_t(m) * K + k) - mean) * (x.at(size_t(m) * K + k) - mean);
+    const double rstd = 1 / std::sqrt(var / K + in.eps);
+    for (int k = 0; k < K; k++) {
+      const double want = (x.at(size_t(m) * K + k) - mean) * rstd * g.at(k) + b.at(k), got = y.at(size_t(m) * K + k);
+      const double excess = std::fabs(got - want) - half_ulp<T>(want);
+      worst = std::max(worst, excess);
+      if (!(excess <= stats_tol)) {
+        if (bad < 3) fprintf(stderr, "  %s: [%d,%d] got %.9g want %.9g\n", name, m, k, got, want);
+        bad++;
+      }
+    }
+  }
+  printf("%-64s %s (worst beyond rounding %.3g)\n",
+         (std::string(name) + " LN rows M" + std::to_string(M) + " K" + std::to_string(K) + " x~" +
+          std::to_string((int)in.mu) + " splits" + std::to_string(tl.used_splits(K)))
+             .c_str(),
+         bad ? "FAIL" : "ok", worst);
+  if (bad) failures++;
+}
+
+// check_ln_gemm runs every LN kernel kind on the transformer widths (320,
+// 640, 1280), K that is not a multiple of 32 or of 8 (the unaligned
+// kernels), M tails, every tile, split-K, f16 and bf16, and rows of a
+// large mean.
+void check_ln_gemm() {
+  const LnInputs unit{}, large{300, 2};
+  const TileLaunch t128x64{128, 64, 1}, t64x128{64, 128, 1};
+  test_ln_rows<__half>("ln_gemm_128x128_f16", (LnGemmFn)ln_gemm_128x128_f16, 77, 320, large);
+  test_ln_rows<__half>("ln_gemm_128x128_f16", (LnGemmFn)ln_gemm_128x128_f16, 77, 320, unit);
+  test_ln_rows<__half>("ln_gemm_64x128_f16", (LnGemmFn)ln_gemm_64x128_f16, 65, 1280, large, 0, {64, 128, 3});
+  test_ln_rows<__nv_bfloat16>("ln_gemm_128x64_bf16", (LnGemmFn)ln_gemm_128x64_bf16, 33, 640, large, 0, {128, 64, 1});
+  test_ln_rows<__half>("ln_gemm_unaligned_128x128_f16", (LnGemmFn)ln_gemm_unaligned_128x128_f16, 70, 333, large, 1);
+  test_ln_gemm<__half>("ln_gemm_128x128_f16", (LnGemmFn)ln_gemm_128x128_f16, 130, 136, 320, true, true, 2, unit);
+  test_ln_gemm<__half>("ln_gemm_128x128_f16", (LnGemmFn)ln_gemm_128x128_f16, 77, 72, 320, true, false, 0, large);
+  test_ln_gemm<__nv_bfloat16>("ln_gemm_128x64_bf16", (LnGemmFn)ln_gemm_128x64_bf16, 77, 72, 640, true, false, 0, large,
+                              0, t128x64);
+  test_ln_gemm<__half>("ln_gemm_64x128_f16", (LnGemmFn)ln_gemm_64x128_f16, 65, 129, 1280, true, true, 1, large, 0,
+                       {64, 128, 3});
+  test_ln_gemm<__half>("ln_gemm_128x64_f16", (LnGemmFn)ln_gemm_128x64_f16, 130, 64, 200, false, true, 0, large, 0,
+                       {128, 64, 2});
+  test_ln_gemm<__half>("ln_gemm_unaligned_128x128_f16", (LnGemmFn)ln_gemm_unaligned_128x128_f16, 33, 70, 45, true, false,
+                       0, unit, 1);
+  test_ln_gemm<__nv_bfloat16>("ln_gemm_unaligned_128x64_bf16", (LnGemmFn)ln_gemm_unaligned_128x64_bf16, 70, 33, 333,
+                              true, true, 2, large, 1, {128, 64, 4});
+  test_ln_gemm<__half>("ln_gemm_unaligned_64x128_f16", (LnGemmFn)ln_gemm_unaligned_64x128_f16, 5, 7, 3, true, true, 1,
+                       large, 1, t64x128);
+
+  test_ln_qkv<__half>("ln_gemm_qkv_128x128_f16", (LnQkvFn)ln_gemm_qkv_128x128_f16, 130, 128, 320, large);
+  test_ln_qkv<__nv_bfloat16>("ln_gemm_qkv_128x64_bf16", (LnQkvFn)ln_gemm_qkv_128x64_bf16, 77, 64, 640, large, 0,
+                             {128, 64, 2});
+  test_ln_qkv<__half>("ln_gemm_qkv_64x128_f16", (LnQkvFn)ln_gemm_qkv_64x128_f16, 65, 128, 1280, unit, 0,
+                      {64, 128, 3});
+  test_ln_qkv<__half>("ln_gemm_qkv_unaligned_128x64_f16", (LnQkvFn)ln_gemm_qkv_unaligned_128x64_f16, 70, 64, 100,
+                      large, 1, t128x64);
+
+  test_ln_geglu<__half>("ln_gemm_geglu_128x128_f16", (LnGegluFn)ln_gemm_geglu_128x128_f16, 130, 72, 320, true, large);
+  test_ln_geglu<__nv_bfloat16>("ln_gemm_geglu_64x128_bf16", (LnGegluFn)ln_gemm_geglu_64x128_bf16, 65, 40, 1280, true,
+                               large, 0, t64x128);
+  test_ln_geglu<__half>("ln_gemm_geglu_128x64_f16", (LnGegluFn)ln_gemm_geglu_128x64_f16, 77, 37, 640, false, unit, 0,
+                        t128x64);
+  test_ln_geglu<__nv_bfloat16>("ln_gemm_geglu_unaligned_128x128_bf16", (LnGegluFn)ln_gemm_geglu_unaligned_128x128_bf16,
+                               33, 24, 45, true, large, 1);
+}
+
 int main(int argc, char **argv) {
   cp_late = argc > 1 && std::string(argv[1]) == "late";
   printf("cp.async lands %s\n", cp_late ? "late (at wait_group)" : "early (at issue)");
@@ -246,6 +479,7 @@ int main(int argc, char **argv) {
     test_conv<__nv_bfloat16>("conv2d_unaligned_128x128_bf16", (ConvFn)conv2d_unaligned_128x128_bf16, 2, 6, 5, 29, 12, 3, 2, 1,
                              false, 0, {128, 128, 2});
   }
+  if (fast || only == "ln") check_ln_gemm();
   if (fast || only == "attn") {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 70, 77, 2, false);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 77, 77, 1, true);

@@ -27,9 +27,9 @@ func (c *Conv2D) ForwardNormedInto(b tensor.Backend, dst, x *tensor.Tensor, norm
 	conv2DNormInto(b, dst, x, norm, c, nil, nil)
 }
 
-// ForwardNormed computes act(norm(x)·wᵀ + bias) for x [B, ..., in], each
+// ForwardGroupNormed computes act(norm(x)·wᵀ + bias) for x [B, ..., in], each
 // image (first dimension) normalised alone.
-func (l *Linear) ForwardNormed(b tensor.Backend, x *tensor.Tensor, norm *GroupNorm, act tensor.UnaryOp) *tensor.Tensor {
+func (l *Linear) ForwardGroupNormed(b tensor.Backend, x *tensor.Tensor, norm *GroupNorm, act tensor.UnaryOp) *tensor.Tensor {
 	shape := x.Shape().Clone()
 	shape[len(shape)-1] = l.Out()
 	y := b.Alloc(x.DType(), shape...)
