@@ -17,8 +17,11 @@ type workspace struct {
 // workspace returns the address of at least n bytes of the backend's
 // workspace, which one op may use from its first launch to its last: the
 // backend's launches run in stream order, so the next op's cannot overlap.
-func (b *Backend) workspace(n int) devicePtr {
-	w := &b.work
+func (b *Backend) workspace(n int) devicePtr { return b.grow(&b.work, n) }
+
+// grow returns the address of at least n bytes of workspace w (b.work, or
+// another the backend keeps for one kernel: streamk.go).
+func (b *Backend) grow(w *workspace, n int) devicePtr {
 	if w.cur.class >= n {
 		return w.cur.ptr
 	}
@@ -39,7 +42,17 @@ func (b *Backend) workspace(n int) devicePtr {
 // dropWorkspace returns the workspace's blocks to the driver (Close, on the
 // context goroutine, after the stream has drained).
 func (b *Backend) dropWorkspace() error {
-	w := &b.work
+	first := b.drop(&b.work)
+	for _, w := range []*workspace{&b.streamk.partials, &b.streamk.flags} {
+		if err := b.drop(w); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// drop returns w's blocks to the driver.
+func (b *Backend) drop(w *workspace) error {
 	var first error
 	for _, buf := range append(w.retired, w.cur) {
 		if buf.class == 0 {

@@ -15,7 +15,7 @@ emu_stage() {
 # different builds) and fails when it mixes both forms.
 emu_shared_flag() {
   local src=("$1/$2.cu") dynamic=0 static=0
-  [ "$2" = gemm ] || [ "$2" = conv ] && src+=("$1/gemm_tile.cuh")
+  [ "$2" = gemm ] || [ "$2" = conv ] || [ "$2" = streamk ] && src+=("$1/gemm_tile.cuh")
   src+=("$1/common.cuh")
   grep -q 'extern[[:space:]]\+__shared__' "${src[@]}" && dynamic=1
   grep -v 'extern' "${src[@]}" | grep -q '__shared__' && static=1
