@@ -133,12 +133,12 @@ func TestStreamKGemm(t *testing.T) {
 func TestStreamKInGraph(t *testing.T) {
 	const M, K, N = 300, 200, 136
 	r := newFastRig(t, tensor.F16)
+	r.b.settleAll() // the self-checks run before the forcing, with the model's choices
 	forcingStreamK(t, r.b, blockTiles[0], 5)
 	x, _ := r.input(t, 1, M, K)
 	w, _ := r.input(t, 1/math.Sqrt(K), N, K)
 	bias, _ := r.input(t, 0.5, N)
 	y := r.output(M, N)
-	r.b.settleAll()
 	if !r.b.tryStreamK(y, x, w, bias, nil, ActSiLU) { // op by op: the workspace exists before the capture
 		t.Fatal("stream-K declined the case")
 	}
