@@ -228,7 +228,7 @@ func TestChooseTilesTable(t *testing.T) {
 		{4096, 4096, 4096, 132, "128x128"},            // 1024 tiles: 7.76 waves either way, the big tile wins the tie
 		{32768, 320, 2880, 132, "128x64"},             // 5 column tiles of 64 instead of 3 of 128 (83% used)
 		{2048, 1280, 11520, 132, "128x128 split-K 4"}, // long K: 160 tiles → 640 blocks, 97% of 5 waves
-		{2048, 1280, 1280, 132, "128x64"},             // short K: the partials cost more than the idle SMs
+		{2048, 1280, 1280, 132, "128x64"},             // short K: the partials cost more than the idle SMs (stream-K runs it)
 		{64, 128, 4096, 4, "64x128 split-K 4"},        // one tile on 4 SMs: split K four ways
 		{2, 1280, 320, 132, "128x64"},                 // cannot fill anything: no split below 8 K steps
 	}
