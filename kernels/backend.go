@@ -33,6 +33,7 @@ type Backend struct {
 	counts   tensor.Counters // see Counters (context goroutine only)
 	work     workspace       // per-op intermediates between launches (workspace.go)
 	sems     workspace       // split-K tile semaphores, zero between launches (workspace.go)
+	streamk  streamkState    // the stream-K GEMM's workspace and occupancy (streamk.go)
 	// tileOverride, when set (tests), replaces the tile kernels' wave
 	// planner (tiles.go).
 	tileOverride tilePlanner

@@ -61,6 +61,9 @@ func (b *Backend) simpleConv2D(dst, x, w, bias *tensor.Tensor, stride, pad int) 
 
 // tryConv launches conv.cu, or returns false for a case it does not handle.
 func (b *Backend) tryConv(y, x, w, bias, residual *tensor.Tensor, stride, pad int) bool {
+	if b.tryPointwiseStreamK(y, x, w, bias, residual, stride, pad) {
+		return true
+	}
 	p := convProblem{
 		y: b.operandOf("output", y), x: b.operandOf("x", x), w: b.operandOf("weight", w),
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),

@@ -71,6 +71,9 @@ func (b *Backend) simpleLinear(dst, x, w, bias *tensor.Tensor) {
 // tryGemm launches gemm.cu for y = act(x·wᵀ + bias) + residual, or returns
 // false for a case it does not handle.
 func (b *Backend) tryGemm(y, x, w, bias, residual *tensor.Tensor, act Activation) bool {
+	if b.tryStreamK(y, x, w, bias, residual, act) {
+		return true
+	}
 	p := gemmProblem{
 		y: b.operandOf("output", y), x: b.operandOf("x", x), w: b.operandOf("weight", w),
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual), act: act,
@@ -118,6 +121,7 @@ func (b *Backend) linearCheckCases(in *checkInputs) []checkCase {
 		})
 	}
 	cases = append(cases, b.linearNormCheckCase(in))
+	cases = append(cases, b.streamkCheckCases(in)...)
 	cases = append(cases, b.gegluCheckCases(in)...)
 	return append(cases, b.normCheckCases(in)...)
 }

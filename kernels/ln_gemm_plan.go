@@ -45,7 +45,7 @@ type normGemmProblem struct {
 	norm rowNormOperands
 }
 
-// normGemmPlan launches ln_gemm (and splitk_reduce with split-K).
+// normGemmPlan launches ln_gemm (split-K finished in the same launch).
 type normGemmPlan struct{ gemmPlan }
 
 func (p normGemmProblem) plan() (normGemmPlan, error) {

@@ -433,6 +433,19 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+	"streamkLaunch": func() []kernelRef {
+		var out []kernelRef
+		for _, t := range blockTiles {
+			out = append(out, planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
+				p, err := gemmProblem{
+					y: operand{"y", tensor.Shape{16, 16}, dt, 256}, x: operand{"x", tensor.Shape{16, inner}, dt, addr},
+					w: operand{"w", tensor.Shape{16, inner}, dt, 256},
+				}.streamkPlan(streamkSchedule(16, 16, inner, t, 4))
+				return p.launchPlan, err
+			})...)
+		}
+		return out
+	},
 	"attentionPlan": func() []kernelRef {
 		return planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
 			s := tensor.Shape{1, inner, 64}

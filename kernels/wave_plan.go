@@ -46,7 +46,9 @@ import "fmt"
 //     shortens.
 //
 // The constants are the model's assumptions, not measurements; the wave
-// term is exact for a grid whose blocks all take the same time.
+// term is exact for a grid whose blocks all take the same time. Where
+// split-K's partials cost more than the idle SMs (a short K), the stream-K
+// kernel may fill the waves instead (streamk_plan.go, priced the same way).
 
 // blockTile is one block tile shape of gemm_tile.cuh.
 type blockTile struct{ M, N int }

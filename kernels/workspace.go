@@ -60,7 +60,7 @@ func (w *workspace) atLeast(b *Backend, n int, zeroed bool) devicePtr {
 // context goroutine, after the stream has drained).
 func (b *Backend) dropWorkspace() error {
 	var first error
-	for _, w := range []*workspace{&b.work, &b.sems} {
+	for _, w := range []*workspace{&b.work, &b.sems, &b.streamk.partials} {
 		for _, buf := range append(w.retired, w.cur) {
 			if buf.class == 0 {
 				continue

@@ -5,7 +5,7 @@
 //
 // for x [B·positions, K] channels-last (a SpatialTransformer's proj_in over
 // its GroupNorm), after norm.cu's groupnorm_table wrote the per-image
-// (scale, shift) table. Tiles, split-K (through gemm.cu's splitk_reduce) and
+// (scale, shift) table. Tiles, split-K (finished by the tile's last split) and
 // the epilogue are gemm.cu's.
 #include "norm_loader.cuh"
 

@@ -1,6 +1,6 @@
 // Runs the real kernel sources (host-emulated) on awkward sizes against
 // float64 references: the fast tensor-core kernels here, the simple kernels
-// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|geglu|ln|conv|attn|norm_fused|extra|rect]
+// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|streamk|geglu|ln|conv|attn|norm_fused|extra|rect]
 #include "check.h"
 
 #define DECL_TILE(T, s, tl)                                                                              \
@@ -37,6 +37,16 @@ DECL(__nv_bfloat16, bf16)
   DECL_LN_TILE(T, s, 64x128, _unaligned_)
 DECL_LN(__half, f16)
 DECL_LN(__nv_bfloat16, bf16)
+
+#define DECL_STREAMK(T, s, tl)                                                                        \
+  extern "C" void gemm_streamk_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, \
+                                          float *, int *, int);
+DECL_STREAMK(__half, f16, 128x128)
+DECL_STREAMK(__half, f16, 128x64)
+DECL_STREAMK(__half, f16, 64x128)
+DECL_STREAMK(__nv_bfloat16, bf16, 128x128)
+DECL_STREAMK(__nv_bfloat16, bf16, 128x64)
+DECL_STREAMK(__nv_bfloat16, bf16, 64x128)
 
 std::mt19937_64 rng(7);
 int failures = 0;
@@ -103,6 +113,60 @@ void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool
   snprintf(what, sizeof what, "%s M%d N%d K%d bias%d res%d act%d inplace%d xoff%d splits%d", name, M, N, K, bias, res,
            act, inplace, xoff, tl.used_splits(K));
   expect(what, out, want);
+}
+
+using StreamkFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int,
+                           float *, int *, int);
+
+// test_streamk runs gemm_streamk (streamk.cu) as streamk_plan.go launches
+// it: `blocks` blocks (a small SM count, so tiles really split between
+// blocks), tiles [0, sk_tiles) stream-K and the rest data-parallel, one
+// partial slot and flag per block. It checks the result against float64,
+// that every flag is lowered again, and that a second launch on the same
+// workspace gives the same bits (flags reset, fixed summation order).
+template <typename T>
+void test_streamk(const char *name, StreamkFn fn, int M, int N, int K, bool bias, bool res, int act, bool inplace,
+                  TileLaunch tl, int blocks, int sk_tiles) {
+  greset();
+  Buf<T> x(size_t(M) * K), w(size_t(N) * K), b(N), r(size_t(M) * N), y(size_t(M) * N), r0(size_t(M) * N);
+  x.randn(1); w.randn(1 / std::sqrt((double)std::max(K, 1))); b.randn(0.5); r.randn(1);
+  memcpy((void *)r0.p, (void *)r.p, r.n * sizeof(T));
+  std::vector<double> want(size_t(M) * N);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      double s = 0;
+      for (int k = 0; k < K; k++) s += x.at(size_t(m) * K + k) * w.at(size_t(n) * K + k);
+      if (bias) s += b.at(n);
+      if (act == 1) s = s / (1 + std::exp(-s));
+      if (act == 2) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+      if (res) s += r.at(size_t(m) * N + n);
+      want[size_t(m) * N + n] = s;
+    }
+  Buf<float> partial(size_t(blocks) * tl.bm * tl.bn);
+  Buf<int> flags(blocks);
+  memset((void *)flags.p, 0, blocks * sizeof(int));
+  Buf<T> &out = inplace ? r : y;
+  auto run = [&] {
+    launch({unsigned(blocks), 1, 1}, 256, tl.shared(), [&] {
+      fn(out.p, x.p, w.p, bias ? b.p : nullptr, res ? r.p : nullptr, M, N, K, act, partial.p, flags.p, sk_tiles);
+    });
+  };
+  run();
+  char what[200];
+  snprintf(what, sizeof what, "%s M%d N%d K%d bias%d res%d act%d inplace%d blocks%d sk_tiles%d", name, M, N, K, bias,
+           res, act, inplace, blocks, sk_tiles);
+  expect(what, out, want);
+  int raised = 0;
+  for (int i = 0; i < blocks; i++) raised += flags.p[i] != 0;
+  std::vector<T> first(out.p, out.p + out.n);
+  if (inplace) memcpy((void *)r.p, (void *)r0.p, r.n * sizeof(T)); // the residual again
+  run();
+  bool same = memcmp(first.data(), out.p, out.n * sizeof(T)) == 0;
+  for (int i = 0; i < blocks; i++) raised += flags.p[i] != 0;
+  if (raised || !same) {
+    printf("%-64s FAIL (%d flags left raised, second launch %s)\n", what, raised, same ? "identical" : "differs");
+    failures++;
+  }
 }
 
 using GegluFn = void (*)(void *, const void *, const void *, const void *, int, int, int);
@@ -451,6 +515,28 @@ int main(int argc, char **argv) {
     test_gemm<__half>("gemm_128x64_f16", (GemmFn)gemm_128x64_f16, 130, 72, 264, true, false, 1, false, 0, {128, 64, 2});
     test_gemm<__nv_bfloat16>("gemm_unaligned_64x128_bf16", (GemmFn)gemm_unaligned_64x128_bf16, 65, 129, 333, true, true, 2,
                              false, 1, {64, 128, 4});
+  }
+  if (fast || only == "gemm" || only == "streamk") {
+    // Stream-K on 4 to 7 "SMs": tiles split between two and three blocks,
+    // a block inside one tile, data-parallel tiles after the stream-K ones,
+    // tails in M, N and K, every epilogue operand, the residual aliasing y.
+    const TileLaunch t128{128, 128, 1}, t128x64{128, 64, 1}, t64x128{64, 128, 1};
+    // 2x2 tiles of 7 steps = 28 iterations on 5 blocks: 5 or 6 each.
+    test_streamk<__half>("gemm_streamk_128x128_f16", (StreamkFn)gemm_streamk_128x128_f16, 200, 136, 200, true, false, 0,
+                         false, t128, 5, 4);
+    // 3x2 tiles of 4 steps on 7 blocks: every range shorter than a tile.
+    test_streamk<__nv_bfloat16>("gemm_streamk_128x64_bf16", (StreamkFn)gemm_streamk_128x64_bf16, 300, 72, 104, true, true,
+                                2, true, t128x64, 7, 6);
+    // 3x3 tiles: 5 stream-K (4 + one wave of 1 more), 4 data-parallel on 4 blocks.
+    test_streamk<__half>("gemm_streamk_64x128_f16", (StreamkFn)gemm_streamk_64x128_f16, 130, 300, 264, true, true, 1,
+                         false, t64x128, 4, 5);
+    // More blocks than iterations: blocks with empty ranges.
+    test_streamk<__nv_bfloat16>("gemm_streamk_128x128_bf16", (StreamkFn)gemm_streamk_128x128_bf16, 77, 40, 72, false,
+                                true, 0, true, t128, 5, 1);
+    test_streamk<__half>("gemm_streamk_128x64_f16", (StreamkFn)gemm_streamk_128x64_f16, 129, 130, 328, false, false, 2,
+                         false, t128x64, 4, 6);
+    test_streamk<__nv_bfloat16>("gemm_streamk_64x128_bf16", (StreamkFn)gemm_streamk_64x128_bf16, 65, 129, 40, true, true,
+                                1, true, t64x128, 3, 4);
   }
   if (fast || only == "gemm" || only == "geglu") {
     // GEGLU in the epilogue: every tile, tails in M, N (odd, and an odd

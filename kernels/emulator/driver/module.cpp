@@ -4,6 +4,7 @@
 // parameter types do not match the sources the library was built from.
 #include "module.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -180,3 +181,29 @@ CUresult cuFuncGetAttribute(int *v, CUfunction_attribute a, CUfunction hf) {
 }
 
 } // extern "C"
+
+// The occupancy query: how many blocks of hf fit on one SM at once, from the
+// emulated sm_90's per-SM limits (2048 threads, 32 blocks, 228 KiB of shared
+// memory with 1 KiB reserved per block, 64K registers at the 64 a thread
+// cuFuncGetAttribute reports). 0 when the block cannot launch at all (more
+// threads than __launch_bounds__, more dynamic shared memory than the
+// function is opened to), as the launch would then fail.
+extern "C" CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *n, CUfunction hf, int block, size_t shared) {
+  Lock l(mu);
+  const char *call = "cuOccupancyMaxActiveBlocksPerMultiprocessor";
+  if (CUresult r = need_context(call)) return r;
+  Function *f = (Function *)hf;
+  if (!functions.count(f)) return fail(CUDA_ERROR_INVALID_HANDLE, call, "%p is not a function", hf);
+  if (!n || block <= 0) return fail(CUDA_ERROR_INVALID_VALUE, call, "%s: block size %d", f->name.c_str(), block);
+  constexpr int THREADS_PER_SM = 2048, BLOCKS_PER_SM = 32, SHARED_PER_SM = 233472, RESERVED = 1024,
+                REGS_PER_SM = 65536, REGS_PER_THREAD = 64;
+  if ((unsigned)block > f->entry->max_threads || (long)shared > f->max_dynamic_shared) {
+    *n = 0;
+    return CUDA_SUCCESS;
+  }
+  int blocks = std::min(BLOCKS_PER_SM, THREADS_PER_SM / block);
+  blocks = std::min(blocks, int(SHARED_PER_SM / (shared + RESERVED)));
+  blocks = std::min(blocks, REGS_PER_SM / (REGS_PER_THREAD * block));
+  *n = blocks;
+  return CUDA_SUCCESS;
+}
