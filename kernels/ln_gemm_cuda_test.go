@@ -104,6 +104,13 @@ func (r *fastRig) around(t *testing.T, mean, std float64, shape ...int) *tensor.
 // compareNormed runs both forms and compares them (see normedSpread).
 func (r *fastRig) compareNormed(t *testing.T, shape []int, fused, composite func(y *tensor.Tensor) bool) {
 	t.Helper()
+	r.compareSpread(t, shape, normedSpread[r.dt], fused, composite)
+}
+
+// compareSpread runs both forms and fails when they differ by more than
+// twice spread, relative to the composite's largest magnitude.
+func (r *fastRig) compareSpread(t *testing.T, shape []int, spread float64, fused, composite func(y *tensor.Tensor) bool) {
+	t.Helper()
 	yf, yc := r.output(shape...), r.output(shape...)
 	if !fused(yf) {
 		t.Fatal("the normed kernel declined the case")
@@ -121,8 +128,8 @@ func (r *fastRig) compareNormed(t *testing.T, shape []int, fused, composite func
 	}
 	rel := worst / scale
 	t.Logf("worst difference %.3g, %.3g of the largest output %.3g", worst, rel, scale)
-	if !(rel <= 2*normedSpread[r.dt]) {
-		t.Errorf("normed and composite differ by %.3g of the largest output, more than twice the measured %.3g", rel, normedSpread[r.dt])
+	if !(rel <= 2*spread) {
+		t.Errorf("normed and composite differ by %.3g of the largest output, more than twice the measured %.3g", rel, spread)
 	}
 	r.b.Free(yf)
 	r.b.Free(yc)

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-kernels=(gemm ln_gemm conv attention elementwise norm simple_linear simple_conv simple_attention)
+kernels=(gemm ln_gemm ln_attention conv attention elementwise norm simple_linear simple_conv simple_attention)
 checks=(emulate simple_elementwise simple_cast simple_norm simple_linear_conv simple_attention_check)
 # shellcheck source=scripts/emulator-lib.sh
 source scripts/emulator-lib.sh
