@@ -98,7 +98,7 @@ func (b *Backend) attentionCheckCases(in *checkInputs) []checkCase {
 		simple: func(dst *tensor.Tensor) { b.simpleAttention(dst, q, k, v, 1, false) },
 		fast:   func(dst *tensor.Tensor) bool { return b.tryAttention(dst, q, k, v, 1, false) },
 	})
-	return append(cases, b.selfAttentionCheckCase(in))
+	return append(cases, b.selfAttentionCheckCase(in), b.crossNormedCheckCase(in))
 }
 
 // selfAttentionCheckCase compares the fused self-attention

@@ -104,6 +104,13 @@ func (r *fastRig) around(t *testing.T, mean, std float64, shape ...int) *tensor.
 // compareNormed runs both forms and compares them (see normedSpread).
 func (r *fastRig) compareNormed(t *testing.T, shape []int, fused, composite func(y *tensor.Tensor) bool) {
 	t.Helper()
+	r.compareSpread(t, shape, normedSpread[r.dt], fused, composite)
+}
+
+// compareSpread runs both forms and fails when they differ by more than
+// twice spread, relative to the composite's largest magnitude.
+func (r *fastRig) compareSpread(t *testing.T, shape []int, spread float64, fused, composite func(y *tensor.Tensor) bool) {
+	t.Helper()
 	yf, yc := r.output(shape...), r.output(shape...)
 	if !fused(yf) {
 		t.Fatal("the normed kernel declined the case")
@@ -121,17 +128,18 @@ func (r *fastRig) compareNormed(t *testing.T, shape []int, fused, composite func
 	}
 	rel := worst / scale
 	t.Logf("worst difference %.3g, %.3g of the largest output %.3g", worst, rel, scale)
-	if !(rel <= 2*normedSpread[r.dt]) {
-		t.Errorf("normed and composite differ by %.3g of the largest output, more than twice the measured %.3g", rel, normedSpread[r.dt])
+	if !(rel <= 2*spread) {
+		t.Errorf("normed and composite differ by %.3g of the largest output, more than twice the measured %.3g", rel, spread)
 	}
 	r.b.Free(yf)
 	r.b.Free(yc)
 }
 
-// BenchmarkRowNormedOps times the three normed operations at SDXL's 1024²
+// BenchmarkRowNormedOps times the normed operations at SDXL's 1024²
 // shapes (CFG batch: 8192 tokens at 640 wide, 2048 at 1280) against the
-// LayerNorm kernel followed by the plain fused operation. TFLOP/s counts
-// the GEMMs' multiply-adds only.
+// LayerNorm kernel followed by the plain fused operation(s). TFLOP/s counts
+// the GEMMs' multiply-adds only (and, for the cross-attention, the
+// attention's two products with 77 keys).
 func BenchmarkRowNormedOps(b *testing.B) {
 	be := newTestBackend(b, "fast")
 	for _, s := range []struct{ tokens, c int }{{4096, 640}, {1024, 1280}} {
@@ -141,6 +149,7 @@ func BenchmarkRowNormedOps(b *testing.B) {
 		wq, wk, wv := randomF16(be, 0.03, C, C), randomF16(be, 0.03, C, C), randomF16(be, 0.03, C, C)
 		wg, bg := randomF16(be, 0.03, 8*C, C), randomF16(be, 0.1, 8*C)
 		h, q, o, g := be.Alloc(tensor.F16, 2, T, C), be.Alloc(tensor.F16, 2, T, C), be.Alloc(tensor.F16, 2, T, C), be.Alloc(tensor.F16, 2, T, 4*C)
+		kc, vc := randomF16(be, 1, 2, 77, C), randomF16(be, 1, 2, 77, C) // a prompt's cross K/V
 		M := 2 * float64(T)
 		norm := func() { be.LayerNorm(h, x, n.Gamma, n.Beta, n.Eps) }
 		for _, op := range []struct {
@@ -155,6 +164,13 @@ func BenchmarkRowNormedOps(b *testing.B) {
 			{"self-attention q/k/v", 2 * M * float64(3*C) * float64(C),
 				func() bool { return be.SelfAttentionNormed(o, x, n, wq, wk, wv, C/64) },
 				func() bool { return be.SelfAttention(o, h, wq, wk, wv, C/64) }},
+			{"cross-attention query", 2*M*float64(C)*float64(C) + 4*M*77*float64(C),
+				func() bool { return be.CrossAttentionNormed(o, x, n, wq, kc, vc, C/64) },
+				func() bool {
+					ok := be.LinearFused(q, h, wq, nil, nil, tensor.NoActivation)
+					be.Attention(o, q, kc, vc, C/64, false)
+					return ok
+				}},
 			{"geglu", 2 * M * float64(8*C) * float64(C),
 				func() bool { return be.LinearGEGLUNormed(g, x, n, wg, bg) },
 				func() bool { return be.LinearGEGLU(g, h, wg, bg) }},

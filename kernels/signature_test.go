@@ -456,6 +456,17 @@ var planKernels = map[string]func() []kernelRef{
 			return p.launchPlan, err
 		})
 	},
+	"normAttentionPlan": func() []kernelRef {
+		return planned(func(dt tensor.DType, inner int, addr uint64) (launchPlan, error) {
+			s := tensor.Shape{1, 16, 64}
+			p, err := normAttentionProblem{
+				o: operand{"o", s, dt, 256}, x: operand{"x", tensor.Shape{1, 16, inner}, dt, addr},
+				wq: operand{"wq", tensor.Shape{64, inner}, dt, 256},
+				k:  operand{"k", s, dt, 256}, v: operand{"v", s, dt, 256}, heads: 1, norm: normOperands(dt, inner),
+			}.plan()
+			return p.launchPlan, err
+		})
+	},
 }
 
 // normOperands are a LayerNorm's gamma and beta for rows of k.

@@ -59,9 +59,18 @@ func (a *Attention) SelfAttendNormed(b tensor.Backend, x *tensor.Tensor, n tenso
 }
 
 // ForwardKVNormed is ForwardKV on n's LayerNorm of x: only the query
-// projection reads it.
+// projection reads it. A backend may project the queries inside the
+// attention (CrossAttentionNormed, bias-free to_q only); else the normed
+// query projection runs on its own.
 func (a *Attention) ForwardKVNormed(b tensor.Backend, x *tensor.Tensor, n tensor.RowNorm, kv CrossKV, residual *tensor.Tensor) *tensor.Tensor {
-	if rowNormFuser(b) != nil {
+	if f := rowNormFuser(b); f != nil {
+		if s := x.Shape(); len(s) == 3 && a.Q.Bias == nil {
+			o := b.Alloc(x.DType(), s[0], s[1], a.Q.Out())
+			if f.CrossAttentionNormed(o, x, n, a.Q.Weight, kv.K, kv.V, a.Heads) {
+				return a.project(b, o, residual)
+			}
+			b.Free(o)
+		}
 		q := a.Q.ForwardNormed(b, x, n, tensor.NoActivation, nil)
 		return a.project(b, a.attend(b, q, kv), residual)
 	}

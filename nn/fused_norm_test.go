@@ -47,6 +47,15 @@ func (f *fusingBackend) SelfAttentionNormed(dst, x *tensor.Tensor, n tensor.RowN
 	})
 }
 
+func (f *fusingBackend) CrossAttentionNormed(dst, x *tensor.Tensor, n tensor.RowNorm, wq, k, v *tensor.Tensor, heads int) bool {
+	return f.normed(x, n, func(h *tensor.Tensor) {
+		q := f.Alloc(h.DType(), dst.Shape()...)
+		f.Linear(q, h, wq, nil)
+		f.Attention(dst, q, k, v, heads, false)
+		f.Free(q)
+	})
+}
+
 func (f *fusingBackend) LinearGEGLUNormed(dst, x *tensor.Tensor, n tensor.RowNorm, w, bias *tensor.Tensor) bool {
 	return f.normed(x, n, func(h *tensor.Tensor) {
 		shape := dst.Shape().Clone()

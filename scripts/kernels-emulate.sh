@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-kernels=(gemm gemm_norm ln_gemm streamk conv attention elementwise norm simple_linear simple_conv simple_attention)
+kernels=(gemm gemm_norm ln_gemm ln_attention streamk conv attention elementwise norm simple_linear simple_conv simple_attention)
 checks=(emulate norm_fused simple_elementwise simple_cast simple_norm simple_linear_conv simple_attention_check)
 # shellcheck source=scripts/emulator-lib.sh
 source scripts/emulator-lib.sh

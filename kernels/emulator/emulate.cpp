@@ -1,6 +1,6 @@
 // Runs the real kernel sources (host-emulated) on awkward sizes against
 // float64 references: the fast tensor-core kernels here, the simple kernels
-// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|streamk|geglu|ln|conv|attn|norm_fused|extra|rect]
+// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|streamk|geglu|ln|ln_attn|conv|attn|norm_fused|extra|rect]
 #include "check.h"
 
 #define DECL_TILE(T, s, tl)                                                                              \
@@ -47,6 +47,14 @@ DECL_STREAMK(__half, f16, 64x128)
 DECL_STREAMK(__nv_bfloat16, bf16, 128x128)
 DECL_STREAMK(__nv_bfloat16, bf16, 128x64)
 DECL_STREAMK(__nv_bfloat16, bf16, 64x128)
+
+// ln_attention.cu: the query projection of a LayerNorm of x inside the
+// flash-attention block.
+#define DECL_LN_ATTN(T, s)                                                                               \
+  extern "C" void ln_attention_d64_##s(T *, const T *, const T *, const T *, const T *, float, const T *, \
+                                       const T *, int, int, int, int, int, int, float);
+DECL_LN_ATTN(__half, f16)
+DECL_LN_ATTN(__nv_bfloat16, bf16)
 
 std::mt19937_64 rng(7);
 int failures = 0;
@@ -491,6 +499,65 @@ void check_ln_gemm() {
                                33, 24, 45, true, large, 1);
 }
 
+using LnAttnFn = void (*)(void *, const void *, const void *, const void *, const void *, float, const void *,
+                          const void *, int, int, int, int, int, int, float);
+
+// test_ln_attn checks ln_attention.cu against float64: LN(x) rounded to T
+// (LnCase), q = LN(x)·wqᵀ rounded to T as the GEMM stores it, then the
+// attention of test_attn on that q. k and v are rows of 2·C elements (a
+// fused k/v buffer: k at 0, v at C), so the row strides are exercised.
+template <typename T>
+void test_ln_attn(const char *name, LnAttnFn fn, int B, int Tq, int Tk, int H, int Cin, LnInputs in) {
+  greset();
+  const int C = 64 * H, ldkv = 2 * C;
+  LnCase<T> c(B * Tq, Cin, 0, in);
+  Buf<T> wq(size_t(C) * Cin), kv(size_t(B) * Tk * ldkv), o(size_t(B) * Tq * C);
+  wq.randn(1 / std::sqrt((double)Cin));
+  kv.randn(1);
+  std::vector<double> q(size_t(B) * Tq * C), want(o.n), s(Tk);
+  for (int m = 0; m < B * Tq; m++)
+    for (int n = 0; n < C; n++) q[size_t(m) * C + n] = as_double(from_double<T>(dot(c.h, wq, m, n, Cin)));
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++)
+      for (int i = 0; i < Tq; i++) {
+        double mx = -INFINITY;
+        for (int j = 0; j < Tk; j++) {
+          double d = 0;
+          for (int e = 0; e < 64; e++)
+            d += q[(size_t(b) * Tq + i) * C + h * 64 + e] * kv.at((size_t(b) * Tk + j) * ldkv + h * 64 + e);
+          s[j] = d / 8;
+          mx = std::max(mx, s[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < Tk; j++) sum += (s[j] = std::exp(s[j] - mx));
+        for (int e = 0; e < 64; e++) {
+          double a = 0;
+          for (int j = 0; j < Tk; j++) a += s[j] * kv.at((size_t(b) * Tk + j) * ldkv + C + h * 64 + e);
+          want[(size_t(b) * Tq + i) * C + h * 64 + e] = a / sum;
+        }
+      }
+  // The flash-attention grid (128 queries per 256-thread block) with the
+  // GEMM ring's 4 * (128 + 64) * 40 * 2 bytes (ln_attention_plan.go).
+  launch({unsigned((Tq + 127) / 128), unsigned(H), unsigned(B)}, 256, 61440, [&] {
+    fn(o.p, c.x.p, wq.p, c.g.p, c.b.p, in.eps, kv.p, kv.p + C, Tq, Tk, Cin, ldkv, ldkv, C, 0.125f);
+  });
+  char what[200];
+  snprintf(what, sizeof what, "%s B%d Tq%d Tk%d H%d Cin%d x~%g±%g", name, B, Tq, Tk, H, Cin, in.mu, in.sd);
+  expect(what, o, want);
+}
+
+// check_ln_attn covers query tails (Tq not a multiple of 128, one block and
+// several), the text lengths 77 and 154, SDXL's widths 640 and 1280 and a
+// small one, several heads and batches, both types, large-mean rows.
+void check_ln_attn() {
+  const LnInputs large{300, 2}, unit{};
+  test_ln_attn<__half>("ln_attention_d64_f16", (LnAttnFn)ln_attention_d64_f16, 2, 70, 77, 2, 64, large);
+  test_ln_attn<__half>("ln_attention_d64_f16", (LnAttnFn)ln_attention_d64_f16, 1, 200, 77, 2, 640, large);
+  test_ln_attn<__nv_bfloat16>("ln_attention_d64_bf16", (LnAttnFn)ln_attention_d64_bf16, 1, 130, 154, 3, 1280, large);
+  test_ln_attn<__nv_bfloat16>("ln_attention_d64_bf16", (LnAttnFn)ln_attention_d64_bf16, 2, 33, 154, 2, 72, unit);
+  test_ln_attn<__half>("ln_attention_d64_f16", (LnAttnFn)ln_attention_d64_f16, 1, 257, 154, 2, 1280, unit);
+}
+
 int main(int argc, char **argv) {
   cp_late = argc > 1 && std::string(argv[1]) == "late";
   printf("cp.async lands %s\n", cp_late ? "late (at wait_group)" : "early (at issue)");
@@ -566,6 +633,7 @@ int main(int argc, char **argv) {
                              false, 0, {128, 128, 2});
   }
   if (fast || only == "ln") check_ln_gemm();
+  if (fast || only == "ln_attn") check_ln_attn();
   if (fast || only == "attn") {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 70, 77, 2, false);
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 77, 77, 1, true);
