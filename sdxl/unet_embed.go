@@ -21,9 +21,7 @@ func (u *UNet) timeEmbedding(b tensor.Backend, in UNetInput, dt tensor.DType) *t
 // stepEmbedding is time_embed(sinusoid) + label, from the timesteps'
 // sinusoids [B, Channels[0]] and the label embedding of labelEmbedding.
 func (u *UNet) stepEmbedding(b tensor.Backend, sinusoid, label *tensor.Tensor) *tensor.Tensor {
-	emb := mlp(b, &u.TimeEmbed1, &u.TimeEmbed2, sinusoid)
-	b.Binary(emb, emb, label, tensor.Add)
-	return emb
+	return mlp(b, &u.TimeEmbed1, &u.TimeEmbed2, sinusoid, label)
 }
 
 // labelEmbedding is label_emb([pooled ‖ sinusoids of the time ids]): the
@@ -39,16 +37,16 @@ func (u *UNet) labelEmbedding(b tensor.Backend, textEmbeds *tensor.Tensor, timeI
 	added := b.Alloc(dt, batch, u.cfg.ADMInChannels)
 	b.Concat(added, textEmbeds, sizes)
 	b.Free(sizes)
-	label := mlp(b, &u.LabelEmbed1, &u.LabelEmbed2, added)
+	label := mlp(b, &u.LabelEmbed1, &u.LabelEmbed2, added, nil)
 	b.Free(added)
 	return label
 }
 
-// mlp is second(SiLU(first(x))).
-func mlp(b tensor.Backend, first, second *nn.Linear, x *tensor.Tensor) *tensor.Tensor {
-	h := first.Forward(b, x)
-	b.Unary(h, h, tensor.SiLU)
-	y := second.Forward(b, h)
+// mlp is second(SiLU(first(x))) + residual (nil: none), the SiLU and the
+// add in the two Linears' epilogues where the backend fuses them.
+func mlp(b tensor.Backend, first, second *nn.Linear, x, residual *tensor.Tensor) *tensor.Tensor {
+	h := first.ForwardFused(b, x, tensor.SiLU, nil)
+	y := second.ForwardFused(b, h, tensor.NoActivation, residual)
 	b.Free(h)
 	return y
 }
