@@ -149,35 +149,6 @@ template <typename T, bool ALIGNED, int ROWS> struct NormConvLoader : ConvLoader
   }
 };
 
-// image_epilogue is tile::epilogue with emb[m / image_rows, n] added after
-// the bias (no activation).
-template <typename T, class S>
-__device__ __forceinline__ void image_epilogue(const tile::Acc<S> &acc, T *y, const T *bias, const T *emb,
-                                               const T *residual, int M, int N, int m0, int n0, int image_rows) {
-  const bool pairs = (N % 2) == 0;
-  tile::for_each_pair<S>(acc, M, m0, n0, [&](int m, int n, float v0, float v1) {
-    float v[2] = {v0, v1};
-    T *out = y + (size_t)m * N + n;
-    const T *res = residual ? residual + (size_t)m * N + n : nullptr;
-    const T *e_row = emb ? emb + (size_t)(m / image_rows) * N : nullptr;
-#pragma unroll
-    for (int e = 0; e < 2; e++) {
-      if (n + e < N) {
-        if (bias) v[e] += Elem<T>::to_float(bias[n + e]);
-        if (e_row) v[e] += Elem<T>::to_float(e_row[n + e]);
-        if (res) v[e] += Elem<T>::to_float(res[e]);
-      }
-    }
-    if (pairs && n + 1 < N) {
-      *reinterpret_cast<uint32_t *>(out) = Elem<T>::pack(v[0], v[1]);
-    } else {
-#pragma unroll
-      for (int e = 0; e < 2; e++)
-        if (n + e < N) out[e] = Elem<T>::from_float(v[e]);
-    }
-  });
-}
-
 template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void conv_norm_body(T *y, const T *x, const T *w, const T *bias, const T *emb,
                                                const T *residual, const ConvShape &s, tile::ChannelNorm norm,
@@ -197,7 +168,7 @@ __device__ __forceinline__ void conv_norm_body(T *y, const T *x, const T *w, con
     tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
     tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
   } else {
-    image_epilogue<T, S>(acc, y, bias, emb, residual, M, N, m0, n0, s.Ho * s.Wo);
+    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
   }
 }
 

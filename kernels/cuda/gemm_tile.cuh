@@ -33,6 +33,14 @@
 
 #include "mma.cuh"
 
+// TILE_NOINLINE keeps split_finish a call of its own: inlined, its few
+// extra live values (the semaphores) tipped ptxas into spilling the half
+// tiles' main loop to reach 64 registers on sm_90. The emulation's
+// cuda_host.h defines it empty.
+#ifndef TILE_NOINLINE
+#define TILE_NOINLINE __noinline__
+#endif
+
 namespace tile {
 
 constexpr int BK = 32;
@@ -252,13 +260,15 @@ __device__ __forceinline__ void for_each_pair(const Acc<S> &acc, int M, int m0, 
       }
 }
 
-// epilogue writes y[m, n] = act(acc + bias[n]) + residual[m, n] for the
-// block tile at (m0, n0); bias and residual may be null, residual may alias
-// y (each element is read and written by the same thread). y and residual
-// are row-major with row length N.
+// epilogue writes y[m, n] = act(acc + bias[n] + emb[m / image_rows, n]) +
+// residual[m, n] for the block tile at (m0, n0); bias, emb (a per-image
+// bias [images, N]) and residual may be null, residual may alias y (each
+// element is read and written by the same thread). y and residual are
+// row-major with row length N.
 template <typename T, class S>
 __device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias, const T *residual, int M,
-                                         int N, int m0, int n0, int act) {
+                                         int N, int m0, int n0, int act, const T *emb = nullptr,
+                                         int image_rows = 1) {
   // Pairs of columns can be stored as one 32-bit word only when every row
   // starts 4-byte aligned, i.e. N is even.
   const bool pairs = (N % 2) == 0;
@@ -266,10 +276,12 @@ __device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias,
     float v[2] = {v0, v1};
     T *out = y + (size_t)m * N + n;
     const T *res = residual ? residual + (size_t)m * N + n : nullptr;
+    const T *e_row = emb ? emb + (size_t)(m / image_rows) * N : nullptr;
 #pragma unroll
     for (int e = 0; e < 2; e++) {
       if (n + e < N) {
         if (bias) v[e] += Elem<T>::to_float(bias[n + e]);
+        if (e_row) v[e] += Elem<T>::to_float(e_row[n + e]);
         v[e] = activate(v[e], act);
         if (res) v[e] += Elem<T>::to_float(res[e]);
       }
@@ -355,9 +367,9 @@ __device__ __forceinline__ void partial_epilogue(const Acc<S> &acc, float *parti
 // one zeroed int per (x, y) tile of the grid (the launcher's tile
 // semaphores); smem is the block's shared memory, free after the main loop.
 // emb, when given, is a per-image bias [images, N] added after bias (row m
-// is in image m / image_rows), as conv.cu's image_epilogue adds it.
+// is in image m / image_rows), as epilogue adds it.
 template <typename T, class S>
-__device__ __forceinline__ void split_finish(float *partial, int *sem, T *smem, T *y, const T *bias,
+__device__ TILE_NOINLINE void split_finish(float *partial, int *sem, T *smem, T *y, const T *bias,
                                              const T *residual, int M, int N, int m0, int n0, int act,
                                              const T *emb = nullptr, int image_rows = 1) {
   int *arrived_last = reinterpret_cast<int *>(smem);

@@ -41,23 +41,12 @@ __device__ __forceinline__ void ln_q_tile(T *sq, int q0, int h, int heads, const
   tile::mainloop<T, S>(la, lb, 0, (Cin + tile::BK - 1) / tile::BK, sq, acc);
   __syncthreads(); // every warp has read its last ring tile before Q overwrites it
 
-  // The accumulator layout of gemm_tile.cuh's epilogue (for_each_pair),
-  // stored as the epilogue would store q (no bias), but into the tile.
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int wm = warp / S::WN, wn = warp % S::WN;
-  const int g = lane / 4, t = lane % 4;
-#pragma unroll
-  for (int mt = 0; mt < S::MT; mt++)
-#pragma unroll
-    for (int nt = 0; nt < S::NT; nt++)
-#pragma unroll
-      for (int half = 0; half < 2; half++) {
-        const int r = wm * S::WTM + mt * 16 + g + half * 8;
-        const int c = wn * S::WTN + nt * 8 + 2 * t;
-        const uint32_t packed =
-            q0 + r < Tq ? Elem<T>::pack(acc.c[mt][nt][2 * half], acc.c[mt][nt][2 * half + 1]) : 0u;
-        *reinterpret_cast<uint32_t *>(sq + r * attn::ROW + c) = packed;
-      }
+  // Stored as gemm_tile.cuh's epilogue would store q (no bias), but into
+  // the tile. Every row of the tile is visited: the loader zero-filled the
+  // rows past Tq, so their sums are 0 and so are their Q rows.
+  tile::for_each_pair<S>(acc, S::BM, 0, 0, [&](int r, int c, float v0, float v1) {
+    *reinterpret_cast<uint32_t *>(sq + r * attn::ROW + c) = Elem<T>::pack(v0, v1);
+  });
 }
 
 #define LN_ATTENTION_KERNEL(name, T)                                                                   \

@@ -13,6 +13,7 @@
 #define __device__
 #define __global__
 #define __forceinline__ inline
+#define TILE_NOINLINE // gemm_tile.cuh: a plain call here (the host compiler inlines as it likes)
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 
