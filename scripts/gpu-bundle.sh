@@ -6,8 +6,8 @@
 # run gpu-bundle/run.sh there.
 #
 #   gpu-bundle/run.sh                  the steps (from scripts/gpu-run.sh)
-#   gpu-bundle/<pkg>/<name>.test.gz    -tags cuda test binaries, one per package
-#                                      with cuda tests, stripped and gzipped
+#   gpu-bundle/<pkg>/<name>.test.xz    -tags cuda test binaries, one per package
+#                                      with cuda tests, stripped and xz-compressed
 #   gpu-bundle/torch_bench.py          PyTorch timings at the same shapes
 #
 # The checkout plus the bundle must stay small enough to travel (64 MiB in
@@ -20,11 +20,22 @@ LIMIT_MIB=24
 out=gpu-bundle
 rm -rf "$out"
 mkdir -p "$out"
-build_test() { # build_test PKG: -tags cuda test binary, stripped and gzipped
+build_test() { # build_test PKG: -tags cuda test binary, stripped and xz-compressed
   local pkg=$1 bin
   bin="$out/$pkg/$(basename "$pkg").test"
   mkdir -p "$out/$pkg"
-  $GO test -tags cuda -c -ldflags='-s -w' -o "$bin" "./$pkg/" && gzip -9 "$bin"
+  # xz, not gzip: each binary embeds every PTX module, which xz packs about
+  # a third smaller, and the bundle must stay under LIMIT_MIB.
+  $GO test -tags cuda -c -ldflags='-s -w' -o "$bin" "./$pkg/" && compress "$bin"
+}
+
+# compress FILE replaces FILE by FILE.xz (xz, or Python's lzma without it).
+compress() {
+  if command -v xz >/dev/null; then
+    xz -9 -T0 "$1"
+  else
+    python3 -c 'import lzma,os,sys; open(sys.argv[1]+".xz","wb").write(lzma.compress(open(sys.argv[1],"rb").read(), preset=9)); os.remove(sys.argv[1])' "$1"
+  fi
 }
 
 # The kernels package is the point of the bundle: failing to build it fails.
@@ -50,7 +61,7 @@ chmod +x "$out/run.sh" "$out/diagnose.sh"
 git rev-parse HEAD >"$out/COMMIT" 2>/dev/null || true
 
 mib=$(du -sm "$out" | cut -f1)
-echo "gpu-bundle: ${mib} MiB in $out/; tests:" $(cd "$out" && find . -name '*.test.gz' | sort)
+echo "gpu-bundle: ${mib} MiB in $out/; tests:" $(cd "$out" && find . -name '*.test.xz' | sort)
 if [ "$mib" -ge "$LIMIT_MIB" ]; then
   echo "gpu-bundle: ERROR: $out/ is ${mib} MiB, over the ${LIMIT_MIB} MiB limit (the checkout travels with it)" >&2
   exit 1

@@ -17,7 +17,10 @@ set -uo pipefail
 cd "$(dirname "$0")"
 bundle=$(pwd)
 root=$(cd .. && pwd)
-find . -name '*.test.gz' -exec gunzip -f {} +
+# xz where the host has it, else Python's lzma (PyTorch hosts have one).
+for z in $(find . -name '*.test.xz'); do
+  if command -v xz >/dev/null; then xz -d -f "$z"; else python3 -c 'import lzma,sys; open(sys.argv[1][:-3],"wb").write(lzma.open(sys.argv[1]).read())' "$z" && chmod +x "${z%.xz}" && rm -f "$z"; fi
+done
 find . -name '*.test' -exec chmod +x {} +
 mkdir -p logs
 summary=()

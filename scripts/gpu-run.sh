@@ -32,8 +32,11 @@ summary=()
 note() { echo "$*" | tee -a results.txt; }
 record() { summary+=("$(printf '%-16s %-36s %5s' "$1" "$2" "$3")"); }
 
-# The builder gzips the binaries to keep what travels small.
-find . -name '*.test.gz' -exec gunzip -f {} +
+# The builder compresses the binaries (xz) to keep what travels small.
+# xz where the host has it, else Python's lzma (PyTorch hosts have one).
+for z in $(find . -name '*.test.xz'); do
+  if command -v xz >/dev/null; then xz -d -f "$z"; else python3 -c 'import lzma,sys; open(sys.argv[1][:-3],"wb").write(lzma.open(sys.argv[1]).read())' "$z" && chmod +x "${z%.xz}" && rm -f "$z"; fi
+done
 find . -name '*.test' -exec chmod +x {} +
 
 # step NAME LIMIT DIR CMD...: run CMD in DIR under min(LIMIT, time left),
