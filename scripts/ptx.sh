@@ -91,16 +91,24 @@ check() {
   done
   [ $status -eq 0 ] || return 1
 
-  # Assemble in parallel: the slowest module decides the time.
-  local pids=() p
+  # Assemble in parallel, one ptxas per core at a time: the large modules
+  # take a lot of memory each, and all 26 at once could exhaust a small
+  # machine (their children killed, make's wait failing).
+  local running=0 most
+  most=$(nproc 2>/dev/null || echo 2)
   for ptx in ptx/*.ptx; do
     for arch in sm_80 sm_90; do
       ptxas_check "$ptx" "$arch" &
-      pids+=($!)
+      running=$((running + 1))
+      if [ "$running" -ge "$most" ]; then
+        wait -n || status=1
+        running=$((running - 1))
+      fi
     done
   done
-  for p in "${pids[@]}"; do
-    wait "$p" || status=1
+  while [ "$running" -gt 0 ]; do
+    wait -n || status=1
+    running=$((running - 1))
   done
   [ $status -eq 0 ] && echo "kernels: $(ls ptx/*.ptx | wc -l) PTX modules up to date, no spills or stack frames on sm_80/sm_90"
   return $status
