@@ -225,10 +225,10 @@ func (m *Model) hiresPass(r *Request, latents []float32, s latentShape) ([]float
 		return nil, s, err
 	}
 	out, err := m.sampleLatents(&hr, info, sched, x, cond, us, randn, nil, nil, "hires")
-	if err != nil {
+	if stopped, _ := stopCause(err); err != nil && stopped == nil {
 		return nil, s, err
 	}
-	return out, us, nil
+	return out, us, err // err: a kept early stop, out its last prediction
 }
 
 // hiresUpscale resizes latents [B,4,h,w] to the latents of an upW×upH

@@ -191,14 +191,20 @@ func (m *Model) inpaint(r Request) (*Result, error) {
 		blendStep(x, init, noise, lmask, i < last, sigmaNext)
 	}
 	latents, err := m.sampleLatents(&r, info, sched, x, cond, shape, randn, after, nil, "sampling")
+	stopped, err := stopCause(err)
 	if err != nil {
 		return nil, err
+	}
+	if stopped != nil {
+		// A kept early stop: outside the mask the original's latents, as
+		// after the last step.
+		blendStep(latents, init, noise, lmask, false, 0)
 	}
 	decoded, err := m.decodeLatents(&r, latents, shape)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Seeds: seeds, Width: plan.orig.w, Height: plan.orig.h}
+	res := &Result{Seeds: seeds, Width: plan.orig.w, Height: plan.orig.h, Stopped: stopped}
 	per := 3 * H * W
 	for i := 0; i < shape.b; i++ {
 		img01 := make([]float32, per)

@@ -53,9 +53,19 @@ type Request struct {
 	// steps.
 	OnPreview    func(step, total int, preview *image.RGBA)
 	PreviewEvery int
-	// Context, when set, stops the run between steps once it is done;
+	// Context, when set, stops the run once it is done, at the next
+	// model evaluation (a step under way when it ends is abandoned);
 	// Generate then returns context.Cause(Context).
 	Context context.Context
+	// KeepPartial finishes a run that Context stopped during sampling as
+	// A1111's interrupt and skip do, instead of returning the cause: the
+	// prediction of the clean latents (x0) made in the last step that
+	// completed is decoded and returned as the images, with Result.Stopped
+	// set to the cause. A stop in the first pass skips the hires pass; a
+	// stop in the hires pass keeps its own prediction; inpainting blends it
+	// with the original as after its last step. A run stopped before its
+	// first step completes still returns the cause.
+	KeepPartial bool
 
 	// Hires fix, inpainting and VAE tiling (hires.go, inpaint.go,
 	// vae_tiled.go); nil and zero values leave them off.
@@ -77,6 +87,10 @@ type Result struct {
 	Seeds  []uint64
 	Width  int
 	Height int
+	// Stopped is the context's cause when Request.KeepPartial kept a run
+	// that was stopped early (the images are its last prediction); nil for
+	// a finished run.
+	Stopped error
 }
 
 // latentShape is [B, 4, H/8, W/8].

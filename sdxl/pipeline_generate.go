@@ -56,13 +56,17 @@ func (m *Model) Generate(r Request) (*Result, error) {
 	latents, err := m.sampleLatents(&r, info, sched, x, cond, shape, randn, nil, func(in, out []float32, t float64) {
 		r.observeUNetCall(in, out, t, shape, cond)
 	}, "sampling")
+	stopped, err := stopCause(err)
 	if err != nil {
 		return nil, err
 	}
-	if r.Hires != nil {
-		if latents, shape, err = m.hiresPass(&r, latents, shape); err != nil {
+	// A1111 skips the hires pass of a run stopped in its first pass.
+	if r.Hires != nil && stopped == nil {
+		hrLatents, hrShape, err := m.hiresPass(&r, latents, shape)
+		if stopped, err = stopCause(err); err != nil {
 			return nil, err
 		}
+		latents, shape = hrLatents, hrShape
 		width, height = shape.w*m.vae.Factor(), shape.h*m.vae.Factor()
 	}
 	r.observe("sampling", "latents_final", shape.dims(), latents)
@@ -78,7 +82,7 @@ func (m *Model) Generate(r Request) (*Result, error) {
 		image01[i] = clamp01(v/2 + 0.5)
 	}
 	r.observe("image", "image", imgShape, image01)
-	res := &Result{Seeds: seeds, Width: width, Height: height}
+	res := &Result{Seeds: seeds, Width: width, Height: height, Stopped: stopped}
 	per := 3 * height * width
 	for i := 0; i < shape.b; i++ {
 		res.Images = append(res.Images, Pixels8(image01[i*per:(i+1)*per], height, width))

@@ -72,6 +72,21 @@ func cfgDenoiser(unet unetFunc, c *Conditioning, shape latentShape, cfg float64,
 	}
 }
 
+// stopBefore makes den refuse to run once ctx is done, with its cause: a
+// run stops at its next model evaluation, as A1111's denoiser does, rather
+// than after computing one more step.
+func stopBefore(ctx context.Context, den sampler.Denoiser) sampler.Denoiser {
+	if ctx == nil {
+		return den
+	}
+	return func(x []float32, sigma, t float64) ([]float32, error) {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return den(x, sigma, t)
+	}
+}
+
 // unetFunc predicts ε for x [2B, 4, h, w] (NCHW, already divided by
 // √(σ²+1)) at timestep t, with batch [negative…, positive…].
 type unetFunc func(x []float32, shape latentShape, t float64, c *Conditioning) ([]float32, error)
@@ -81,7 +96,9 @@ type unetFunc func(x []float32, shape latentShape, t float64, c *Conditioning) (
 // x (k-diffusion form), returning the final latents. Between steps it
 // stops once r.Context is done (returning its cause); after, if set, runs
 // after every step on the sampler's own latents (inpainting's blend);
-// firstCall, if set, sees the first UNet call (dumps). The latents after
+// firstCall, if set, sees the first UNet call (dumps). With
+// r.KeepPartial a stop returns the last prediction and a stoppedEarly
+// error (pipeline_partial.go). The latents after
 // each step are observed in stage as latents_step_NN. The UNet's inputs
 // (conditioning, cross-attention K/V) are planned once for the pass and
 // freed on return, before the VAE needs the memory.
@@ -96,9 +113,10 @@ func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Sch
 	}
 	defer plan.free()
 	preview := &previewer{r: r, shape: shape}
-	den := preview.wrap(cfgDenoiser(plan.run, cond, shape, r.CFGScale, firstCall))
+	last := &lastPrediction{r: r}
+	den := preview.wrap(last.wrap(stopBefore(r.Context, cfgDenoiser(plan.run, cond, shape, r.CFGScale, firstCall))))
 	total := sched.Steps()
-	return info.Sample(sched, x, den, sampler.Options{
+	return last.finish(info.Sample(sched, x, den, sampler.Options{
 		Noise:     randn,
 		AfterStep: after,
 		OnStep: func(i int, latents []float32) error {
@@ -112,5 +130,5 @@ func (m *Model) sampleLatents(r *Request, info *sampler.Info, sched *sampler.Sch
 			}
 			return nil
 		},
-	})
+	}))
 }

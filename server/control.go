@@ -14,8 +14,9 @@ var (
 )
 
 // Control lets /sdapi/v1/interrupt and /skip reach a running job: skip
-// ends the current batch iteration, interrupt ends the job (A1111 keeps
-// what is finished in both cases).
+// ends the current batch iteration, interrupt ends the job. As A1111, both
+// keep what is finished and the stopped iteration's images as far as they
+// got (sdxl.Request.KeepPartial).
 type Control struct {
 	mu          sync.Mutex
 	cancelIter  context.CancelCauseFunc

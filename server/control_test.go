@@ -22,9 +22,10 @@ func getProgress(t *testing.T, url string) progressResponse {
 }
 
 // TestProgressSkipInterrupt runs three batch iterations on the tiny
-// model: /progress follows them, /skip drops the first, the second
-// finishes, /interrupt stops the third. The answer holds the second
-// iteration's image alone.
+// model: /progress follows them, /skip ends the first after its second
+// step, the second finishes, /interrupt ends the third after its second
+// step. As A1111, the answer holds all three: the stopped iterations'
+// images as far as they got (their last prediction), the second's whole.
 func TestProgressSkipInterrupt(t *testing.T) {
 	e := tinyEngine(t)
 	hold0 := newGatedRunner(e, 0, 2)
@@ -77,13 +78,15 @@ func TestProgressSkipInterrupt(t *testing.T) {
 	}
 	var info generationInfo
 	json.Unmarshal([]byte(res.Info), &info)
-	if len(res.Images) != 1 || len(info.AllSeeds) != 1 || info.AllSeeds[0] != 101 {
-		t.Fatalf("%d images, seeds %v; want the second iteration's alone (seed 101)", len(res.Images), info.AllSeeds)
+	if len(res.Images) != 3 || len(info.AllSeeds) != 3 || info.AllSeeds[0] != 100 || info.AllSeeds[2] != 102 {
+		t.Fatalf("%d images, seeds %v; want the three iterations' (seeds 100-102)", len(res.Images), info.AllSeeds)
 	}
-	png, _ := base64.StdEncoding.DecodeString(res.Images[0])
-	text, _ := infotext.ReadPNGText(bytes.NewReader(png))
-	if pp, _ := infotext.Parse(text["parameters"]); pp.Seed != 101 {
-		t.Errorf("PNG seed %d", pp.Seed)
+	for i, img := range res.Images {
+		png, _ := base64.StdEncoding.DecodeString(img)
+		text, _ := infotext.ReadPNGText(bytes.NewReader(png))
+		if pp, _ := infotext.Parse(text["parameters"]); pp.Seed != 100+uint64(i) {
+			t.Errorf("image %d: PNG seed %d", i, pp.Seed)
+		}
 	}
 	if v := metricValue(t, hs.URL, `gosdxl_jobs_total{outcome="interrupted"}`); v != 1 {
 		t.Errorf("interrupted jobs metric %v", v)

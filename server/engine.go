@@ -152,18 +152,22 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 				preview = ""
 			}
 		}
+		// A1111 answers skip and interrupt with the iteration's images as
+		// far as they got (its last prediction), so the run keeps them.
+		req.KeepPartial = true
 		res, err := e.model.Generate(req)
 		cause := context.Cause(iterCtx)
 		cancel(nil)
 		switch {
-		case err == nil:
-		case errors.Is(cause, ErrSkipped) && ctx.Err() == nil:
+		case err == nil && res.Stopped == nil: // finished
+		case ctx.Err() != nil: // the job itself ended (shutdown, timeout): no answer
+			return nil, context.Cause(ctx)
+		case err == nil: // skipped or interrupted: its images are kept below
+		case errors.Is(cause, ErrSkipped): // stopped before its first step: nothing to keep
 			continue
-		case errors.Is(cause, ErrInterrupted) && ctx.Err() == nil:
+		case errors.Is(cause, ErrInterrupted):
 			out.Interrupted = true
 			return out, nil
-		case ctx.Err() != nil:
-			return nil, context.Cause(ctx)
 		case errors.Is(err, sdxl.ErrEmptyMask):
 			return nil, errorf(http.StatusUnprocessableEntity, "mask: %v", err)
 		default:
@@ -179,6 +183,10 @@ func (e *Engine) Run(ctx context.Context, spec *Spec, ctl *Control, progress fun
 			out.Images = append(out.Images, buf.Bytes())
 			out.Seeds = append(out.Seeds, res.Seeds[i])
 			out.Infotexts = append(out.Infotexts, text)
+		}
+		if errors.Is(res.Stopped, ErrInterrupted) {
+			out.Interrupted = true
+			return out, nil
 		}
 	}
 	return out, nil

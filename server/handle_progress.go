@@ -43,15 +43,17 @@ func queryTrue(r *http.Request, name string) bool {
 	return false
 }
 
-// handleInterrupt is POST /sdapi/v1/interrupt: running jobs stop after
-// their current step and answer with what they finished.
+// handleInterrupt is POST /sdapi/v1/interrupt: running jobs stop before
+// their next step and answer with what they finished plus the current
+// iteration's images as far as they got.
 func (s *Server) handleInterrupt(w http.ResponseWriter, r *http.Request) {
 	s.q.eachRunning(func(j *job) { j.ctl.Interrupt() })
 	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
-// handleSkip is POST /sdapi/v1/skip: running jobs drop their current
-// batch iteration and go on with the next.
+// handleSkip is POST /sdapi/v1/skip: running jobs end their current
+// batch iteration before its next step, keep its images as far as they
+// got (as A1111), and go on with the next.
 func (s *Server) handleSkip(w http.ResponseWriter, r *http.Request) {
 	s.q.eachRunning(func(j *job) { j.ctl.Skip() })
 	writeJSON(w, http.StatusOK, nil)

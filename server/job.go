@@ -49,7 +49,8 @@ type Output struct {
 	ModelName string   `json:"model_name"`
 	ModelHash string   `json:"model_hash"`
 	// Interrupted: /sdapi/v1/interrupt stopped the job; Images holds the
-	// iterations finished before.
+	// iterations finished before and, as A1111 does, the stopped one's
+	// images as far as they got.
 	Interrupted bool `json:"interrupted,omitempty"`
 }
 

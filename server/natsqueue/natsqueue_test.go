@@ -462,7 +462,7 @@ func jobsInStream(js jetstream.JetStream) uint64 {
 
 // TestProgressAndInterrupt: through NATS, /progress follows the worker's
 // steps and /interrupt reaches it; the answer keeps the finished
-// iteration.
+// iteration and, as A1111, the interrupted one's images as far as they got.
 func TestProgressAndInterrupt(t *testing.T) {
 	e := tinyEngine(t)
 	n := startNATS(t)
@@ -501,8 +501,8 @@ func TestProgressAndInterrupt(t *testing.T) {
 		AllSeeds []uint64 `json:"all_seeds"`
 	}
 	json.Unmarshal([]byte(r.Info), &info)
-	if len(got) != 1 || len(info.AllSeeds) != 1 || info.AllSeeds[0] != 40 {
-		t.Errorf("%d images, seeds %v; want the first iteration's alone", len(got), info.AllSeeds)
+	if len(got) != 2 || len(info.AllSeeds) != 2 || info.AllSeeds[0] != 40 || info.AllSeeds[1] != 41 {
+		t.Errorf("%d images, seeds %v; want the finished iteration's and the interrupted one's (40, 41)", len(got), info.AllSeeds)
 	}
 }
 
