@@ -141,6 +141,19 @@ func eventRecord(e cuEvent, s cuStream) error { return driverFailed("cuEventReco
 
 func eventSync(e cuEvent) error { return driverFailed("cuEventSynchronize", e.Synchronize()) }
 
+// eventDone reports whether the work before e's record has finished,
+// without waiting (cuEventQuery: CUDA_ERROR_NOT_READY means not yet).
+func eventDone(e cuEvent) (bool, error) {
+	switch err := e.Query(); err {
+	case nil:
+		return true, nil
+	case cu.NotReady:
+		return false, nil
+	default:
+		return false, driverFailed("cuEventQuery", err)
+	}
+}
+
 func eventDestroy(e cuEvent) error { return driverFailed("cuEventDestroy", cu.DestroyEvent(&e)) }
 
 // eventElapsed is the time between two recorded events in milliseconds.

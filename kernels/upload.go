@@ -11,6 +11,7 @@ type uploader struct {
 	staging [2][]byte
 	done    [2]cuEvent
 	used    [2]bool
+	next    int // the staging buffer the next chunk goes through
 	waits   int // host waits for a staging buffer to be free again
 }
 
@@ -35,13 +36,14 @@ func (u *uploader) upload(dst devicePtr, src []byte, s cuStream) error {
 	if len(src) <= 1<<16 {
 		return copyToDevice(dst, src, s) // small: the driver stages it itself
 	}
-	for i, off := 0, 0; off < len(src); i, off = i^1, off+uploadChunk {
+	for off := 0; off < len(src); off += uploadChunk {
+		// The buffers take turns across uploads too, so that back-to-back
+		// uploads (a step's inputs) find the other one free.
+		i := u.next
+		u.next ^= 1
 		n := min(uploadChunk, len(src)-off)
-		if u.used[i] {
-			u.waits++
-			if err := eventSync(u.done[i]); err != nil {
-				return err
-			}
+		if err := u.await(i); err != nil {
+			return err
 		}
 		copy(u.staging[i], src[off:off+n])
 		if err := copyToDevice(dst+devicePtr(off), u.staging[i][:n], s); err != nil {
@@ -53,6 +55,21 @@ func (u *uploader) upload(dst devicePtr, src []byte, s cuStream) error {
 		u.used[i] = true
 	}
 	return nil
+}
+
+// await returns once staging buffer i is free: at once when the copy
+// that last used it has finished (a host wait is counted only when the
+// host really has to wait for it).
+func (u *uploader) await(i int) error {
+	if !u.used[i] {
+		return nil
+	}
+	done, err := eventDone(u.done[i])
+	if err != nil || done {
+		return err
+	}
+	u.waits++
+	return eventSync(u.done[i])
 }
 
 func (u *uploader) close() error {

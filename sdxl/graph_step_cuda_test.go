@@ -93,8 +93,8 @@ func (pc *plannedCalls) matchForward(t *testing.T, b tensor.Backend) {
 // TestGPUGraphStepsReplayThePlainStep: the pipeline's UNet calls run the
 // first step op by op, capture the second (taking every block from the
 // pool, none from the driver) and replay it from then on: one graph launch
-// running the first call's kernels, no allocation, one upload, download
-// and wait each. Every call gives exactly the bits of UNet.Forward.
+// running the first call's kernels, no allocation, two uploads (latents
+// and sinusoids), one download and wait each. Every call gives exactly the bits of UNet.Forward.
 func TestGPUGraphStepsReplayThePlainStep(t *testing.T) {
 	b := newGPU(t)
 	// Latents whose every level halves exactly: the UNet upsamples by 2×.
@@ -110,7 +110,7 @@ func TestGPUGraphStepsReplayThePlainStep(t *testing.T) {
 		t.Errorf("capturing call: %d driver allocations, %d graph launches; want 0 (the pool holds a step's blocks) and 1", c.DriverAllocs, c.GraphLaunches)
 	}
 	want := tensor.Counters{Launches: plain.Launches, GraphLaunches: 1,
-		Uploads: 1, UploadBytes: plain.UploadBytes, Downloads: 1, DownloadBytes: plain.DownloadBytes, Syncs: plain.Syncs}
+		Uploads: 2, UploadBytes: plain.UploadBytes, Downloads: 1, DownloadBytes: plain.DownloadBytes, Syncs: plain.Syncs}
 	if c := pc.costs[2]; c != want {
 		t.Errorf("replayed call: %+v\nwant %+v (the first call's kernels in one launch, nothing allocated)", c, want)
 	}

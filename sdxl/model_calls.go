@@ -15,9 +15,9 @@ import (
 // conditioning (context, and the label embedding computed from the pooled
 // embedding and time ids) is uploaded and computed once, and so are the
 // cross-attention keys and values of the context; each call then
-// writes the latents and the timestep's sinusoid into one fixed staging
-// buffer (one upload), spreads it into fixed sample and sinusoid buffers,
-// and runs the network into a fixed output buffer (one download). Every
+// uploads the latents and the timestep's sinusoids into fixed sample and
+// sinusoid buffers (two uploads, no copy kernel) and runs the network into
+// a fixed output buffer (one download). Every
 // buffer a call reads or writes keeps its address for the whole
 // generation, so that on a backend with graphs (tensor.GraphCapturer) the
 // second call captures the device work of a step and every later call
@@ -28,11 +28,9 @@ type unetPlan struct {
 	context *tensor.Tensor // [2B, T, ContextDim]
 	kv      *ContextKV     // every cross-attention's K/V of context
 	label   *tensor.Tensor // label_emb output [2B, TimeEmbedDim]
-	staging *tensor.Tensor // [1, n + 2B·C0]: NHWC latents ‖ timestep sinusoids
 	sample  *tensor.Tensor // [2B, h, w, 4]
 	tsin    *tensor.Tensor // [2B, C0], C0 = the first level's width
 	out     *tensor.Tensor // [2B, h, w, 4]
-	host    []float32      // the staging buffer's host side
 	calls   int            // calls run so far
 	graph   tensor.Graph   // the captured step, once there is one
 	noGraph bool           // the backend cannot capture: every call launches
@@ -58,17 +56,13 @@ func (m *Model) newUNetPlan(s latentShape, c *Conditioning) (*unetPlan, error) {
 	for i := range timeIDs {
 		timeIDs[i] = c.TimeIDs
 	}
-	c0 := m.unet.cfg.Channels[0]
-	n := s.b * s.h * s.w * s.c
 	p := &unetPlan{
 		m:       m,
 		shape:   s,
 		context: b.FromFloat32(dt, tensor.Shape{s.b, c.Tokens, c.Width}, ctx),
-		staging: b.Alloc(dt, 1, n+s.b*c0),
 		sample:  b.Alloc(dt, s.b, s.h, s.w, s.c),
-		tsin:    b.Alloc(dt, s.b, c0),
+		tsin:    b.Alloc(dt, s.b, m.unet.cfg.Channels[0]),
 		out:     b.Alloc(dt, s.b, s.h, s.w, m.unet.cfg.OutChannels),
-		host:    make([]float32, n+s.b*c0),
 	}
 	textEmbeds := b.FromFloat32(dt, tensor.Shape{s.b, c.PooledWidth}, pooled)
 	defer b.Free(textEmbeds)
@@ -93,21 +87,13 @@ func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) (
 	if s != p.shape {
 		return nil, fmt.Errorf("sdxl: UNet planned for latents %v, called with %v", p.shape.dims(), s.dims())
 	}
-	b, u := p.m.backend, p.m.unet
-	n := s.size()
-	copy(p.host, NCHWToNHWC(x, s.b, s.c, s.h, s.w))
-	steps := make([]float32, s.b)
-	for i := range steps {
-		steps[i] = float32(t)
-	}
-	copy(p.host[n:], nn.TimestepEmbedding(steps, u.cfg.Channels[0]))
+	b := p.m.backend
 	var eps []float32
 	var err error
 	// The whole call on the device's thread: about 4,000 backend calls
 	// without a hand-off each (tensor.DeviceThread).
 	tensor.OnDeviceThread(b, func() {
-		tensor.WriteFloat32(b, p.staging, p.host)
-		p.step()
+		p.queue(x, t)
 		eps = b.ToFloat32(p.out)
 		err = b.Sync()
 	})
@@ -117,8 +103,22 @@ func (p *unetPlan) run(x []float32, s latentShape, t float64, c *Conditioning) (
 	return NHWCToNCHW(eps, s.b, s.h, s.w, s.c), nil
 }
 
+// queue uploads a call's latents x [2B, 4, h, w] (NCHW) and the sinusoids
+// of timestep t, and queues its device work (step): a denoising step
+// without its download.
+func (p *unetPlan) queue(x []float32, t float64) {
+	b, s := p.m.backend, p.shape
+	steps := make([]float32, s.b)
+	for i := range steps {
+		steps[i] = float32(t)
+	}
+	tensor.WriteFloat32(b, p.sample, NCHWToNHWC(x, s.b, s.c, s.h, s.w))
+	tensor.WriteFloat32(b, p.tsin, nn.TimestepEmbedding(steps, p.m.unet.cfg.Channels[0]))
+	p.step()
+}
+
 // step queues one call's device work on the latents and sinusoids in
-// staging, leaving ε in out. The first call runs it op by op, which also
+// sample and tsin, leaving ε in out. The first call runs it op by op, which also
 // loads the kernels and fills the memory pool; the second captures it
 // (no driver allocation is then left to record) and replays the capture;
 // later calls replay it. Where the backend has no graphs, or refuses the
@@ -150,13 +150,10 @@ func (p *unetPlan) capture() {
 	p.graph = g
 }
 
-// record is a step's device work: the latents and sinusoids out of
-// staging, the time embedding, the network into out.
+// record is a step's device work: the time embedding, the network into
+// out.
 func (p *unetPlan) record() {
 	b, u := p.m.backend, p.m.unet
-	n := p.shape.size()
-	b.Slice(p.sample.Reshape(1, n), p.staging, 0)
-	b.Slice(p.tsin.Reshape(1, p.tsin.NumElements()), p.staging, n)
 	emb := u.stepEmbedding(b, p.tsin, p.label)
 	u.forwardInto(b, p.out, p.sample, emb, p.kv)
 	b.Free(emb)
@@ -170,7 +167,7 @@ func (p *unetPlan) free() {
 		p.graph = nil
 	}
 	p.kv.Free(p.m.backend)
-	for _, t := range []**tensor.Tensor{&p.context, &p.label, &p.staging, &p.sample, &p.tsin, &p.out} {
+	for _, t := range []**tensor.Tensor{&p.context, &p.label, &p.sample, &p.tsin, &p.out} {
 		if *t != nil {
 			p.m.backend.Free(*t)
 			*t = nil

@@ -41,7 +41,7 @@ func countShape(shapes []tensor.Shape, want tensor.Shape) int {
 // TestGenerationMovesConditioningOnce counts a whole txt2img on the tiny
 // model: the conditioning crosses to the device once per generation, and
 // every step after the first moves exactly the step input (latents and
-// timestep sinusoid, one upload) and the prediction (one download), with
+// timestep sinusoids, one upload each) and the prediction (one download), with
 // every allocation served by the pool. The result still matches diffusers.
 func TestGenerationMovesConditioningOnce(t *testing.T) {
 	b := cpu.NewMode(cpu.Strict)
@@ -89,15 +89,16 @@ func TestGenerationMovesConditioningOnce(t *testing.T) {
 			t.Errorf("%s %v uploaded %d times in the generation, want once", u.what, u.shape, n)
 		}
 	}
-	staging := tensor.Shape{1, int(latentBytes+sinusoidBytes) / 4}
-	if n := countShape(log.written, staging); n != c.Steps || len(log.written) != c.Steps {
-		t.Errorf("step inputs written %d times (%d writes in all), want one per step (%d)", n, len(log.written), c.Steps)
+	sample := tensor.Shape{2, h, w, cfg.InChannels}
+	sinusoids := tensor.Shape{2, cfg.Channels[0]}
+	if ns, nt := countShape(log.written, sample), countShape(log.written, sinusoids); ns != c.Steps || nt != c.Steps || len(log.written) != 2*c.Steps {
+		t.Errorf("latents written %d times, sinusoids %d (%d writes in all), want each once per step (%d)", ns, nt, len(log.written), c.Steps)
 	}
 
 	for i := 1; i < len(steps); i++ {
 		d := steps[i].Sub(steps[i-1])
-		if d.Uploads != 1 || d.UploadBytes != latentBytes+sinusoidBytes || createdAt[i] != createdAt[0] {
-			t.Errorf("step %d: %d uploads of %d bytes (%d new tensors from host data), want 1 of %d (latents %d + sinusoid %d)",
+		if d.Uploads != 2 || d.UploadBytes != latentBytes+sinusoidBytes || createdAt[i] != createdAt[0] {
+			t.Errorf("step %d: %d uploads of %d bytes (%d new tensors from host data), want 2 of %d (latents %d + sinusoid %d)",
 				i+1, d.Uploads, d.UploadBytes, createdAt[i]-createdAt[i-1], latentBytes+sinusoidBytes, latentBytes, sinusoidBytes)
 		}
 		if d.Downloads != 1 || d.DownloadBytes != latentBytes {
