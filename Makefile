@@ -22,13 +22,15 @@ lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Kernels: .cu -> committed PTX (needs nvcc, see scripts/install-cuda.sh).
+# Kernels: .cu -> committed PTX, gzipped (needs nvcc, see scripts/install-cuda.sh).
 ptx:
 	bash scripts/ptx.sh build
 
 # Verifies PTX hashes against their sources and assembles every PTX for
-# sm_80 and sm_90 with ptxas, failing on register spills or local memory.
+# sm_80 and sm_90 with ptxas, failing on register spills or local memory
+# (first checking, with stand-in tools, that the check reports each problem).
 kernels-check:
+	bash scripts/ptx-check-test.sh
 	bash scripts/ptx.sh check
 
 # Runs the fast kernels' real CUDA sources on the CPU against an emulation of

@@ -18,11 +18,13 @@
 //     sharing cuda/common.cuh. simple_*.cu hold the plain reference kernels of
 //     the heavy ops (linear, conv2d, attention); gemm*, conv*, attention*.cu
 //     hold the fast tensor-core versions.
-//   - ptx/*.ptx: committed output of `make ptx` (nvcc -ptx -arch=compute_80),
-//     each starting with the sha256 of its sources; a test fails when they
-//     drift, and `make kernels-check` assembles them for sm_80/sm_90 and
-//     rejects register spills and stack frames. They are embedded and each
-//     module is JIT-loaded the first time one of its kernels launches.
+//   - ptx/*.ptx.gz: committed output of `make ptx` (nvcc -ptx
+//     -arch=compute_80, gzipped to keep the checkout small; read one with
+//     gzip -dc), each PTX starting with the sha256 of its sources; a test
+//     fails when they drift, and `make kernels-check` assembles them for
+//     sm_80/sm_90 and rejects register spills and stack frames. They are
+//     embedded, and each module is decompressed and JIT-loaded the first time
+//     one of its kernels launches.
 //   - Go, one file per op family (tagged cuda) holding its Backend methods,
 //     its launchers and, for a family with a fast kernel, the cases its
 //     self-check compares on, beside an untagged <family>_plan.go with the
@@ -62,7 +64,7 @@
 //		b.Launch(Kernel{Module: "norm", Name: "layernorm_f16_f16"},
 //			D1(rows), D1(256), sharedBytes, dst, x, gamma, beta, rows, cols, eps)
 //
-//	  - Kernel{Module, Name}: Module is the .cu file's base name (ptx/<Module>.ptx).
+//	  - Kernel{Module, Name}: Module is the .cu file's base name (ptx/<Module>.ptx.gz).
 //	  - Every argument takes one 8-byte slot: *tensor.Tensor (its device
 //	    address), devicePtr, int (must fit the kernel's int32), int32, uint32,
 //	    float32, int64, uint64, bool. The kernel's parameter list must match.

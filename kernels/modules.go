@@ -8,10 +8,11 @@ import (
 )
 
 // ptxFiles are the committed PTX modules, one per kernels/cuda/<module>.cu,
-// built by `make ptx`. The driver JIT-compiles a module for the actual GPU the
-// first time one of its kernels is launched.
+// built by `make ptx` and stored gzipped (ptx_gzip.go). The driver
+// JIT-compiles a module for the actual GPU the first time one of its kernels
+// is launched.
 //
-//go:embed ptx/*.ptx
+//go:embed ptx/*.ptx.gz
 var ptxFiles embed.FS
 
 // Kernel names one extern "C" function of one module, e.g.
@@ -34,9 +35,13 @@ func (b *Backend) resolve(k Kernel) (*function, error) {
 	}
 	mod, ok := b.modules[k.Module]
 	if !ok {
-		ptx, err := ptxFiles.ReadFile("ptx/" + k.Module + ".ptx")
+		gz, err := ptxFiles.ReadFile("ptx/" + k.Module + ".ptx.gz")
 		if err != nil {
-			return nil, fmt.Errorf("kernel %s: no embedded module ptx/%s.ptx (run `make ptx`)", k, k.Module)
+			return nil, fmt.Errorf("kernel %s: no embedded module ptx/%s.ptx.gz (run `make ptx`)", k, k.Module)
+		}
+		ptx, err := gunzipPTX(k.Module, gz)
+		if err != nil {
+			return nil, fmt.Errorf("kernel %s: %w", k, err)
 		}
 		if mod, err = moduleLoad(ptx); err != nil {
 			return nil, fmt.Errorf("kernel %s: loading module %s: %w", k, k.Module, err)

@@ -14,7 +14,8 @@ import (
 
 // The committed PTX must come from the current kernel sources: this catches a
 // .cu edited without `make ptx` on machines that have no nvcc. The first line
-// of each PTX is written by scripts/ptx.sh; this test recomputes it.
+// of each PTX (inside its .ptx.gz) is written by scripts/ptx.sh; this test
+// recomputes it.
 
 var localInclude = regexp.MustCompile(`(?m)^\s*#\s*include\s*"([^"]+)"`)
 
@@ -57,6 +58,15 @@ func expectedHashLine(t *testing.T, cu string) string {
 	return "// gosdxl-source-sha256: " + hex.EncodeToString(h.Sum(nil)) + " (" + strings.Join(files, " + ") + ")"
 }
 
+// committedPTX reads ptx/<module>.ptx.gz as PTX text, as the backend loads it.
+func committedPTX(module string) ([]byte, error) {
+	gz, err := os.ReadFile("ptx/" + module + ".ptx.gz")
+	if err != nil {
+		return nil, err
+	}
+	return gunzipPTX(module, gz)
+}
+
 func TestCommittedPTXMatchesSources(t *testing.T) {
 	sources, _ := filepath.Glob("cuda/*.cu")
 	if len(sources) == 0 {
@@ -64,19 +74,23 @@ func TestCommittedPTXMatchesSources(t *testing.T) {
 	}
 	for _, cu := range sources {
 		name := strings.TrimSuffix(filepath.Base(cu), ".cu")
-		ptx, err := os.ReadFile("ptx/" + name + ".ptx")
+		ptx, err := committedPTX(name)
+		if os.IsNotExist(err) {
+			t.Errorf("%s has no ptx/%s.ptx.gz: run make ptx", cu, name)
+			continue
+		}
 		if err != nil {
-			t.Errorf("%s has no ptx/%s.ptx: run make ptx", cu, name)
+			t.Error(err)
 			continue
 		}
 		first, _, _ := bytes.Cut(ptx, []byte("\n"))
 		if want := expectedHashLine(t, cu); string(first) != want {
-			t.Errorf("ptx/%s.ptx is stale: its first line is\n\t%s\nbut the sources give\n\t%s\nrun make ptx", name, first, want)
+			t.Errorf("ptx/%s.ptx.gz is stale: its first line is\n\t%s\nbut the sources give\n\t%s\nrun make ptx", name, first, want)
 		}
 	}
-	compiled, _ := filepath.Glob("ptx/*.ptx")
+	compiled, _ := filepath.Glob("ptx/*.ptx.gz")
 	for _, p := range compiled {
-		name := strings.TrimSuffix(filepath.Base(p), ".ptx")
+		name := strings.TrimSuffix(filepath.Base(p), ".ptx.gz")
 		if _, err := os.Stat("cuda/" + name + ".cu"); err != nil {
 			t.Errorf("%s has no source cuda/%s.cu: delete it", p, name)
 		}

@@ -8,7 +8,6 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -42,7 +41,7 @@ func TestEveryLaunchMatchesItsPTXSignature(t *testing.T) {
 			launched[k] = true
 			params, ok := entries[k]
 			if !ok {
-				t.Errorf("%s launches %s, which ptx/%s.ptx does not define", l.pos, k, k.module)
+				t.Errorf("%s launches %s, which ptx/%s.ptx.gz does not define", l.pos, k, k.module)
 				continue
 			}
 			if problem := matchParams(params, l.args); problem != "" {
@@ -102,20 +101,20 @@ var (
 	ptxParam = regexp.MustCompile(`^\.param\s+\.(\w+)\s+\w+$`)
 )
 
-// ptxEntries reads every kernel signature in ptx/*.ptx. Signed and untyped
+// ptxEntries reads every kernel signature in ptx/*.ptx.gz. Signed and untyped
 // 32/64-bit parameters are folded into u32/u64: the slot is the same.
 func ptxEntries(t *testing.T) map[kernelRef][]string {
-	files, err := filepath.Glob("ptx/*.ptx")
+	files, err := filepath.Glob("ptx/*.ptx.gz")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no ptx/*.ptx (%v)", err)
+		t.Fatalf("no ptx/*.ptx.gz (%v)", err)
 	}
 	out := map[kernelRef][]string{}
 	for _, f := range files {
-		text, err := os.ReadFile(f)
+		module := strings.TrimSuffix(filepath.Base(f), ".ptx.gz")
+		text, err := committedPTX(module)
 		if err != nil {
 			t.Fatal(err)
 		}
-		module := strings.TrimSuffix(filepath.Base(f), ".ptx")
 		for _, m := range ptxEntry.FindAllStringSubmatch(string(text), -1) {
 			params := []string{}
 			for _, p := range strings.Split(m[2], ",") {

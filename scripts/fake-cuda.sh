@@ -2,10 +2,10 @@
 # Builds kernels/emulator/build/libcuda.so.1, the emulated CUDA driver
 # (kernels/emulator/driver/README.md): the driver sources, the emulation
 # runtime, and every module of kernels/cuda built for the host with a table
-# of its kernels, whose names come from the module's committed PTX (the
-# code the Go backend loads). Every symbol in driver/symbols.txt (what a
-# -tags cuda binary imports) is exported; those not implemented print their
-# name and fail.
+# of its kernels, whose names come from the module's committed PTX
+# (kernels/ptx/<module>.ptx.gz, the code the Go backend loads). Every symbol
+# in driver/symbols.txt (what a -tags cuda binary imports) is exported; those
+# not implemented print their name and fail.
 #
 #   fake-cuda.sh            build
 #   fake-cuda.sh symbols B  rewrite symbols.txt from binary B's imports
@@ -31,8 +31,10 @@ modules=()
 for src in kernels/cuda/*.cu; do
   m=$(basename "$src" .cu)
   modules+=("$m")
-  entries=$(grep -o '\.entry [A-Za-z_][A-Za-z0-9_]*' "kernels/ptx/$m.ptx" | awk '{print $2}')
-  [ -n "$entries" ] || { echo "kernels/ptx/$m.ptx has no .entry" >&2; exit 1; }
+  gz=kernels/ptx/$m.ptx.gz
+  gzip -t "$gz" || { echo "kernels/ptx/$m.ptx.gz is missing or corrupt: run make ptx" >&2; exit 1; }
+  entries=$(gzip -dc "$gz" | grep -o '\.entry [A-Za-z_][A-Za-z0-9_]*' | awk '{print $2}')
+  [ -n "$entries" ] || { echo "$gz has no .entry" >&2; exit 1; }
   {
     echo "#include \"$m.cu\""
     echo '#include "registry.h"'

@@ -17,10 +17,13 @@ set -uo pipefail
 cd "$(dirname "$0")"
 bundle=$(pwd)
 root=$(cd .. && pwd)
-# xz where the host has it, else Python's lzma (PyTorch hosts have one).
-for z in $(find . -name '*.test.xz'); do
-  if command -v xz >/dev/null; then xz -d -f "$z"; else python3 -c 'import lzma,sys; open(sys.argv[1][:-3],"wb").write(lzma.open(sys.argv[1]).read())' "$z" && chmod +x "${z%.xz}" && rm -f "$z"; fi
-done
+# The builder packs the test binaries into tests.tar.xz to keep what travels
+# small; the first run unpacks them. xz where the host has it, else Python's
+# tarfile (PyTorch hosts have one).
+if [ -f tests.tar.xz ]; then
+  if command -v xz >/dev/null; then xz -dc tests.tar.xz | tar xf -; else python3 -c 'import sys,tarfile; tarfile.open(sys.argv[1]).extractall()' tests.tar.xz; fi &&
+    rm -f tests.tar.xz || echo "$(basename "$0"): cannot unpack tests.tar.xz" >&2
+fi
 find . -name '*.test' -exec chmod +x {} +
 mkdir -p logs
 summary=()

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Kernel toolchain.
 #   ptx.sh build [name...]
-#                  compile each kernels/cuda/<name>.cu to kernels/ptx/<name>.ptx
-#                  (nvcc -ptx -arch=compute_80 -O3); the first line records the
-#                  sha256 of the source followed by the local headers it includes
-#                  (#include "x.cuh", transitively, in sorted order) and their names.
-#   ptx.sh check   fail when a PTX is missing, orphaned or stale (hash), or when
-#                  ptxas -v for sm_80 or sm_90 reports register spills or a stack
-#                  frame (local memory) in any kernel.
+#                  compile each kernels/cuda/<name>.cu to kernels/ptx/<name>.ptx.gz
+#                  (nvcc -ptx -arch=compute_80 -O3, then gzip -9 -n). The PTX is
+#                  stored compressed so the checkout stays small enough to travel
+#                  to a GPU host; -n leaves out the file name and time, so the
+#                  same PTX always gives the same bytes. The PTX's first line
+#                  records the sha256 of the source followed by the local headers
+#                  it includes (#include "x.cuh", transitively, in sorted order)
+#                  and their names.
+#   ptx.sh check   fail when a PTX is missing, orphaned, corrupt (not whole gzip
+#                  data) or stale (hash), or when ptxas -v for sm_80 or sm_90
+#                  reports register spills or a stack frame (local memory) in any
+#                  kernel. scripts/ptx-check-test.sh checks the first four are
+#                  reported.
+# To read one: gzip -dc kernels/ptx/<name>.ptx.gz | less
 set -euo pipefail
 cd "$(dirname "$0")/../kernels"
 
@@ -36,21 +43,25 @@ hash_line() {
 }
 
 build_one() {
-  local cu=$1 name ptx tmp
+  local cu=$1 name gz tmp
   name=$(basename "$cu" .cu)
-  ptx=ptx/$name.ptx
+  gz=ptx/$name.ptx.gz
   tmp=$(mktemp)
   nvcc -ptx -arch=compute_80 -O3 -o "$tmp" "$cu"
-  { hash_line "$cu"; cat "$tmp"; } >"$ptx"
-  rm -f "$tmp"
-  echo "built $ptx"
+  # Written beside and renamed, so a failed build leaves no truncated module.
+  { hash_line "$cu"; cat "$tmp"; } | gzip -9 -n >"$gz.tmp"
+  mv "$gz.tmp" "$gz"
+  # The uncompressed form this module was once committed in.
+  rm -f "$tmp" "ptx/$name.ptx"
+  echo "built kernels/$gz"
 }
 
-# ptxas_check PTX ARCH: assemble and reject spills and stack frames.
+# ptxas_check GZ ARCH: assemble the PTX in GZ and reject spills and stack
+# frames. ptxas reads it from a pipe: no uncompressed copy is written.
 ptxas_check() {
   local ptx=$1 arch=$2 log bad
-  if ! log=$(ptxas -arch="$arch" -v -o /dev/null "$ptx" 2>&1); then
-    echo "$ptx: ptxas -arch=$arch failed:" >&2
+  if ! log=$(gzip -dc "$ptx" | ptxas -arch="$arch" -v -o /dev/null /dev/stdin 2>&1); then
+    echo "$ptx: ptxas -arch=$arch failed (its /dev/stdin is gzip -dc kernels/$ptx):" >&2
     echo "$log" >&2
     return 1
   fi
@@ -64,26 +75,45 @@ ptxas_check() {
   fi
 }
 
+# first_line GZ: the first line of the PTX in GZ.
+first_line() {
+  # head stops reading early: gzip's broken pipe is not a failure here.
+  gzip -dc "$1" 2>/dev/null | head -n1 || true
+}
+
 check() {
   local status=0 cu name ptx want got
   for cu in cuda/*.cu; do
     name=$(basename "$cu" .cu)
-    ptx=ptx/$name.ptx
+    ptx=ptx/$name.ptx.gz
     if [ ! -f "$ptx" ]; then
       echo "kernels/$cu has no kernels/$ptx: run make ptx" >&2
       status=1
       continue
     fi
+    if ! got=$(gzip -t "$ptx" 2>&1); then
+      echo "kernels/$ptx is corrupt (${got//$'\n'/; }): run make ptx" >&2
+      status=1
+      continue
+    fi
     want=$(hash_line "$cu")
-    got=$(head -n1 "$ptx")
+    got=$(first_line "$ptx")
     if [ "$want" != "$got" ]; then
       echo "kernels/$ptx is stale (kernels/$cu or a header it includes changed): run make ptx" >&2
       status=1
     fi
   done
-  for ptx in ptx/*.ptx; do
+  for ptx in ptx/*; do
     [ -e "$ptx" ] || continue
-    name=$(basename "$ptx" .ptx)
+    case $ptx in
+    *.ptx.gz) name=$(basename "$ptx" .ptx.gz) ;;
+    *)
+      # e.g. an uncompressed .ptx left from before modules were gzipped.
+      echo "kernels/$ptx is not a module (kernels/ptx holds <name>.ptx.gz files only): delete it" >&2
+      status=1
+      continue
+      ;;
+    esac
     if [ ! -f "cuda/$name.cu" ]; then
       echo "kernels/$ptx has no source kernels/cuda/$name.cu: delete it" >&2
       status=1
@@ -96,7 +126,7 @@ check() {
   # machine (their children killed, make's wait failing).
   local running=0 most
   most=$(nproc 2>/dev/null || echo 2)
-  for ptx in ptx/*.ptx; do
+  for ptx in ptx/*.ptx.gz; do
     for arch in sm_80 sm_90; do
       ptxas_check "$ptx" "$arch" &
       running=$((running + 1))
@@ -110,7 +140,7 @@ check() {
     wait -n || status=1
     running=$((running - 1))
   done
-  [ $status -eq 0 ] && echo "kernels: $(ls ptx/*.ptx | wc -l) PTX modules up to date, no spills or stack frames on sm_80/sm_90"
+  [ $status -eq 0 ] && echo "kernels: $(ls ptx/*.ptx.gz | wc -l) PTX modules up to date, no spills or stack frames on sm_80/sm_90"
   return $status
 }
 
