@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-kernels=(gemm gemm_norm ln_gemm ln_attention streamk conv attention elementwise norm simple_linear simple_conv simple_attention)
-checks=(emulate norm_fused simple_elementwise simple_cast simple_norm simple_linear_conv simple_attention_check)
+kernels=(gemm gemm_norm ln_gemm ln_attention streamk conv attention elementwise norm linear_chain simple_linear simple_conv simple_attention)
+checks=(emulate norm_fused chain_check simple_elementwise simple_cast simple_norm simple_linear_conv simple_attention_check)
 # shellcheck source=scripts/emulator-lib.sh
 source scripts/emulator-lib.sh
 emu_stage "$work"

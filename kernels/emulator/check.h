@@ -75,3 +75,4 @@ void check_norm();
 void check_simple_linear_conv();
 void check_simple_attention();
 void check_norm_fused();
+void check_linear_chain();

@@ -109,6 +109,8 @@ inline uint16_t f32_to_bf16(float f) {
 }
 
 inline float __half2float(__half x) { return f16_to_f32(x.bits); }
+inline __half __ushort_as_half(unsigned short b) { return {b}; }
+inline __nv_bfloat16 __ushort_as_bfloat16(unsigned short b) { return {b}; }
 inline __half __float2half_rn(float x) { return {f32_to_f16(x)}; }
 inline float __bfloat162float(__nv_bfloat16 x) { return bf16_to_f32(x.bits); }
 inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {f32_to_bf16(x)}; }

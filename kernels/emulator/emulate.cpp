@@ -1,6 +1,6 @@
 // Runs the real kernel sources (host-emulated) on awkward sizes against
 // float64 references: the fast tensor-core kernels here, the simple kernels
-// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|streamk|geglu|ln|ln_attn|conv|attn|norm_fused|extra|rect]
+// in simple_*.cpp. Usage: emulate early|late [fast|simple|gemm|streamk|geglu|ln|ln_attn|conv|attn|norm_fused|chain|extra|rect]
 #include "check.h"
 
 #define DECL_TILE(T, s, tl)                                                                              \
@@ -661,6 +661,7 @@ int main(int argc, char **argv) {
     test_attn<__half>("attn_f16", (AttnFn)flash_attention_d64_f16, 1, 64, 154, 2, false);
   }
   if (fast || only == "norm_fused") check_norm_fused();
+  if (fast || only == "chain") check_linear_chain();
   if (simple || only == "elementwise") check_elementwise();
   if (simple || only == "cast") check_casts();
   if (simple || only == "norm") check_norm();

@@ -1,0 +1,45 @@
+package tensor
+
+// ChainLayer is one Linear of LinearChain:
+//
+//	Out = Act(in·Wᵀ + Bias + Residual)
+//
+// with in the chain's input for the first layer and the previous layer's
+// Out after it. Bias [N] and Residual (Out's shape) may be nil; Act may be
+// NoActivation. Unlike FusedLinear's epilogue, the residual is added before
+// the activation: SDXL's time embedding takes SiLU of the sum.
+type ChainLayer struct {
+	W, Bias, Residual, Out *Tensor
+	Act                    UnaryOp
+}
+
+// FusedLinearChain is implemented by backends that can run a few Linears
+// in a row on a few rows in one launch: the UNet's time embedding (two
+// Linears, then every ResBlock's projection) on a batch of 2–8 rows, where
+// each Linear alone would leave a GEMM's tiles nearly empty.
+type FusedLinearChain interface {
+	// LinearChain computes every layer's Out from x [rows, K] in order, the
+	// composite of LinearChain's layer-by-layer fallback, and reports
+	// whether it ran (false: nothing was queued).
+	LinearChain(x *Tensor, layers []ChainLayer) bool
+}
+
+// LinearChain runs layers on x through b: in one call where b implements
+// FusedLinearChain and takes the case, else layer by layer as Linear, the
+// residual's Binary Add and Unary.
+func LinearChain(b Backend, x *Tensor, layers []ChainLayer) {
+	if f, ok := b.(FusedLinearChain); ok && f.LinearChain(x, layers) {
+		return
+	}
+	in := x
+	for _, l := range layers {
+		b.Linear(l.Out, in, l.W, l.Bias)
+		if l.Residual != nil {
+			b.Binary(l.Out, l.Out, l.Residual, Add)
+		}
+		if l.Act != NoActivation {
+			b.Unary(l.Out, l.Out, l.Act)
+		}
+		in = l.Out
+	}
+}
