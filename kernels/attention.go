@@ -128,6 +128,6 @@ func (b *Backend) selfAttentionCheckCase(in *checkInputs) checkCase {
 				b.Free(t)
 			}
 		},
-		fast: func(dst *tensor.Tensor) bool { return b.trySelfAttention(dst, x, wq, wk, wv, heads) },
+		fast: func(dst *tensor.Tensor) bool { return b.trySelfAttention(dst, x, nil, wq, wk, wv, heads) },
 	}
 }

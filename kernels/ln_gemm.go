@@ -76,47 +76,13 @@ func (b *Backend) tryNormGEGLU(y, x *tensor.Tensor, n tensor.RowNorm, w, bias *t
 
 // SelfAttentionNormed is SelfAttention on n's LayerNorm of x: ln_gemm_qkv
 // into the [B,T,3C] buffer, then the flash-attention kernel reading it in
-// place, as trySelfAttention does.
+// place (trySelfAttention with the norm).
 func (b *Backend) SelfAttentionNormed(dst, x *tensor.Tensor, n tensor.RowNorm, wq, wk, wv *tensor.Tensor, heads int) bool {
 	xs, ds := x.Shape(), dst.Shape()
 	if len(xs) != 3 || len(ds) != 3 || ds[0] != xs[0] || ds[1] != xs[1] || len(wq.Shape()) != 2 || ds[2] != wq.Shape()[0] {
 		return false
 	}
-	return b.useFast(opLinear) && b.useFast(opAttention) && b.trySelfAttentionNormed(dst, x, n, wq, wk, wv, heads)
-}
-
-func (b *Backend) trySelfAttentionNormed(dst, x *tensor.Tensor, n tensor.RowNorm, wq, wk, wv *tensor.Tensor, heads int) bool {
-	xs, ds := x.Shape(), dst.Shape()
-	B, T, C := xs[0], xs[1], ds[2]
-	view := operand{name: "q/k/v", shape: tensor.Shape{B, T, C}, dtype: x.DType()}
-	ap, err := attentionProblem{o: b.operandOf("output", dst), q: view, k: view, v: view, heads: heads}.plan()
-	if !handles(err) {
-		return false
-	}
-	qkv := b.Alloc(x.DType(), B, T, 3*C)
-	defer b.Free(qkv)
-	p := normQkvProblem{qkvProblem{
-		y: b.operandOf("output", qkv), x: b.operandOf("x", x),
-		wq: b.operandOf("wq", wq), wk: b.operandOf("wk", wk), wv: b.operandOf("wv", wv),
-		tiles: b.tilePlanner(),
-	}, b.rowNormOf(n)}
-	pl, err := p.plan()
-	if !handles(err) {
-		return false
-	}
-	if pl.empty() || ap.empty() {
-		return true // no tokens: nothing to compute
-	}
-	r := b.startTiles(pl.tileLaunch)
-	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-		qkv, x, wq, wk, wv, n.Gamma, n.Beta, n.Eps, pl.M, C, pl.K, r.partial, r.sem, pl.kChunk())
-	b.finishTiles(r)
-	base := b.ptr(qkv)
-	size := devicePtr(x.DType().Size() * C)
-	ld := 3 * C
-	b.Launch(Kernel{ap.module, ap.name}, ap.grid, ap.block, ap.shared,
-		dst, base, base+size, base+2*size, ap.Tq, ap.Tk, ld, ld, ld, ap.C, ap.scale, false)
-	return true
+	return b.useFast(opLinear) && b.useFast(opAttention) && b.trySelfAttention(dst, x, &n, wq, wk, wv, heads)
 }
 
 // normCheckCases are the linear family self-check's row-normed GEMMs: the

@@ -23,12 +23,14 @@ func (b *Backend) SelfAttention(dst, x, wq, wk, wv *tensor.Tensor, heads int) bo
 	if len(xs) != 3 || len(ds) != 3 || ds[0] != xs[0] || ds[1] != xs[1] || len(wq.Shape()) != 2 || ds[2] != wq.Shape()[0] {
 		return false
 	}
-	return b.useFast(opLinear) && b.useFast(opAttention) && b.trySelfAttention(dst, x, wq, wk, wv, heads)
+	return b.useFast(opLinear) && b.useFast(opAttention) && b.trySelfAttention(dst, x, nil, wq, wk, wv, heads)
 }
 
 // trySelfAttention launches the fused kernels, or returns false for a
-// case they do not take (the attention family's self-check calls it).
-func (b *Backend) trySelfAttention(dst, x, wq, wk, wv *tensor.Tensor, heads int) bool {
+// case they do not take (the attention family's self-check calls it). n,
+// when set, is a LayerNorm of x that the QKV GEMM applies in its loader
+// (ln_gemm_qkv, SelfAttentionNormed); the rest is the same.
+func (b *Backend) trySelfAttention(dst, x *tensor.Tensor, n *tensor.RowNorm, wq, wk, wv *tensor.Tensor, heads int) bool {
 	xs, ds := x.Shape(), dst.Shape()
 	B, T, C := xs[0], xs[1], ds[2]
 	// Plan both kernels before allocating: the attention on operands of
@@ -46,17 +48,40 @@ func (b *Backend) trySelfAttention(dst, x, wq, wk, wv *tensor.Tensor, heads int)
 		wq: b.operandOf("wq", wq), wk: b.operandOf("wk", wk), wv: b.operandOf("wv", wv),
 		tiles: b.tilePlanner(),
 	}
-	pl, err := p.plan()
-	if !handles(err) {
-		return false
+	var project func() // the QKV GEMM into qkv
+	if n == nil {
+		pl, err := p.plan()
+		if !handles(err) {
+			return false
+		}
+		if pl.empty() {
+			return true // no tokens: nothing to compute
+		}
+		project = func() {
+			r := b.startTiles(pl.tileLaunch)
+			b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
+				qkv, x, wq, wk, wv, pl.M, C, pl.K, r.partial, r.sem, pl.kChunk())
+			b.finishTiles(r)
+		}
+	} else {
+		pl, err := normQkvProblem{p, b.rowNormOf(*n)}.plan()
+		if !handles(err) {
+			return false
+		}
+		if pl.empty() {
+			return true
+		}
+		project = func() {
+			r := b.startTiles(pl.tileLaunch)
+			b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
+				qkv, x, wq, wk, wv, n.Gamma, n.Beta, n.Eps, pl.M, C, pl.K, r.partial, r.sem, pl.kChunk())
+			b.finishTiles(r)
+		}
 	}
-	if pl.empty() || ap.empty() {
-		return true // no tokens: nothing to compute
+	if ap.empty() {
+		return true
 	}
-	r := b.startTiles(pl.tileLaunch)
-	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-		qkv, x, wq, wk, wv, pl.M, C, pl.K, r.partial, r.sem, pl.kChunk())
-	b.finishTiles(r)
+	project()
 	base := b.ptr(qkv)
 	size := devicePtr(x.DType().Size() * C)
 	ld := 3 * C
