@@ -61,12 +61,18 @@ func (b *Backend) simpleConv2D(dst, x, w, bias *tensor.Tensor, stride, pad int) 
 
 // tryConv launches conv.cu, or returns false for a case it does not handle.
 func (b *Backend) tryConv(y, x, w, bias, residual *tensor.Tensor, stride, pad int) bool {
-	if b.tryPointwiseStreamK(y, x, w, bias, residual, stride, pad) {
+	return b.tryConvFrom(y, tensor.ConvInput{X: x}, w, bias, residual, stride, pad)
+}
+
+// tryConvFrom is tryConv of an input conv.cu's loader reads where it lies
+// (tensor.ConvInput: two tensors' channels, nearest 2x).
+func (b *Backend) tryConvFrom(y *tensor.Tensor, in tensor.ConvInput, w, bias, residual *tensor.Tensor, stride, pad int) bool {
+	if in.X2 == nil && !in.Up2 && b.tryPointwiseStreamK(y, in.X, w, bias, residual, stride, pad) {
 		return true
 	}
 	p := convProblem{
-		y: b.operandOf("output", y), x: b.operandOf("x", x), w: b.operandOf("weight", w),
-		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),
+		y: b.operandOf("output", y), x: b.operandOf("x", in.X), x2: b.operandOf("x2", in.X2), up: in.Up2,
+		w: b.operandOf("weight", w), bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),
 		stride: stride, pad: pad, tiles: b.tilePlanner(),
 	}
 	pl, err := p.plan()
@@ -76,8 +82,9 @@ func (b *Backend) tryConv(y, x, w, bias, residual *tensor.Tensor, stride, pad in
 	if !pl.empty() {
 		r := b.startTiles(pl.tileLaunch)
 		b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-			y, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual),
-			pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad, r.partial, r.sem, pl.kChunk())
+			y, in.X, b.ptrOrNull(in.X2), w, b.ptrOrNull(bias), b.ptrOrNull(residual),
+			pl.B, pl.H, pl.W, pl.Cin, pl.C1, pl.Up, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad,
+			r.partial, r.sem, pl.kChunk())
 		b.finishTiles(r)
 	}
 	return true

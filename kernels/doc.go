@@ -31,7 +31,8 @@
 //     fast kernel's argument checks and grid (unit-tested without a GPU):
 //     linear.go (Linear, LinearFused; gemm.cu, simple_linear.cu) with
 //     linear_geglu.go (LinearGEGLU; gemm.cu, planned in geglu_plan.go),
-//     conv.go (Conv2D, Conv2DResidual; conv.cu, simple_conv.cu),
+//     conv.go (Conv2D, Conv2DResidual; conv.cu, simple_conv.cu) with
+//     conv_fused.go (Conv2DFused: inputs read where they lie; conv.cu),
 //     attention.go (Attention; attention.cu, simple_attention.cu),
 //     norm.go (GroupNorm, LayerNorm; norm.cu) and elementwise.go (Unary,
 //     GEGLU, Binary, ResizeNearest, Concat, Slice, Cast, Gather;

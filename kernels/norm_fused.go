@@ -32,30 +32,55 @@ func (b *Backend) Conv2DNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, b
 // tryConvNormed launches groupnorm_table and conv2d_norm, or returns false
 // for a case conv2d_norm does not handle.
 func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias, imageBias, residual *tensor.Tensor, stride, pad int) bool {
-	xo, yo := b.operandOf("x", x), b.operandOf("output", dst)
+	return b.tryConvNormedFrom(dst, tensor.FusedConv{In: tensor.ConvInput{X: x}, Norm: &n, Weight: w, Bias: bias,
+		Stride: stride, Pad: pad, ImageBias: imageBias, Residual: residual})
+}
+
+// tryConvNormedFrom is tryConvNormed of a tensor.FusedConv (c.Norm set):
+// the input read where it lies (two tensors' channels, also for the
+// statistics; nearest 2x, whose statistics are the stored map's), and the
+// skip connection as conv2d_norm's skip segment.
+func (b *Backend) tryConvNormedFrom(dst *tensor.Tensor, c tensor.FusedConv) bool {
+	n := *c.Norm
+	xo, yo := b.operandOf("x", c.In.X), b.operandOf("output", dst)
 	p := convProblem{
-		y: yo, x: xo, w: b.operandOf("weight", w),
-		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),
-		stride: stride, pad: pad, tiles: b.tilePlanner(), norm: true,
+		y: yo, x: xo, x2: b.operandOf("x2", c.In.X2), up: c.In.Up2, w: b.operandOf("weight", c.Weight),
+		bias: b.operandOf("bias", c.Bias), residual: b.operandOf("residual", c.Residual),
+		stride: c.Stride, pad: c.Pad, tiles: b.tilePlanner(), norm: true,
 	}
-	pl, err := p.planNormed(b.operandOf("per-image bias", imageBias))
+	var skip tensor.ConvSkip
+	if c.Skip != nil {
+		if c.ImageBias != nil || c.Skip.In.Up2 {
+			return false // the skip's bias takes the per-image bias's place; no enlarged skip
+		}
+		skip = *c.Skip
+		p.skip = convSkip{x: b.operandOf("skip input", skip.In.X), x2: b.operandOf("skip input x2", skip.In.X2),
+			w: b.operandOf("skip weight", skip.Weight), bias: b.operandOf("skip bias", skip.Bias)}
+	}
+	pl, err := p.planNormed(b.operandOf("per-image bias", c.ImageBias))
 	if !handles(err) {
 		return false
 	}
-	t, err := planNormTable(xo, n)
+	// The statistics are over the stored channels: an enlarged map has the
+	// same mean and variance.
+	stored := xo
+	if c.In.X2 != nil {
+		stored.shape = tensor.Shape{pl.B, xo.shape[1], xo.shape[2], pl.Cin}
+	}
+	t, err := planNormTable(stored, n)
 	if err != nil {
 		panic(fmt.Sprintf("kernels: Conv2DNormed: %v", err))
 	}
 	if pl.empty() || t.empty() {
 		return pl.empty() // nothing to convolve; an empty input with a non-empty output (padding only) composes
 	}
-	table := b.groupNormTable(x, n, t)
-	emb := b.ptrOrNull(imageBias)
+	table := b.groupNormTable(c.In, n, t)
 	r := b.startTiles(pl.tileLaunch)
 	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-		dst, x, w, b.ptrOrNull(bias), emb, b.ptrOrNull(residual),
-		pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad,
-		table, n.SiLU, r.partial, r.sem, pl.kChunk())
+		dst, c.In.X, b.ptrOrNull(c.In.X2), c.Weight, b.ptrOrNull(c.Bias), b.ptrOrNull(c.ImageBias), b.ptrOrNull(c.Residual),
+		pl.B, pl.H, pl.W, pl.Cin, pl.C1, pl.Up, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, c.Stride, c.Pad,
+		table, n.SiLU, b.ptrOrNull(skip.In.X), b.ptrOrNull(skip.In.X2), pl.Cskip, pl.Cskip1,
+		b.ptrOrNull(skip.Weight), b.ptrOrNull(skip.Bias), r.partial, r.sem, pl.kChunk())
 	b.finishTiles(r)
 	return true
 }
@@ -89,7 +114,7 @@ func (b *Backend) tryGemmNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, 
 	if pl.empty() || t.empty() {
 		return true // M or N is 0: nothing to write
 	}
-	table := b.groupNormTable(x, n, t)
+	table := b.groupNormTable(tensor.ConvInput{X: x}, n, t)
 	r := b.startTiles(pl.tileLaunch)
 	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
 		dst, x, w, b.ptrOrNull(bias), b.ptrOrNull(residual), pl.M, pl.N, pl.K, int32(act), table, t.positions, n.SiLU,
@@ -98,16 +123,19 @@ func (b *Backend) tryGemmNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, 
 	return true
 }
 
-// groupNormTable queues groupnorm_table for x and returns the address of
-// its (scale, shift) table in the workspace, valid until the next op.
-func (b *Backend) groupNormTable(x *tensor.Tensor, n tensor.ChannelNorm, t normTable) devicePtr {
+// groupNormTable queues groupnorm_table for the channels of in.X then
+// in.X2 (absent: in.X alone) and returns the address of its (scale, shift)
+// table in the workspace, valid until the next op.
+func (b *Backend) groupNormTable(in tensor.ConvInput, n tensor.ChannelNorm, t normTable) devicePtr {
 	ws := b.workspace(t.bytes)
 	counter := b.normCounter()
 	betaPtr, done := b.paramAs(n.Beta, n.Gamma.DType())
 	defer done()
+	x := in.X
 	b.Launch(Kernel{"norm", "groupnorm_table_" + pairSuffix(x.DType(), n.Gamma.DType())},
 		D2(t.batch*t.groups, t.plan.chunks), D1(groupNormThreads), 0,
-		ws, counter, ws+devicePtr(t.tableBytes), x, n.Gamma, betaPtr, t.positions, t.C, t.groups, t.plan.per, n.Eps)
+		ws, counter, ws+devicePtr(t.tableBytes), x, b.ptrOrNull(in.X2), x.Shape().Last(), n.Gamma, betaPtr,
+		t.positions, t.C, t.groups, t.plan.per, n.Eps)
 	return ws
 }
 

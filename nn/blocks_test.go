@@ -93,7 +93,29 @@ func TestResBlock(t *testing.T) {
 		}
 		b.Unary(e, e, tensor.SiLU) // Forward takes the embedding after its SiLU
 		checkClose(t, "resblock", b, r.Forward(b, x, e), add64(h, res), 2, c.h, c.w, c.out)
+		if skip.w != nil {
+			// An up block's input given as its two parts, cat(h, skip) with a
+			// cut that splits a GroupNorm group (2 channels each).
+			xa, xb := splitChannels(b, xd, c.in, 41, 2, c.h, c.w)
+			checkClose(t, "resblock of cat", b, r.ForwardCat(b, xa, xb, e), add64(h, res), 2, c.h, c.w, c.out)
+		}
 	}
+}
+
+// splitChannels makes [B,H,W,c1] and [B,H,W,c−c1] F32 tensors of the
+// channels of x [B,H,W,c] before and from c1.
+func splitChannels(b tensor.Backend, x []float64, c, c1, n, h, w int) (*tensor.Tensor, *tensor.Tensor) {
+	var lo, hi []float32
+	for p := 0; p < len(x)/c; p++ {
+		for i, v := range x[p*c : (p+1)*c] {
+			if i < c1 {
+				lo = append(lo, float32(v))
+			} else {
+				hi = append(hi, float32(v))
+			}
+		}
+	}
+	return b.FromFloat32(tensor.F32, tensor.Shape{n, h, w, c1}, lo), b.FromFloat32(tensor.F32, tensor.Shape{n, h, w, c - c1}, hi)
 }
 
 func TestDownsample(t *testing.T) {

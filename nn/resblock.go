@@ -41,23 +41,44 @@ func NewResBlock(in, out, embDim, groups int) ResBlock {
 // UNet call reads the same one, so the UNet applies it once per call
 // rather than each of its blocks.
 func (r *ResBlock) Forward(b tensor.Backend, x, embAct *tensor.Tensor) *tensor.Tensor {
+	return r.forward(b, tensor.ConvInput{X: x}, embAct)
+}
+
+// ForwardCat is Forward of cat(h, skip) along the channels, a UNet up
+// block's input, which is never written where the backend reads both
+// tensors itself (tensor.FusedConvReader). The block must have a skip
+// convolution (its input is wider than its output).
+func (r *ResBlock) ForwardCat(b tensor.Backend, h, skip, embAct *tensor.Tensor) *tensor.Tensor {
+	if r.Skip == nil {
+		panic("nn: ResBlock.ForwardCat needs a block with a skip convolution")
+	}
+	return r.forward(b, tensor.ConvInput{X: h, X2: skip}, embAct)
+}
+
+func (r *ResBlock) forward(b tensor.Backend, in tensor.ConvInput, embAct *tensor.Tensor) *tensor.Tensor {
 	// Both GroupNorms are applied by the convolution that reads them, and
 	// the projected time embedding is added per image in the first one's
-	// epilogue (one kernel each where the backend can: nn/fused_groupnorm.go).
+	// epilogue; the skip convolution is the second one's extra K segment
+	// (one kernel each where the backend can: tensor.FusedConv).
 	e := r.Emb.Forward(b, embAct)
-	y := r.InConv.ForwardNormed(b, x, &r.InNorm, e, nil)
+	s := in.Shape()
+	y := b.Alloc(in.X.DType(), s[0], r.InConv.OutSize(s[1]), r.InConv.OutSize(s[2]), r.InConv.Weight.Shape()[0])
+	inNorm := r.InNorm.Channel()
+	tensor.Conv2DFused(b, y, tensor.FusedConv{In: in, Norm: &inNorm, Weight: r.InConv.Weight, Bias: r.InConv.Bias,
+		Stride: r.InConv.Stride, Pad: r.InConv.Pad, ImageBias: e})
 	b.Free(e)
 
+	ys := y.Shape()
+	out := b.Alloc(y.DType(), ys[0], r.OutConv.OutSize(ys[1]), r.OutConv.OutSize(ys[2]), r.OutConv.Weight.Shape()[0])
+	outNorm := r.OutNorm.Channel()
+	c := tensor.FusedConv{In: tensor.ConvInput{X: y}, Norm: &outNorm, Weight: r.OutConv.Weight, Bias: r.OutConv.Bias,
+		Stride: r.OutConv.Stride, Pad: r.OutConv.Pad}
 	if r.Skip == nil {
-		out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, nil, x)
-		b.Free(y)
-		return out
+		c.Residual = in.X
+	} else {
+		c.Skip = &tensor.ConvSkip{In: in, Weight: r.Skip.Weight, Bias: r.Skip.Bias}
 	}
-	// With a skip convolution the skip conv's epilogue adds the main branch
-	// in place: fusing the skip's output into the 3×3 conv instead would
-	// hold one more full-size tensor at once.
-	out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, nil, nil)
+	tensor.Conv2DFused(b, out, c)
 	b.Free(y)
-	conv2DInto(b, out, x, r.Skip, out)
 	return out
 }

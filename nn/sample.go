@@ -38,6 +38,15 @@ func NewUpsample(channels int) Upsample {
 // connection of odd size) follow torch's nearest interpolation to a given
 // size.
 func (u *Upsample) Forward(b tensor.Backend, x *tensor.Tensor, outH, outW int) *tensor.Tensor {
+	s := x.Shape()
+	if len(s) == 4 && outH == 2*s[1] && outW == 2*s[2] {
+		// Exactly 2×: the convolution reads x at (y/2, x/2) where the
+		// backend can, and the enlarged map is never written.
+		y := b.Alloc(x.DType(), s[0], u.Conv.OutSize(outH), u.Conv.OutSize(outW), u.Conv.Weight.Shape()[0])
+		tensor.Conv2DFused(b, y, tensor.FusedConv{In: tensor.ConvInput{X: x, Up2: true},
+			Weight: u.Conv.Weight, Bias: u.Conv.Bias, Stride: u.Conv.Stride, Pad: u.Conv.Pad})
+		return y
+	}
 	big := ResizeNearest(b, x, outH, outW)
 	y := u.Conv.Forward(b, big)
 	b.Free(big)

@@ -6,7 +6,7 @@
 # the sources include "mma.cuh", <cuda_fp16.h> and <cuda_bf16.h>, which must
 # be the emulated ones (the real mma.cuh is not copied).
 emu_stage() {
-  cp kernels/cuda/*.cu kernels/cuda/{common.cuh,gemm_tile.cuh,norm_loader.cuh,ln_loader.cuh,attention.cuh} "$1/"
+  cp kernels/cuda/*.cu kernels/cuda/{common.cuh,channels.cuh,gemm_tile.cuh,norm_loader.cuh,ln_loader.cuh,attention.cuh} "$1/"
   cp kernels/emulator/*.{h,cuh,cpp} "$1/"
 }
 

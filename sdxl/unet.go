@@ -139,7 +139,6 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 // writing the prediction into dst [B,H,W,Cout]. It frees everything it
 // allocates.
 func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv *ContextKV) {
-	dt := sample.DType()
 	// Every ResBlock's emb_layers opens with SiLU on the same embedding:
 	// applied once here (nn.ResBlock.Forward takes it activated).
 	act := b.Alloc(emb.DType(), emb.Shape()...)
@@ -175,13 +174,11 @@ func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv
 		blk := &u.Output[i]
 		skip := skips[len(skips)-1]
 		skips = skips[:len(skips)-1]
-		hs, ss := h.Shape(), skip.Shape()
-		cat := b.Alloc(dt, hs[0], hs[1], hs[2], hs[3]+ss[3])
-		b.Concat(cat, h, skip)
+		// cat(h, skip) is read where it lies (nn.ResBlock.ForwardCat).
+		next := blk.Res.ForwardCat(b, h, skip, emb)
 		b.Free(h)
 		b.Free(skip)
-		h = blk.Res.Forward(b, cat, emb)
-		b.Free(cat)
+		h = next
 		h = u.attend(b, blk.Attn, h, kv.output[i])
 		if up := blk.upsampler(); up != nil {
 			// Upsample to the size of the skip connection it meets next.

@@ -5,6 +5,7 @@
 // (300 ± 2) the sums then stay at the size of the spread, and the mean is
 // not rounded at the size of the values (x − shift is exact there).
 #include "common.cuh"
+#include "channels.cuh"
 
 // ---- LayerNorm over rows of x [rows, C] ----
 //
@@ -143,22 +144,24 @@ struct Walk {
     }
 };
 
+// x may be two tensors' channels (channels.cuh: a ResBlock's cat(h, skip));
+// a group may straddle the two.
 template <typename T>
-__device__ void groupnorm_stats(float *partial, const T *x, int positions, int C, int groups, int per) {
+__device__ void groupnorm_stats(float *partial, Channels<T> x, int positions, int groups, int per) {
     __shared__ float scratch[32];
     int bg = blockIdx.x, chunk = blockIdx.y, chunks = gridDim.y;
-    int b = bg / groups, g = bg - b * groups, cpg = C / groups;
+    int b = bg / groups, g = bg - b * groups, cpg = x.C / groups;
     int p0 = chunk * per, rows = max(min(positions, p0 + per) - p0, 0);
-    float shift = to_f32(x[(size_t)b * positions * C + g * cpg]);
-    const T *base = x + ((size_t)b * positions + p0) * C + g * cpg;
+    float shift = to_f32(*x.at((size_t)b * positions, g * cpg));
+    const size_t first = (size_t)b * positions + p0; // pixel of row 0
     float s = 0.0f;
     for (Walk w(threadIdx.x, blockDim.x, 1, cpg); w.p < rows; w.next(1, cpg))
-        s += to_f32(base[(size_t)w.p * C + w.c]) - shift;
+        s += to_f32(*x.at(first + w.p, g * cpg + w.c)) - shift;
     int n = rows * cpg;
     float mean = n > 0 ? block_sum(s, scratch) / n : 0.0f;
     float ss = 0.0f;
     for (Walk w(threadIdx.x, blockDim.x, 1, cpg); w.p < rows; w.next(1, cpg)) {
-        float d = to_f32(base[(size_t)w.p * C + w.c]) - shift - mean;
+        float d = to_f32(*x.at(first + w.p, g * cpg + w.c)) - shift - mean;
         ss += d * d;
     }
     float m2 = block_sum(ss, scratch);
@@ -231,6 +234,9 @@ __device__ void groupnorm_apply(T *dst, const T *x, const float *partial, const 
 // is the group's mean: its float32 rounding moves the output by about
 // 1e-7·|mean|·scale, far below an f16 or bf16 output's rounding. One launch,
 // deterministic (the merge order does not depend on which block is last).
+//
+// x is the channels of x then of x2 (x2 null when C1 == C): the input of an
+// up block's ResBlock, cat(h, skip), is never written (channels.cuh).
 
 // load_moments reads partial statistics another block wrote, from L2 (not
 // a stale L1 line).
@@ -239,10 +245,11 @@ __device__ __forceinline__ Moments load_moments(const float *p) {
 }
 
 template <typename T, typename P>
-__device__ void groupnorm_table(float2 *table, unsigned *counter, float *partial, const T *x, const P *gamma,
-                                const P *beta, int positions, int C, int groups, int per, float eps) {
+__device__ void groupnorm_table(float2 *table, unsigned *counter, float *partial, Channels<T> x, const P *gamma,
+                                const P *beta, int positions, int groups, int per, float eps) {
     __shared__ unsigned ticket[1];
-    groupnorm_stats(partial, x, positions, C, groups, per);
+    const int C = x.C;
+    groupnorm_stats(partial, x, positions, groups, per);
     if (threadIdx.x == 0) {
         __threadfence(); // this block's partial (thread 0 wrote it) before its ticket
         ticket[0] = atomicAdd(counter, 1u);
@@ -266,7 +273,7 @@ __device__ void groupnorm_table(float2 *table, unsigned *counter, float *partial
               n = __shfl_sync(0xffffffffu, m.n, 0);
         float rstd = rsqrtf(m2 / n + eps);
         int b = bg / groups, g = bg - b * groups;
-        float center = to_f32(x[(size_t)b * positions * C + g * cpg]) + mean;
+        float center = to_f32(*x.at((size_t)b * positions, g * cpg)) + mean;
         for (int c = g * cpg + lane; c < (g + 1) * cpg; c += 32) {
             float scale = rstd * to_f32(gamma[c]);
             table[(size_t)b * C + c] = make_float2(scale, to_f32(beta[c]) - center * scale);
@@ -278,7 +285,7 @@ __device__ void groupnorm_table(float2 *table, unsigned *counter, float *partial
 #define ONE_TYPE(s, T)                                                                              \
     extern "C" __global__ void groupnorm_stats_##s(float *partial, const T *x, int positions, int C, \
                                                    int groups, int per) {                          \
-        groupnorm_stats(partial, x, positions, C, groups, per);                                    \
+        groupnorm_stats(partial, one_source(x, C), positions, groups, per);                        \
     }
 FOR_EACH_FLOAT(ONE_TYPE)
 
@@ -301,9 +308,9 @@ FOR_EACH_FLOAT(ONE_TYPE)
         groupnorm_apply(d, x, partial, g, b, positions, C, groups, span, chunks, apply_per, eps, silu); \
     }                                                                                                  \
     extern "C" __global__ void groupnorm_table_##s##_##ps(float2 *t, unsigned *counter, float *partial, \
-                                                          const T *x, const P *g, const P *b,          \
-                                                          int positions, int C, int groups, int per,   \
-                                                          float eps) {                                 \
-        groupnorm_table(t, counter, partial, x, g, b, positions, C, groups, per, eps);                 \
+                                                          const T *x, const T *x2, int C1, const P *g,  \
+                                                          const P *b, int positions, int C, int groups, \
+                                                          int per, float eps) {                        \
+        groupnorm_table(t, counter, partial, Channels<T>{x, x2, C1, C}, g, b, positions, groups, per, eps); \
     }
 FOR_EACH_FLOAT_PAIR(TYPE_PAIR)

@@ -10,10 +10,11 @@
                                             float *, int *, int);                                                \
   extern "C" void gemm_geglu_##tl##_##s(T *, const T *, const T *, const T *, int, int, int);                \
   extern "C" void gemm_geglu_unaligned_##tl##_##s(T *, const T *, const T *, const T *, int, int, int);      \
-  extern "C" void conv2d_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, \
-                                    int, int, int, int, int, float *, int *, int);                               \
-  extern "C" void conv2d_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int, \
-                                              int, int, int, int, int, int, int, float *, int *, int);
+  extern "C" void conv2d_##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *, int, int, int, int, \
+                                    int, int, int, int, int, int, int, int, int, float *, int *, int);           \
+  extern "C" void conv2d_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *, int, int, \
+                                              int, int, int, int, int, int, int, int, int, int, int, float *,   \
+                                              int *, int);
 #define DECL(T, s)                                                                                       \
   DECL_TILE(T, s, 128x128)                                                                               \
   DECL_TILE(T, s, 128x64)                                                                                \
@@ -204,19 +205,28 @@ void test_geglu(const char *name, GegluFn fn, int M, int N, int K, bool bias, in
   expect(what, y, want);
 }
 
-using ConvFn = void (*)(void *, const void *, const void *, const void *, const void *, int, int, int, int, int,
-                        int, int, int, int, int, int, float *, int *, int);
+using ConvFn = void (*)(void *, const void *, const void *, const void *, const void *, const void *, int, int, int,
+                        int, int, int, int, int, int, int, int, int, int, float *, int *, int);
 
+// test_conv checks conv2d on an input read the ways conv.cu's loader can:
+// with C1 > 0 the Cin channels are C1 from one tensor and Cin − C1 from
+// another (a concatenation never written); with up, H x W is the enlarged
+// size of a stored H/2 x W/2 input read nearest-2x.
 template <typename T>
 void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Cout, int k, int stride, int pad,
-               bool res, int kw = 0, TileLaunch tl = {}) {
+               bool res, int kw = 0, TileLaunch tl = {}, int C1 = 0, int up = 0) {
   if (!kw) kw = k;
   int kh = k;
   greset();
+  const int Hs = H >> up, Ws = W >> up, Ca = C1 ? C1 : Cin, Cb = Cin - Ca;
   int Ho = (H + 2 * pad - kh) / stride + 1, Wo = (W + 2 * pad - kw) / stride + 1;
-  Buf<T> x(size_t(B) * H * W * Cin), w(size_t(Cout) * kh * kw * Cin), b(Cout), r(size_t(B) * Ho * Wo * Cout),
-      y(size_t(B) * Ho * Wo * Cout);
-  x.randn(1); w.randn(1 / std::sqrt((double)kh * kw * Cin)); b.randn(0.5); r.randn(1);
+  Buf<T> xa(size_t(B) * Hs * Ws * Ca), xb(size_t(B) * Hs * Ws * Cb), w(size_t(Cout) * kh * kw * Cin), b(Cout),
+      r(size_t(B) * Ho * Wo * Cout), y(size_t(B) * Ho * Wo * Cout);
+  xa.randn(1); xb.randn(1, 0.5); w.randn(1 / std::sqrt((double)kh * kw * Cin)); b.randn(0.5); r.randn(1);
+  auto x = [&](int bb, int iy, int ix, int ci) {
+    size_t p = (size_t(bb) * Hs + (iy >> up)) * Ws + (ix >> up);
+    return ci < Ca ? xa.at(p * Ca + ci) : xb.at(p * Cb + ci - Ca);
+  };
   std::vector<double> want(y.n);
   for (int bb = 0; bb < B; bb++)
     for (int oy = 0; oy < Ho; oy++)
@@ -228,7 +238,7 @@ void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Co
               int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
               if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
               for (int ci = 0; ci < Cin; ci++)
-                s += x.at(((size_t(bb) * H + iy) * W + ix) * Cin + ci) * w.at(((size_t(co) * kh + ky) * kw + kx) * Cin + ci);
+                s += x(bb, iy, ix, ci) * w.at(((size_t(co) * kh + ky) * kw + kx) * Cin + ci);
             }
           size_t i = ((size_t(bb) * Ho + oy) * Wo + ox) * Cout + co;
           if (res) s += r.at(i);
@@ -236,12 +246,12 @@ void test_conv(const char *name, ConvFn fn, int B, int H, int W, int Cin, int Co
         }
   int M = B * Ho * Wo, K = kh * kw * Cin;
   run_tiles<T>(name, tl, M, Cout, K, [&](float *partial, int *sem, int kchunk) {
-                 fn(y.p, x.p, w.p, b.p, res ? r.p : nullptr, B, H, W, Cin, Ho, Wo, Cout, kh, kw, stride, pad, partial, sem,
-                    kchunk);
+                 fn(y.p, xa.p, Cb ? xb.p : nullptr, w.p, b.p, res ? r.p : nullptr, B, H, W, Cin, Ca, up, Ho, Wo, Cout,
+                    kh, kw, stride, pad, partial, sem, kchunk);
                });
   char what[200];
-  snprintf(what, sizeof what, "%s B%d %dx%dx%d->%d k%dx%d s%d p%d res%d splits%d", name, B, H, W, Cin, Cout, kh, kw,
-           stride, pad, res, tl.used_splits(K));
+  snprintf(what, sizeof what, "%s B%d %dx%dx%d(C1 %d, up %d)->%d k%dx%d s%d p%d res%d splits%d", name, B, H, W, Cin,
+           Ca, up, Cout, kh, kw, stride, pad, res, tl.used_splits(K));
   expect(what, y, want);
 }
 
@@ -631,6 +641,17 @@ int main(int argc, char **argv) {
     test_conv<__half>("conv2d_128x64_f16", (ConvFn)conv2d_128x64_f16, 1, 9, 11, 40, 72, 3, 1, 1, true, 0, {128, 64, 3});
     test_conv<__nv_bfloat16>("conv2d_unaligned_128x128_bf16", (ConvFn)conv2d_unaligned_128x128_bf16, 2, 6, 5, 29, 12, 3, 2, 1,
                              false, 0, {128, 128, 2});
+    // Two sources: 24 + 16 channels (chunks from each), split-K; 12 + 9
+    // (unaligned: a chunk straddles the two), stride 2.
+    test_conv<__half>("conv2d_128x64_f16", (ConvFn)conv2d_128x64_f16, 2, 7, 9, 40, 24, 3, 1, 1, true, 0, {128, 64, 3}, 24);
+    test_conv<__nv_bfloat16>("conv2d_unaligned_64x128_bf16", (ConvFn)conv2d_unaligned_64x128_bf16, 1, 9, 8, 21, 16, 3, 2,
+                             1, false, 0, {64, 128, 1}, 12);
+    // Nearest 2x (the Upsample): 2x(5x7) with padding taps at every edge,
+    // split-K; unaligned; and together with two sources.
+    test_conv<__half>("conv2d_128x128_f16", (ConvFn)conv2d_128x128_f16, 2, 10, 14, 32, 40, 3, 1, 1, false, 0, {128, 128, 2}, 0, 1);
+    test_conv<__nv_bfloat16>("conv2d_unaligned_128x64_bf16", (ConvFn)conv2d_unaligned_128x64_bf16, 1, 6, 8, 5, 12, 3, 1, 1,
+                             true, 0, {128, 64, 1}, 0, 1);
+    test_conv<__half>("conv2d_64x128_f16", (ConvFn)conv2d_64x128_f16, 1, 8, 6, 24, 16, 3, 1, 1, true, 0, {64, 128, 1}, 8, 1);
   }
   if (fast || only == "ln") check_ln_gemm();
   if (fast || only == "ln_attn") check_ln_attn();

@@ -10,18 +10,21 @@
 #include "common.cuh"
 
 #define TABLE_PAIR(s, T, ps, P)                                                                         \
-  extern "C" void groupnorm_table_##s##_##ps(float2 *, unsigned *, float *, const T *, const P *, const P *, int, \
-                                             int, int, int, float);
+  extern "C" void groupnorm_table_##s##_##ps(float2 *, unsigned *, float *, const T *, const T *, int, const P *, \
+                                             const P *, int, int, int, int, float);
 TABLE_PAIR(f16, __half, f16, __half)
 TABLE_PAIR(bf16, __nv_bfloat16, bf16, __nv_bfloat16)
 TABLE_PAIR(f16, __half, f32, float)
 
+// conv2d_norm's parameters: y, x, x2, w, bias, emb, residual, B, H, W, Cin,
+// C1, up, Ho, Wo, Cout, KH, KW, stride, pad, table, silu, skip, skip2, Cskip,
+// Cskip1, wskip, bskip, partial, sem, kchunk.
+#define CONV_NORM_ARGS(T)                                                                               \
+  T *, const T *, const T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, int, int, int, \
+      int, int, int, int, const float2 *, int, const T *, const T *, int, int, const T *, const T *, float *, int *, int
 #define NORM_DECL_TILE(T, s, tl)                                                                        \
-  extern "C" void conv2d_norm_##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *, int, int, int, \
-                                         int, int, int, int, int, int, int, int, const float2 *, int, float *, int *, int); \
-  extern "C" void conv2d_norm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *, int, \
-                                                   int, int, int, int, int, int, int, int, int, int, const float2 *, \
-                                                   int, float *, int *, int);                           \
+  extern "C" void conv2d_norm_##tl##_##s(CONV_NORM_ARGS(T));                                          \
+  extern "C" void conv2d_norm_unaligned_##tl##_##s(CONV_NORM_ARGS(T));                                \
   extern "C" void gemm_norm_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int,        \
                                        const float2 *, int, int, float *, int *, int);                  \
   extern "C" void gemm_norm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int,  \
@@ -76,8 +79,11 @@ template <typename T, typename P> struct NormCase {
 
   // table runs groupnorm_table into t ([B, C] pairs) and checks that the
   // last block left the counter at 0 for the next launch.
-  void table(void (*fn)(float2 *, unsigned *, float *, const T *, const P *, const P *, int, int, int, int, float),
-             Buf<float2> &t, const char *what) const {
+  // With C1 < C the statistics read channels [0, C1) from xa and the rest
+  // from xb (split() makes them), as a ResBlock's cat(h, skip).
+  void table(void (*fn)(float2 *, unsigned *, float *, const T *, const T *, int, const P *, const P *, int, int, int,
+                        int, float),
+             Buf<float2> &t, const char *what, const T *xa, const T *xb, int C1) const {
     const int cpg = C / groups, bgs = B * groups;
     const int per = std::max({1, (8192 + cpg - 1) / cpg, (positions + 255) / 256});
     const int chunks = std::max(1, (positions + per - 1) / per);
@@ -85,13 +91,24 @@ template <typename T, typename P> struct NormCase {
     Buf<unsigned> counter(1);
     counter.p[0] = 0;
     launch({unsigned(bgs), unsigned(chunks)}, 256, 0,
-           [&] { fn(t.p, counter.p, partial.p, x.p, gamma.p, beta.p, positions, C, groups, per, eps); });
+           [&] { fn(t.p, counter.p, partial.p, xa, xb, C1, gamma.p, beta.p, positions, C, groups, per, eps); });
     if (counter.p[0] != 0) {
       fprintf(stderr, "  %s: groupnorm_table left its counter at %u\n", what, counter.p[0]);
       failures++;
     }
   }
 };
+
+// split copies channels [0, C1) of each row of x [rows, C] into a and the
+// rest into b: one tensor read as two sources.
+template <typename T> void split(const Buf<T> &x, int C, int C1, Buf<T> &a, Buf<T> &b) {
+  const size_t rows = x.n / C;
+  for (size_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++) {
+      if (c < C1) a.p[r * C1 + c] = x.p[r * C + c];
+      else b.p[r * (C - C1) + c - C1] = x.p[r * C + c];
+    }
+}
 
 // A tile launch as tile_plan.go makes it (see emulate.cpp's TileLaunch).
 struct Tiles {
@@ -104,8 +121,16 @@ struct Tiles {
   }
 };
 
-using ConvNormFn = void (*)(void *, const void *, const void *, const void *, const void *, const void *, int, int,
-                            int, int, int, int, int, int, int, int, int, const float2 *, int, float *, int *, int);
+using ConvNormFn = void (*)(CONV_NORM_ARGS(void));
+
+// How test_conv_norm reads its input (conv.cu's loader): C1 > 0 takes the
+// Cin channels as C1 from one tensor and the rest from another; up reads a
+// stored H/2 x W/2 input nearest-2x; Cskip > 0 adds the skip segment, a 1x1
+// convolution of a second input [B,Ho,Wo,Cskip] (Cskip1 > 0: in two
+// tensors) with its own weights and bias.
+struct ConvRead {
+  int C1 = 0, up = 0, Cskip = 0, Cskip1 = 0;
+};
 
 // splits runs a tile kernel as the Go launcher does (tiles.go): with split-K
 // it gets float32 partials and one zeroed semaphore per (x, y) tile, and the
@@ -128,17 +153,23 @@ template <class Launch> void run_split(const char *what, Tiles tl, int M, int N,
 template <typename T, typename P>
 void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Cin, int groups,
                     int Cout, int k, int stride, int pad, bool silu, bool emb, bool res, double mean, Tiles tl,
-                    void (*table_fn)(float2 *, unsigned *, float *, const T *, const P *, const P *, int, int, int, int,
-                                     float)) {
+                    void (*table_fn)(float2 *, unsigned *, float *, const T *, const T *, int, const P *, const P *, int,
+                                     int, int, int, float),
+                    ConvRead rd = {}) {
   greset();
-  NormCase<T, P> nc(B, H * W, Cin, groups, 1e-5f, silu, mean);
+  const int up = rd.up, Hs = H >> up, Ws = W >> up; // the stored input
+  NormCase<T, P> nc(B, Hs * Ws, Cin, groups, 1e-5f, silu, mean);
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
-  const int M = B * Ho * Wo, K = k * k * Cin;
-  Buf<T> w(size_t(Cout) * K), bias(Cout), e(size_t(B) * Cout), r(size_t(M) * Cout), y(size_t(M) * Cout);
-  w.randn(1 / std::sqrt((double)K));
+  const int M = B * Ho * Wo, K0 = k * k * Cin, K = K0 + rd.Cskip;
+  Buf<T> w(size_t(Cout) * K0), bias(Cout), e(size_t(B) * Cout), r(size_t(M) * Cout), y(size_t(M) * Cout);
+  Buf<T> sk(size_t(M) * rd.Cskip), ws(size_t(Cout) * rd.Cskip), bs(Cout);
+  w.randn(1 / std::sqrt((double)K0));
   bias.randn(0.5);
   e.randn(1);
   r.randn(1);
+  sk.randn(1, 0.5);
+  ws.randn(1 / std::sqrt((double)std::max(rd.Cskip, 1)));
+  bs.randn(0.5);
   std::vector<double> h = nc.reference(), want(y.n);
   for (int b = 0; b < B; b++)
     for (int oy = 0; oy < Ho; oy++)
@@ -149,21 +180,34 @@ void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Ci
             for (int kx = 0; kx < k; kx++) {
               int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
               if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue; // zero padding of the normalised map
+              const size_t p = (size_t(b) * Hs + (iy >> up)) * Ws + (ix >> up);
               for (int ci = 0; ci < Cin; ci++)
-                s += h[((size_t(b) * H + iy) * W + ix) * Cin + ci] * w.at((size_t(co) * k * k + ky * k + kx) * Cin + ci);
+                s += h[p * Cin + ci] * w.at((size_t(co) * k * k + ky * k + kx) * Cin + ci);
             }
           size_t i = ((size_t(b) * Ho + oy) * Wo + ox) * Cout + co;
+          if (rd.Cskip) { // the skip segment: un-normalised, at the output pixel
+            s += bs.at(co);
+            for (int c = 0; c < rd.Cskip; c++) s += sk.at(i / Cout * rd.Cskip + c) * ws.at(size_t(co) * rd.Cskip + c);
+          }
           want[i] = s + (res ? r.at(i) : 0);
         }
   char what[240];
-  snprintf(what, sizeof what, "%s B%d %dx%dx%d/%dg->%d k%d s%d p%d silu%d emb%d res%d mean%g splits%d", name, B, H, W,
-           Cin, groups, Cout, k, stride, pad, silu, emb, res, mean, tl.used(K));
+  snprintf(what, sizeof what, "%s B%d %dx%dx%d(C1 %d up %d)/%dg->%d k%d s%d p%d silu%d emb%d res%d skip%d(%d) mean%g splits%d",
+           name, B, H, W, Cin, rd.C1, up, groups, Cout, k, stride, pad, silu, emb, res, rd.Cskip, rd.Cskip1, mean,
+           tl.used(K));
+  // Two sources: the same values, split at C1 (and the skip input at Cskip1).
+  const int C1 = rd.C1 ? rd.C1 : Cin, S1 = rd.Cskip1 ? rd.Cskip1 : rd.Cskip;
+  Buf<T> xa(nc.x.n / Cin * C1), xb(nc.x.n / Cin * (Cin - C1)), ska(size_t(M) * S1), skb(size_t(M) * (rd.Cskip - S1));
+  split(nc.x, Cin, C1, xa, xb);
+  if (rd.Cskip) split(sk, rd.Cskip, S1, ska, skb);
+  const T *x2 = C1 < Cin ? xb.p : nullptr, *sk2 = S1 < rd.Cskip ? skb.p : nullptr;
   Buf<float2> table(size_t(B) * Cin);
-  nc.table(table_fn, table, what);
+  nc.table(table_fn, table, what, xa.p, x2, C1);
   const T *ep = emb ? e.p : nullptr, *rp = res ? r.p : nullptr;
+  const T *skp = rd.Cskip ? ska.p : nullptr, *wsp = rd.Cskip ? ws.p : nullptr, *bsp = rd.Cskip ? bs.p : nullptr;
   run_split(what, tl, M, Cout, K, [&](float *partial, int *sem) {
-    fn(y.p, nc.x.p, w.p, bias.p, ep, rp, B, H, W, Cin, Ho, Wo, Cout, k, k, stride, pad, table.p, silu, partial, sem,
-       tl.kchunk(K));
+    fn(y.p, xa.p, x2, w.p, bias.p, ep, rp, B, H, W, Cin, C1, up, Ho, Wo, Cout, k, k, stride, pad, table.p, silu, skp,
+       sk2, rd.Cskip, S1, wsp, bsp, partial, sem, tl.kchunk(K));
   });
   expect(what, y, want);
 }
@@ -174,8 +218,8 @@ using GemmNormFn = void (*)(void *, const void *, const void *, const void *, co
 template <typename T>
 void test_gemm_norm(const char *name, GemmNormFn fn, int B, int positions, int K, int groups, int N,
                     bool silu, int act, bool res, double mean, Tiles tl,
-                    void (*table_fn)(float2 *, unsigned *, float *, const T *, const T *, const T *, int, int, int, int,
-                                     float)) {
+                    void (*table_fn)(float2 *, unsigned *, float *, const T *, const T *, int, const T *, const T *, int,
+                                     int, int, int, float)) {
   greset();
   NormCase<T, T> nc(B, positions, K, groups, 1e-6f, silu, mean);
   const int M = B * positions;
@@ -195,7 +239,7 @@ void test_gemm_norm(const char *name, GemmNormFn fn, int B, int positions, int K
   snprintf(what, sizeof what, "%s B%d P%d K%d/%dg N%d silu%d act%d res%d mean%g splits%d", name, B, positions, K,
            groups, N, silu, act, res, mean, tl.used(K));
   Buf<float2> table(size_t(B) * K);
-  nc.table(table_fn, table, what);
+  nc.table(table_fn, table, what, nc.x.p, nullptr, K);
   const T *rp = res ? r.p : nullptr;
   run_split(what, tl, M, N, K, [&](float *partial, int *sem) {
     fn(y.p, nc.x.p, w.p, bias.p, rp, M, N, K, act, table.p, positions, silu, partial, sem, tl.kchunk(K));
@@ -236,6 +280,35 @@ void check_norm_fused() {
   test_conv_norm<__half, __half>("conv2d_norm_128x128_f16", (ConvNormFn)conv2d_norm_128x128_f16,
                                  1, 80, 60, 8, 2, 8, 3, 1, 1, true, true, false,
                                  300, {}, groupnorm_table_f16_f16);
+
+  // An up block's ResBlock, scaled down. conv1 of cat(h, skip): 40 + 24
+  // channels in 4 groups of 16 (group 2 straddles the sources), split-K.
+  test_conv_norm<__half, __half>("conv2d_norm_128x64_f16", (ConvNormFn)conv2d_norm_128x64_f16,
+                                 2, 6, 7, 64, 4, 32, 3, 1, 1, true, true, false,
+                                 300, {128, 64, 3}, groupnorm_table_f16_f16, {40});
+  // 12 + 18 channels in 5 groups of 6: C1 neither a multiple of the group
+  // size nor of 8 (unaligned path), bf16.
+  test_conv_norm<__nv_bfloat16, __nv_bfloat16>("conv2d_norm_unaligned_128x128_bf16",
+                                               (ConvNormFn)conv2d_norm_unaligned_128x128_bf16,
+                                               2, 5, 6, 30, 5, 16, 3, 1, 1, true, true, true,
+                                               0, {}, groupnorm_table_bf16_bf16, {12});
+  // conv2 with the skip segment: 3x3 over 24 channels, then 16 + 24 skip
+  // channels (two sources), tails in M and N, split-K across the segments'
+  // boundary (K0 = 216); with a residual too.
+  test_conv_norm<__half, __half>("conv2d_norm_128x128_f16", (ConvNormFn)conv2d_norm_128x128_f16,
+                                 2, 9, 7, 24, 3, 72, 3, 1, 1, true, false, true,
+                                 300, {128, 128, 3}, groupnorm_table_f16_f16, {0, 0, 40, 16});
+  test_conv_norm<__nv_bfloat16, __nv_bfloat16>("conv2d_norm_64x128_bf16", (ConvNormFn)conv2d_norm_64x128_bf16,
+                                               1, 8, 5, 16, 2, 40, 3, 1, 1, true, false, false,
+                                               0, {64, 128, 1}, groupnorm_table_bf16_bf16, {0, 0, 8});
+  // Both sources and the skip segment (one ResBlock's conv1 input feeds
+  // conv2's skip), and a normalised input read nearest-2x.
+  test_conv_norm<__half, __half>("conv2d_norm_128x64_f16", (ConvNormFn)conv2d_norm_128x64_f16,
+                                 1, 6, 6, 32, 4, 24, 3, 1, 1, false, false, false,
+                                 0, {}, groupnorm_table_f16_f16, {8, 0, 48, 32});
+  test_conv_norm<__half, __half>("conv2d_norm_128x128_f16", (ConvNormFn)conv2d_norm_128x128_f16,
+                                 2, 10, 6, 16, 4, 24, 3, 1, 1, true, true, false,
+                                 300, {128, 128, 2}, groupnorm_table_f16_f16, {0, 1});
 
   // proj_in: a GEMM over [B·positions, C] with rows spanning images.
   test_gemm_norm<__half>("gemm_norm_128x128_f16", (GemmNormFn)gemm_norm_128x128_f16, 2, 45,

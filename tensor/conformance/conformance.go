@@ -91,6 +91,7 @@ func Run(t *testing.T, b tensor.Backend, actDType tensor.DType, tol Tolerance, o
 		{"LayerNorm", (*suite).layerNorm},
 		{"Linear", (*suite).linear},
 		{"Conv2D", (*suite).conv2D},
+		{"FusedConv", (*suite).fusedConv},
 		{"Attention", (*suite).attention},
 	}
 	for _, op := range ops {
