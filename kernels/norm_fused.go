@@ -24,21 +24,23 @@ var (
 // Conv2DNormed computes dst = conv(n(x), w) + bias + imageBias[b] +
 // residual (tensor.FusedNormConv2D) with groupnorm_table and conv2d_norm
 // when the fast conv2d kernel is active and handles the case, and reports
-// whether it ran; when it returns false nothing was queued.
-func (b *Backend) Conv2DNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias, imageBias, residual *tensor.Tensor, stride, pad int) bool {
+// whether it ran; when it returns false nothing was queued. The epilogue
+// reads imageBias's columns in place, its rows a whole row of the matrix
+// apart.
+func (b *Backend) Conv2DNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias *tensor.Tensor, imageBias tensor.Columns, residual *tensor.Tensor, stride, pad int) bool {
 	return b.useFast(opConv2D) && b.tryConvNormed(dst, x, n, w, bias, imageBias, residual, stride, pad)
 }
 
 // tryConvNormed launches groupnorm_table and conv2d_norm, or returns false
 // for a case conv2d_norm does not handle.
-func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias, imageBias, residual *tensor.Tensor, stride, pad int) bool {
+func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias *tensor.Tensor, imageBias tensor.Columns, residual *tensor.Tensor, stride, pad int) bool {
 	xo, yo := b.operandOf("x", x), b.operandOf("output", dst)
 	p := convProblem{
 		y: yo, x: xo, w: b.operandOf("weight", w),
 		bias: b.operandOf("bias", bias), residual: b.operandOf("residual", residual),
 		stride: stride, pad: pad, tiles: b.tilePlanner(), norm: true,
 	}
-	pl, err := p.planNormed(b.operandOf("per-image bias", imageBias))
+	pl, err := p.planNormed(b.operandOf("per-image bias", imageBias.Of), imageBias.From)
 	if !handles(err) {
 		return false
 	}
@@ -50,10 +52,13 @@ func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, 
 		return pl.empty() // nothing to convolve; an empty input with a non-empty output (padding only) composes
 	}
 	table := b.groupNormTable(x, n, t)
-	emb := b.ptrOrNull(imageBias)
+	emb := b.ptrOrNull(imageBias.Of)
+	if emb != 0 {
+		emb += devicePtr(imageBias.From * imageBias.Of.DType().Size())
+	}
 	r := b.startTiles(pl.tileLaunch)
 	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-		dst, x, w, b.ptrOrNull(bias), emb, b.ptrOrNull(residual),
+		dst, x, w, b.ptrOrNull(bias), emb, pl.embLD, b.ptrOrNull(residual),
 		pl.B, pl.H, pl.W, pl.Cin, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, stride, pad,
 		table, n.SiLU, r.partial, r.sem, pl.kChunk())
 	b.finishTiles(r)
@@ -129,7 +134,9 @@ func (b *Backend) convNormCheckCase(in *checkInputs) checkCase {
 			b.Binary(dst, dst, emb.Reshape(2, 1, 1, 24), tensor.Add)
 			b.Free(h)
 		},
-		fast: func(dst *tensor.Tensor) bool { return b.tryConvNormed(dst, x, n, w, bias, emb, nil, 1, 1) },
+		fast: func(dst *tensor.Tensor) bool {
+			return b.tryConvNormed(dst, x, n, w, bias, tensor.AllColumns(emb), nil, 1, 1)
+		},
 	}
 }
 

@@ -205,7 +205,7 @@ func (p gemmProblem) streamkOperands() (M, N, K int, suffix string, err error) {
 	if M, N, K, err = p.shapes(); err != nil {
 		return 0, 0, 0, "", &shapeError{err}
 	}
-	if p.act < ActNone || p.act > ActGELU {
+	if !p.act.valid() {
 		return 0, 0, 0, "", fmt.Errorf("stream-K linear: unknown activation %d", p.act)
 	}
 	ops := tileOperands{p.y, p.x, p.w, p.bias, p.residual}

@@ -41,22 +41,31 @@ func NewResBlock(in, out, embDim, groups int) ResBlock {
 // UNet call reads the same one, so the UNet applies it once per call
 // rather than each of its blocks.
 func (r *ResBlock) Forward(b tensor.Backend, x, embAct *tensor.Tensor) *tensor.Tensor {
+	e := r.Emb.Forward(b, embAct)
+	y := r.ForwardProjected(b, x, tensor.AllColumns(e))
+	b.Free(e)
+	return y
+}
+
+// ForwardProjected is Forward given the projected embedding emb_layers(embAct)
+// as columns of a wider matrix [B, W]: a UNet computes every block's
+// projection with one Linear (the blocks' Emb weights side by side) and
+// each block reads its columns in place.
+func (r *ResBlock) ForwardProjected(b tensor.Backend, x *tensor.Tensor, e tensor.Columns) *tensor.Tensor {
 	// Both GroupNorms are applied by the convolution that reads them, and
 	// the projected time embedding is added per image in the first one's
 	// epilogue (one kernel each where the backend can: nn/fused_groupnorm.go).
-	e := r.Emb.Forward(b, embAct)
 	y := r.InConv.ForwardNormed(b, x, &r.InNorm, e, nil)
-	b.Free(e)
 
 	if r.Skip == nil {
-		out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, nil, x)
+		out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, tensor.Columns{}, x)
 		b.Free(y)
 		return out
 	}
 	// With a skip convolution the skip conv's epilogue adds the main branch
 	// in place: fusing the skip's output into the 3×3 conv instead would
 	// hold one more full-size tensor at once.
-	out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, nil, nil)
+	out := r.OutConv.ForwardNormed(b, y, &r.OutNorm, tensor.Columns{}, nil)
 	b.Free(y)
 	conv2DInto(b, out, x, r.Skip, out)
 	return out

@@ -118,8 +118,9 @@ CONV_TILE(64, 128)
 // A ResBlock's "conv(silu(gn(x))) + emb" in one launch after groupnorm_table
 // (norm.cu), which wrote the (scale, shift) table: NormConvLoader copies x
 // like ConvLoader and normalises the chunks that hold x in landed(), so
-// padding taps and chunks past M or K stay 0. emb [B, Cout] may be null; a
-// split conv's last split adds it when it finishes the tile.
+// padding taps and chunks past M or K stay 0. emb [B, Cout], its rows
+// emb_ld apart (a column slice of all the ResBlocks' projections), may be
+// null; a split conv's last split adds it when it finishes the tile.
 
 template <typename T, bool ALIGNED, int ROWS> struct NormConvLoader : ConvLoader<T, ALIGNED, ROWS> {
   using Base = ConvLoader<T, ALIGNED, ROWS>;
@@ -151,8 +152,8 @@ template <typename T, bool ALIGNED, int ROWS> struct NormConvLoader : ConvLoader
 
 template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void conv_norm_body(T *y, const T *x, const T *w, const T *bias, const T *emb,
-                                               const T *residual, const ConvShape &s, tile::ChannelNorm norm,
-                                               float *partial, int *sem, int kchunk) {
+                                               int emb_ld, const T *residual, const ConvShape &s,
+                                               tile::ChannelNorm norm, float *partial, int *sem, int kchunk) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T *smem = reinterpret_cast<T *>(smem_raw);
   const int M = s.B * s.Ho * s.Wo, N = s.Cout, K = s.KH * s.KW * s.Cin;
@@ -166,21 +167,22 @@ __device__ __forceinline__ void conv_norm_body(T *y, const T *x, const T *w, con
   tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
   if (partial) {
     tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
-    tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
+    tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo,
+                             emb_ld);
   } else {
-    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
+    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo, emb_ld);
   }
 }
 
-// As conv2d's, plus emb, the table and silu; partial, sem and kchunk as in
-// gemm.cu.
+// As conv2d's, plus emb and its row stride, the table and silu; partial,
+// sem and kchunk as in gemm.cu.
 #define CONV_NORM_KERNEL(name, T, ALIGNED, BM, BN)                                                    \
   extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
-      name(T *y, const T *x, const T *w, const T *bias, const T *emb, const T *residual, int B, int H, \
-           int W, int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad,              \
-           const float2 *table, int silu, float *partial, int *sem, int kchunk) {                     \
+      name(T *y, const T *x, const T *w, const T *bias, const T *emb, int emb_ld, const T *residual,  \
+           int B, int H, int W, int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride,         \
+           int pad, const float2 *table, int silu, float *partial, int *sem, int kchunk) {             \
     ConvShape s = {B, H, W, Cin, Ho, Wo, Cout, KH, KW, stride, pad};                                  \
-    conv_norm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, emb, residual, s,                  \
+    conv_norm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, emb, emb_ld, residual, s,          \
                                                     tile::ChannelNorm{table, silu}, partial, sem,     \
                                                     kchunk);                                          \
   }

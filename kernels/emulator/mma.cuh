@@ -138,3 +138,9 @@ inline float activate(float x, int act) {
   if (act == ACT_GELU) return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
   return x;
 }
+
+// As in cuda/mma.cuh: the flag moves the activation after the residual add.
+enum { ACT_AFTER_RESIDUAL = 8 };
+inline float activate_after(float x, int act) {
+  return (act & ACT_AFTER_RESIDUAL) ? activate(x, act & ~ACT_AFTER_RESIDUAL) : x;
+}

@@ -17,11 +17,12 @@ TABLE_PAIR(bf16, __nv_bfloat16, bf16, __nv_bfloat16)
 TABLE_PAIR(f16, __half, f32, float)
 
 #define NORM_DECL_TILE(T, s, tl)                                                                        \
-  extern "C" void conv2d_norm_##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *, int, int, int, \
-                                         int, int, int, int, int, int, int, int, const float2 *, int, float *, int *, int); \
-  extern "C" void conv2d_norm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, const T *, int, \
-                                                   int, int, int, int, int, int, int, int, int, int, const float2 *, \
-                                                   int, float *, int *, int);                           \
+  extern "C" void conv2d_norm_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, const T *, int, int, \
+                                         int, int, int, int, int, int, int, int, int, const float2 *, int, float *, \
+                                         int *, int);                                                   \
+  extern "C" void conv2d_norm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, const T *, \
+                                                   int, int, int, int, int, int, int, int, int, int, int,       \
+                                                   const float2 *, int, float *, int *, int);           \
   extern "C" void gemm_norm_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int, int,        \
                                        const float2 *, int, int, float *, int *, int);                  \
   extern "C" void gemm_norm_unaligned_##tl##_##s(T *, const T *, const T *, const T *, const T *, int, int, int,  \
@@ -104,8 +105,9 @@ struct Tiles {
   }
 };
 
-using ConvNormFn = void (*)(void *, const void *, const void *, const void *, const void *, const void *, int, int,
-                            int, int, int, int, int, int, int, int, int, const float2 *, int, float *, int *, int);
+using ConvNormFn = void (*)(void *, const void *, const void *, const void *, const void *, int, const void *, int,
+                            int, int, int, int, int, int, int, int, int, int, const float2 *, int, float *, int *,
+                            int);
 
 // splits runs a tile kernel as the Go launcher does (tiles.go): with split-K
 // it gets float32 partials and one zeroed semaphore per (x, y) tile, and the
@@ -134,7 +136,10 @@ void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Ci
   NormCase<T, P> nc(B, H * W, Cin, groups, 1e-5f, silu, mean);
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
   const int M = B * Ho * Wo, K = k * k * Cin;
-  Buf<T> w(size_t(Cout) * K), bias(Cout), e(size_t(B) * Cout), r(size_t(M) * Cout), y(size_t(M) * Cout);
+  // emb is columns [8, 8 + Cout) of a [B, Cout + 16] matrix (all the
+  // ResBlocks' projections side by side): its rows are ld apart.
+  const int ld = Cout + 16, off = 8;
+  Buf<T> w(size_t(Cout) * K), bias(Cout), e(size_t(B) * ld), r(size_t(M) * Cout), y(size_t(M) * Cout);
   w.randn(1 / std::sqrt((double)K));
   bias.randn(0.5);
   e.randn(1);
@@ -144,7 +149,7 @@ void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Ci
     for (int oy = 0; oy < Ho; oy++)
       for (int ox = 0; ox < Wo; ox++)
         for (int co = 0; co < Cout; co++) {
-          double s = bias.at(co) + (emb ? e.at(size_t(b) * Cout + co) : 0);
+          double s = bias.at(co) + (emb ? e.at(size_t(b) * ld + off + co) : 0);
           for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
               int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
@@ -160,9 +165,9 @@ void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Ci
            Cin, groups, Cout, k, stride, pad, silu, emb, res, mean, tl.used(K));
   Buf<float2> table(size_t(B) * Cin);
   nc.table(table_fn, table, what);
-  const T *ep = emb ? e.p : nullptr, *rp = res ? r.p : nullptr;
+  const T *ep = emb ? e.p + off : nullptr, *rp = res ? r.p : nullptr;
   run_split(what, tl, M, Cout, K, [&](float *partial, int *sem) {
-    fn(y.p, nc.x.p, w.p, bias.p, ep, rp, B, H, W, Cin, Ho, Wo, Cout, k, k, stride, pad, table.p, silu, partial, sem,
+    fn(y.p, nc.x.p, w.p, bias.p, ep, ld, rp, B, H, W, Cin, Ho, Wo, Cout, k, k, stride, pad, table.p, silu, partial, sem,
        tl.kchunk(K));
   });
   expect(what, y, want);
