@@ -92,6 +92,8 @@ func Run(t *testing.T, b tensor.Backend, actDType tensor.DType, tol Tolerance, o
 		{"Linear", (*suite).linear},
 		{"Conv2D", (*suite).conv2D},
 		{"Attention", (*suite).attention},
+		{"LinearAddAct", (*suite).linearAddAct},
+		{"Conv2DNormed", (*suite).conv2DNormed},
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
