@@ -20,6 +20,8 @@ const (
 	ActGELU Activation = 2 // exact erf GELU
 	// ActAfterResidual, or-ed into ActSiLU or ActGELU, applies the
 	// activation after the residual add: y = act(x·wᵀ + bias + residual).
+	// gemm.cu's gemm kernels take it (stream-K and the fused-loader GEMMs
+	// do not: their launchers never pass it).
 	ActAfterResidual Activation = 8
 )
 

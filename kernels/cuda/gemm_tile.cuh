@@ -261,11 +261,10 @@ __device__ __forceinline__ void for_each_pair(const Acc<S> &acc, int M, int m0, 
 }
 
 // epilogue writes y[m, n] = act(acc + bias[n] + emb[m / image_rows, n]) +
-// residual[m, n] (with ACT_AFTER_RESIDUAL, act of the whole sum) for the
-// block tile at (m0, n0); bias, emb (a per-image bias [images, N] whose
-// rows are emb_ld apart) and residual may be null, residual may alias y (each
-// element is read and written by the same thread). y and residual are
-// row-major with row length N.
+// residual[m, n] for the block tile at (m0, n0); bias, emb (a per-image
+// bias [images, N] whose rows are emb_ld apart) and residual may be null,
+// residual and emb may alias y (each element is read and written by the
+// same thread). y and residual are row-major with row length N.
 template <typename T, class S>
 __device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias, const T *residual, int M,
                                          int N, int m0, int n0, int act, const T *emb = nullptr,
@@ -285,7 +284,6 @@ __device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias,
         if (e_row) v[e] += Elem<T>::to_float(e_row[n + e]);
         v[e] = activate(v[e], act);
         if (res) v[e] += Elem<T>::to_float(res[e]);
-        v[e] = activate_after(v[e], act);
       }
     }
     if (pairs && n + 1 < N) {
@@ -394,7 +392,6 @@ __device__ TILE_NOINLINE void split_finish(float *partial, int *sem, T *smem, T 
     if (emb) v += Elem<T>::to_float(emb[(size_t)(m / image_rows) * emb_ld + n]);
     v = activate(v, act);
     if (residual) v += Elem<T>::to_float(residual[at]);
-    v = activate_after(v, act);
     y[at] = Elem<T>::from_float(v);
   }
   if (threadIdx.x == 0) sem[tile] = 0;
@@ -402,22 +399,23 @@ __device__ TILE_NOINLINE void split_finish(float *partial, int *sem, T *smem, T 
 
 // block_tile is one block's whole job in gemm.cu and conv.cu: the K steps
 // of split blockIdx.z of the tile at (m0, n0) through loaders la and lb,
-// then the fused epilogue (bias, act, residual) or, with partial (split-K),
+// then the fused epilogue (bias, emb, act, residual) or, with partial (split-K),
 // the split's float32 sums, the tile finished by its last split
 // (split_finish, counting in sem).
 template <typename T, class S, class LoadA, class LoadB>
 __device__ __forceinline__ void block_tile(const LoadA &la, const LoadB &lb, T *smem, int K, int kchunk, T *y,
                                            const T *bias, const T *residual, int M, int N, int m0, int n0,
-                                           int act, float *partial, int *sem) {
+                                           int act, float *partial, int *sem, const T *emb = nullptr,
+                                           int image_rows = 1, int emb_ld = 0) {
   Acc<S> acc;
   int kt0, kt1;
   k_steps(K, kchunk, kt0, kt1);
   mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
   if (partial) {
     partial_epilogue<S>(acc, partial, M, N, m0, n0);
-    split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, act);
+    split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, act, emb, image_rows, emb_ld);
   } else {
-    epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act);
+    epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act, emb, image_rows, emb_ld);
   }
 }
 

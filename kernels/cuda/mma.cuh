@@ -119,19 +119,11 @@ __device__ __forceinline__ float exp2_ftz(float x) {
 // ---- epilogue activations (shared with the launchers' Activation enum) ----
 
 enum Activation { ACT_NONE = 0, ACT_SILU = 1, ACT_GELU = 2 };
+// Or-ed into gemm.cu's act: the residual is added before the activation.
+enum { ACT_AFTER_RESIDUAL = 8 };
 
 __device__ __forceinline__ float activate(float x, int act) {
   if (act == ACT_SILU) return x / (1.0f + __expf(-x));
   if (act == ACT_GELU) return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
   return x;
-}
-
-// ACT_AFTER_RESIDUAL, or-ed into an activation, moves it after the
-// residual add: y = act(acc + bias + residual) (the UNet's time embedding,
-// SiLU of time_embed plus label_emb). activate leaves a flagged value alone
-// and activate_after applies it; unflagged, activate_after is the identity.
-enum { ACT_AFTER_RESIDUAL = 8 };
-
-__device__ __forceinline__ float activate_after(float x, int act) {
-  return (act & ACT_AFTER_RESIDUAL) ? activate(x, act & ~ACT_AFTER_RESIDUAL) : x;
 }
