@@ -52,12 +52,28 @@ func (u *UNet) resBlocks() []*nn.ResBlock {
 	return rs
 }
 
+// takesStack reports whether b reads a per-image bias's columns in place,
+// the only case where the stack saves anything.
+func takesStack(b tensor.Backend) bool {
+	_, ok := b.(tensor.FusedNormConv2D)
+	return ok
+}
+
+// prepareEmbProjection stacks the projections now where b takes them,
+// rather than in the next call (a pipeline's plan does it before its first
+// step).
+func (u *UNet) prepareEmbProjection(b tensor.Backend) {
+	if takesStack(b) {
+		u.stackedEmbProjection(b)
+	}
+}
+
 // blockEmbeddings projects the activated time embedding act [B,
 // TimeEmbedDim] for every ResBlock, with one Linear where the backend
 // takes the stack. The caller frees the result with free.
 func (u *UNet) blockEmbeddings(b tensor.Backend, act *tensor.Tensor) blockEmbeddings {
 	e := blockEmbeddings{act: act}
-	if _, ok := b.(tensor.FusedNormConv2D); !ok {
+	if !takesStack(b) {
 		return e
 	}
 	p := u.stackedEmbProjection(b)
