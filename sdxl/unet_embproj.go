@@ -115,7 +115,8 @@ func (u *UNet) stackedEmbProjection(b tensor.Backend) *embProjection {
 	u.releaseEmbProjection(b)
 	for i := 0; i < len(from); i += 2 {
 		w, bias := from[i], from[i+1]
-		if bias == nil || len(w.Shape()) != 2 || w.DType() != from[0].DType() || bias.DType() != from[1].DType() {
+		if bias == nil || len(w.Shape()) != 2 || w.Shape()[1] != from[0].Shape()[1] ||
+			w.DType() != from[0].DType() || bias.DType() != from[1].DType() {
 			return nil
 		}
 	}
