@@ -23,7 +23,7 @@ func (b *Backend) Conv2DFused(dst *tensor.Tensor, c tensor.FusedConv) bool {
 	if c.Norm != nil {
 		return b.tryConvNormedFrom(dst, c)
 	}
-	if c.ImageBias != nil || c.Skip != nil {
+	if c.ImageBias.Present() || c.Skip != nil {
 		return false // conv2d has neither: they come with the normalised kernel only
 	}
 	return b.tryConvFrom(dst, c.In, c.Weight, c.Bias, c.Residual, c.Stride, c.Pad)

@@ -12,7 +12,10 @@ import (
 // (cuda/gemm.cu, planned in linear_plan.go) or the simple kernel
 // (cuda/simple_linear.cu), and the cases its self-check compares them on.
 
-var _ tensor.FusedLinear = (*Backend)(nil)
+var (
+	_ tensor.FusedLinear       = (*Backend)(nil)
+	_ tensor.FusedLinearAddAct = (*Backend)(nil)
+)
 
 // Linear: dst[..., N] = x[..., K] · wᵀ + bias.
 func (b *Backend) Linear(dst, x, w, bias *tensor.Tensor) {
@@ -43,6 +46,14 @@ func (b *Backend) Linear(dst, x, w, bias *tensor.Tensor) {
 func (b *Backend) LinearFused(dst, x, w, bias, residual *tensor.Tensor, op tensor.UnaryOp) bool {
 	act, ok := epilogueActivation(op)
 	return ok && b.useFast(opLinear) && b.tryGemm(dst, x, w, bias, residual, act)
+}
+
+// LinearAddAct computes dst = act(x·wᵀ + bias + residual) with one
+// tensor-core GEMM whose epilogue activates after the residual add
+// (ActAfterResidual), under the same conditions as LinearFused.
+func (b *Backend) LinearAddAct(dst, x, w, bias, residual *tensor.Tensor, op tensor.UnaryOp) bool {
+	act, ok := epilogueActivation(op)
+	return ok && residual != nil && b.useFast(opLinear) && b.tryGemm(dst, x, w, bias, residual, act|ActAfterResidual)
 }
 
 // epilogueActivation maps a tensor.UnaryOp to the GEMM epilogue's

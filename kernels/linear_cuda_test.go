@@ -103,13 +103,17 @@ func refGemm(x, w, bias, res []float32, M, N, K int, act Activation) []float64 {
 			if bias != nil {
 				s += float64(bias[n])
 			}
-			switch act {
+			after := act&ActAfterResidual != 0
+			if res != nil && after {
+				s += float64(res[m*N+n])
+			}
+			switch act &^ ActAfterResidual {
 			case ActSiLU:
 				s = s / (1 + math.Exp(-s))
 			case ActGELU:
 				s = 0.5 * s * (1 + math.Erf(s/math.Sqrt2))
 			}
-			if res != nil {
+			if res != nil && !after {
 				s += float64(res[m*N+n])
 			}
 			y[m*N+n] = s
@@ -157,8 +161,10 @@ func TestFastGemmAwkwardSizes(t *testing.T) {
 func TestFastGemmEpilogue(t *testing.T) {
 	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
 		r := newFastRig(t, dt)
-		for _, act := range []Activation{ActNone, ActSiLU, ActGELU} {
-			for _, s := range [][3]int{{200, 320, 130}, {64, 36, 64}} {
+		for _, act := range []Activation{ActNone, ActSiLU, ActGELU, ActSiLU | ActAfterResidual, ActGELU | ActAfterResidual} {
+			// {2, 640, 320}: a time_embed.2 of a CFG batch, activated after the
+			// label embedding is added.
+			for _, s := range [][3]int{{200, 320, 130}, {64, 36, 64}, {2, 640, 320}} {
 				M, K, N := s[0], s[1], s[2]
 				t.Run(fmt.Sprintf("%v/act%d/M%d_K%d_N%d", dt, act, M, K, N), func(t *testing.T) {
 					x, xv := r.input(t, 1, M, K)

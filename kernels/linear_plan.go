@@ -18,7 +18,19 @@ const (
 	ActNone Activation = 0
 	ActSiLU Activation = 1
 	ActGELU Activation = 2 // exact erf GELU
+	// ActAfterResidual, or-ed into ActSiLU or ActGELU, applies the
+	// activation after the residual add: y = act(x·wᵀ + bias + residual).
+	// gemm.cu's gemm kernels take it (stream-K and the fused-loader GEMMs
+	// do not: their launchers never pass it).
+	ActAfterResidual Activation = 8
 )
+
+// valid reports whether a is an activation the epilogue implements,
+// flagged or not.
+func (a Activation) valid() bool {
+	base := a &^ ActAfterResidual
+	return base >= ActNone && base <= ActGELU
+}
 
 // gemmProblem is y[M,N] = act(x[M,K] · w[N,K]ᵀ + bias[N]) + residual[M,N].
 type gemmProblem struct {
@@ -66,7 +78,7 @@ func (p gemmProblem) plan() (gemmPlan, error) {
 	if err != nil {
 		return gemmPlan{}, &shapeError{err}
 	}
-	if p.act < ActNone || p.act > ActGELU {
+	if !p.act.valid() {
 		return gemmPlan{}, fmt.Errorf("fast linear: unknown activation %d", p.act)
 	}
 	ops := tileOperands{p.y, p.x, p.w, p.bias, p.residual}

@@ -94,7 +94,8 @@ func TestGemmPlanRejects(t *testing.T) {
 	}{
 		{"f32", gemmProblem{y: op("y", tensor.F32, 4, 8), x: op("x", tensor.F32, 4, 16), w: op("w", tensor.F32, 8, 16)}, false, "F16 or BF16"},
 		{"mixed", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", tensor.BF16, 8, 16)}, false, "w is BF16"},
-		{"activation", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), act: 9}, false, "activation"},
+		{"activation", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), act: 3}, false, "activation"},
+		{"activation after the residual", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16), act: 3 | ActAfterResidual}, false, "activation"},
 		{"K", gemmProblem{y: op("y", f16, 4, 8), x: op("x", f16, 4, 16), w: op("w", f16, 8, 15)}, true, "do not match"},
 		{"N", gemmProblem{y: op("y", f16, 4, 9), x: op("x", f16, 4, 16), w: op("w", f16, 8, 16)}, true, "do not match"},
 		{"rows", gemmProblem{y: op("y", f16, 2, 4, 8), x: op("x", f16, 9, 16), w: op("w", f16, 8, 16)}, true, "do not match"},

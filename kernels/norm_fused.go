@@ -24,14 +24,16 @@ var (
 // Conv2DNormed computes dst = conv(n(x), w) + bias + imageBias[b] +
 // residual (tensor.FusedNormConv2D) with groupnorm_table and conv2d_norm
 // when the fast conv2d kernel is active and handles the case, and reports
-// whether it ran; when it returns false nothing was queued.
-func (b *Backend) Conv2DNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias, imageBias, residual *tensor.Tensor, stride, pad int) bool {
+// whether it ran; when it returns false nothing was queued. The epilogue
+// reads imageBias's columns in place, its rows a whole row of the matrix
+// apart.
+func (b *Backend) Conv2DNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias *tensor.Tensor, imageBias tensor.Columns, residual *tensor.Tensor, stride, pad int) bool {
 	return b.useFast(opConv2D) && b.tryConvNormed(dst, x, n, w, bias, imageBias, residual, stride, pad)
 }
 
 // tryConvNormed launches groupnorm_table and conv2d_norm, or returns false
 // for a case conv2d_norm does not handle.
-func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias, imageBias, residual *tensor.Tensor, stride, pad int) bool {
+func (b *Backend) tryConvNormed(dst, x *tensor.Tensor, n tensor.ChannelNorm, w, bias *tensor.Tensor, imageBias tensor.Columns, residual *tensor.Tensor, stride, pad int) bool {
 	return b.tryConvNormedFrom(dst, tensor.FusedConv{In: tensor.ConvInput{X: x}, Norm: &n, Weight: w, Bias: bias,
 		Stride: stride, Pad: pad, ImageBias: imageBias, Residual: residual})
 }
@@ -50,14 +52,14 @@ func (b *Backend) tryConvNormedFrom(dst *tensor.Tensor, c tensor.FusedConv) bool
 	}
 	var skip tensor.ConvSkip
 	if c.Skip != nil {
-		if c.ImageBias != nil || c.Skip.In.Up2 {
+		if c.ImageBias.Present() || c.Skip.In.Up2 {
 			return false // the skip's bias takes the per-image bias's place; no enlarged skip
 		}
 		skip = *c.Skip
 		p.skip = convSkip{x: b.operandOf("skip input", skip.In.X), x2: b.operandOf("skip input x2", skip.In.X2),
 			w: b.operandOf("skip weight", skip.Weight), bias: b.operandOf("skip bias", skip.Bias)}
 	}
-	pl, err := p.planNormed(b.operandOf("per-image bias", c.ImageBias))
+	pl, err := p.planNormed(b.operandOf("per-image bias", c.ImageBias.Of), c.ImageBias.From)
 	if !handles(err) {
 		return false
 	}
@@ -75,9 +77,13 @@ func (b *Backend) tryConvNormedFrom(dst *tensor.Tensor, c tensor.FusedConv) bool
 		return pl.empty() // nothing to convolve; an empty input with a non-empty output (padding only) composes
 	}
 	table := b.groupNormTable(c.In, n, t)
+	emb := b.ptrOrNull(c.ImageBias.Of)
+	if emb != 0 {
+		emb += devicePtr(c.ImageBias.From * c.ImageBias.Of.DType().Size())
+	}
 	r := b.startTiles(pl.tileLaunch)
 	b.Launch(Kernel{pl.module, pl.name}, pl.grid, pl.block, pl.shared,
-		dst, c.In.X, b.ptrOrNull(c.In.X2), c.Weight, b.ptrOrNull(c.Bias), b.ptrOrNull(c.ImageBias), b.ptrOrNull(c.Residual),
+		dst, c.In.X, b.ptrOrNull(c.In.X2), c.Weight, b.ptrOrNull(c.Bias), emb, pl.embLD, b.ptrOrNull(c.Residual),
 		pl.B, pl.H, pl.W, pl.Cin, pl.C1, pl.Up, pl.Ho, pl.Wo, pl.Cout, pl.KH, pl.KW, c.Stride, c.Pad,
 		table, n.SiLU, b.ptrOrNull(skip.In.X), b.ptrOrNull(skip.In.X2), pl.Cskip, pl.Cskip1,
 		b.ptrOrNull(skip.Weight), b.ptrOrNull(skip.Bias), r.partial, r.sem, pl.kChunk())
@@ -157,7 +163,9 @@ func (b *Backend) convNormCheckCase(in *checkInputs) checkCase {
 			b.Binary(dst, dst, emb.Reshape(2, 1, 1, 24), tensor.Add)
 			b.Free(h)
 		},
-		fast: func(dst *tensor.Tensor) bool { return b.tryConvNormed(dst, x, n, w, bias, emb, nil, 1, 1) },
+		fast: func(dst *tensor.Tensor) bool {
+			return b.tryConvNormed(dst, x, n, w, bias, tensor.AllColumns(emb), nil, 1, 1)
+		},
 	}
 }
 

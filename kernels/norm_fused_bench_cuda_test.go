@@ -25,7 +25,7 @@ func BenchmarkConvNormed(b *testing.B) {
 		flops := 2 * float64(2*s.hw*s.hw) * float64(s.c) * float64(9*s.c)
 		b.Run(fmt.Sprintf("fused/%dx%dx%d", s.hw, s.hw, s.c), func(b *testing.B) {
 			timeOp(b, be, flops, 0, func() {
-				if !be.tryConvNormed(y, x, n, w, bias, emb, nil, 1, 1) {
+				if !be.tryConvNormed(y, x, n, w, bias, tensor.AllColumns(emb), nil, 1, 1) {
 					b.Fatal("conv2d_norm declined the case")
 				}
 			})

@@ -127,8 +127,16 @@ func TestConv2DNormedMatchesComposite(t *testing.T) {
 			bias, bv := r.input(t, 0.5, c.cout)
 			var emb, res *tensor.Tensor
 			var ev, rv []float32
+			var embCols tensor.Columns
 			if c.emb {
-				emb, ev = r.input(t, 1, c.b, c.cout)
+				// Columns [8, 8+cout) of a wider matrix, as a UNet's
+				// ResBlocks read theirs from all their projections side by
+				// side; the composite adds the same columns, copied out.
+				wide, _ := r.input(t, 1, c.b, c.cout+24)
+				embCols = tensor.Columns{Of: wide, From: 8}
+				emb = r.output(c.b, c.cout)
+				r.b.Slice(emb, wide, 8)
+				ev = r.read(t, emb)
 			}
 			ho, wo := convOut(c.h, c.k, c.stride, c.pad), convOut(c.w, c.k, c.stride, c.pad)
 			if c.res {
@@ -137,10 +145,10 @@ func TestConv2DNormedMatchesComposite(t *testing.T) {
 			n := tensor.ChannelNorm{Gamma: gamma, Beta: beta, Groups: c.groups, Eps: 1e-5, SiLU: c.silu}
 
 			y := r.output(c.b, ho, wo, c.cout)
-			ran := func() bool { return r.b.Conv2DNormed(y, x, n, w, bias, emb, res, c.stride, c.pad) }
+			ran := func() bool { return r.b.Conv2DNormed(y, x, n, w, bias, embCols, res, c.stride, c.pad) }
 			if c.tiles != nil {
 				ran = func() bool {
-					return r.b.withTiles(*c.tiles, func() bool { return r.b.Conv2DNormed(y, x, n, w, bias, emb, res, c.stride, c.pad) })
+					return r.b.withTiles(*c.tiles, func() bool { return r.b.Conv2DNormed(y, x, n, w, bias, embCols, res, c.stride, c.pad) })
 				}
 			}
 			if !ran() {

@@ -49,36 +49,41 @@ func planNormTable(x operand, n tensor.ChannelNorm) (normTable, error) {
 // convolve or multiply: the consumer's M is 0).
 func (t normTable) empty() bool { return t.batch*t.positions*t.C == 0 }
 
-// imageBiasFits checks a per-image bias for an output [B, ..., N]: a
-// *shapeError for a wrong shape (a programmer error), else an error for a
-// case the fast kernel does not take.
-func imageBiasFits(e, y operand) error {
+// imageBiasFits checks a per-image bias for an output [B, ..., N]:
+// columns [from, from+N) of e [B, W]. It returns W, the distance between
+// the bias's rows, with a *shapeError for a wrong shape (a programmer
+// error), else an error for a case the fast kernel does not take.
+func imageBiasFits(e operand, from int, y operand) (int, error) {
 	if !e.present() {
-		return nil
+		return 0, nil
 	}
-	if len(y.shape) == 0 || !e.shape.Equal(tensor.Shape{y.shape[0], y.shape.Last()}) {
-		return &shapeError{fmt.Errorf("per-image bias %v for output %v: want [B, N]", e.shape, y.shape)}
+	if len(y.shape) == 0 || len(e.shape) != 2 || e.shape[0] != y.shape[0] || from < 0 || from+y.shape.Last() > e.shape[1] {
+		return 0, &shapeError{fmt.Errorf("per-image bias: columns from %d of %v for output %v: want [B, N] columns of a [B, W] matrix", from, e.shape, y.shape)}
 	}
 	if e.dtype != y.dtype {
-		return fmt.Errorf("per-image bias is %v but the output is %v", e.dtype, y.dtype)
+		return 0, fmt.Errorf("per-image bias is %v but the output is %v", e.dtype, y.dtype)
 	}
-	return nil
+	return e.shape[1], nil
 }
 
 // convNormPlan is conv2d_norm's launch: the conv2d plan of the same problem
 // with the normalising kernel (its own type, so that the launch-signature
-// test can enumerate it).
-type convNormPlan struct{ convPlan }
+// test can enumerate it), and the per-image bias's row stride.
+type convNormPlan struct {
+	convPlan
+	embLD int
+}
 
-// planNormed plans conv2d_norm for p with a per-image bias e (absent: none);
-// errors as for convProblem.plan.
-func (p convProblem) planNormed(e operand) (convNormPlan, error) {
+// planNormed plans conv2d_norm for p with a per-image bias of columns
+// [from, from+Cout) of e (absent: none); errors as for convProblem.plan.
+func (p convProblem) planNormed(e operand, from int) (convNormPlan, error) {
 	p.norm = true
 	c, err := p.plan()
+	ld := 0
 	if err == nil {
-		err = imageBiasFits(e, p.y)
+		ld, err = imageBiasFits(e, from, p.y)
 	}
-	return convNormPlan{c}, err
+	return convNormPlan{c, ld}, err
 }
 
 // gemmNormPlan is gemm_norm's launch: gemm.cu's plan of the same problem

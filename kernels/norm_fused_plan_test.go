@@ -10,26 +10,35 @@ import (
 )
 
 func TestConvNormedPlansTheNormalisingKernel(t *testing.T) {
-	conv := func(cin int, e operand) (convNormPlan, error) {
+	conv := func(cin int, e operand, from int) (convNormPlan, error) {
 		return convProblem{
 			y: operand{"y", tensor.Shape{2, 6, 5, 48}, tensor.F16, 256}, x: operand{"x", tensor.Shape{2, 6, 5, cin}, tensor.F16, 256},
 			w: operand{"w", tensor.Shape{48, 3, 3, cin}, tensor.F16, 256}, stride: 1, pad: 1,
-		}.planNormed(e)
+		}.planNormed(e, from)
 	}
 	for _, c := range []struct {
 		cin  int
 		want string
 	}{{64, "conv2d_norm_"}, {12, "conv2d_norm_unaligned_"}} {
-		pl, err := conv(c.cin, operand{"emb", tensor.Shape{2, 48}, tensor.F16, 256})
-		if err != nil || pl.module != "conv" || !strings.HasPrefix(pl.name, c.want) {
-			t.Errorf("Cin %d: %s.%s, %v; want conv.%s…", c.cin, pl.module, pl.name, err, c.want)
+		pl, err := conv(c.cin, operand{"emb", tensor.Shape{2, 48}, tensor.F16, 256}, 0)
+		if err != nil || pl.module != "conv" || !strings.HasPrefix(pl.name, c.want) || pl.embLD != 48 {
+			t.Errorf("Cin %d: %s.%s, emb rows %d apart, %v; want conv.%s…, 48", c.cin, pl.module, pl.name, pl.embLD, err, c.want)
 		}
 	}
-	var se *shapeError
-	if _, err := conv(64, operand{"emb", tensor.Shape{2, 47}, tensor.F16, 256}); !errors.As(err, &se) {
-		t.Errorf("a per-image bias of the wrong shape: %v, want a shape error", err)
+	// Columns [100, 148) of all the blocks' projections: rows 160 apart.
+	if pl, err := conv(64, operand{"emb", tensor.Shape{2, 160}, tensor.F16, 256}, 100); err != nil || pl.embLD != 160 {
+		t.Errorf("a column slice of a [2 160] bias: emb rows %d apart, %v; want 160", pl.embLD, err)
 	}
-	if _, err := conv(64, operand{"emb", tensor.Shape{2, 48}, tensor.F32, 256}); err == nil || errors.As(err, &se) {
+	var se *shapeError
+	for _, c := range []struct {
+		shape tensor.Shape
+		from  int
+	}{{tensor.Shape{2, 47}, 0}, {tensor.Shape{2, 160}, 113}, {tensor.Shape{2, 160}, -1}, {tensor.Shape{3, 48}, 0}, {tensor.Shape{2, 1, 48}, 0}} {
+		if _, err := conv(64, operand{"emb", c.shape, tensor.F16, 256}, c.from); !errors.As(err, &se) {
+			t.Errorf("a per-image bias from column %d of %v for 48 outputs of 2 images: %v, want a shape error", c.from, c.shape, err)
+		}
+	}
+	if _, err := conv(64, operand{"emb", tensor.Shape{2, 48}, tensor.F32, 256}, 0); err == nil || errors.As(err, &se) {
 		t.Errorf("a float32 per-image bias: %v, want the fast kernel to decline", err)
 	}
 }

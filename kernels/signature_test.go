@@ -381,7 +381,7 @@ var planKernels = map[string]func() []kernelRef{
 			p, err := convProblem{
 				y: operand{"y", tensor.Shape{1, 4, 4, 16}, dt, 256}, x: operand{"x", tensor.Shape{1, 4, 4, inner}, dt, addr},
 				w: operand{"w", tensor.Shape{16, 3, 3, inner}, dt, 256}, stride: 1, pad: 1, tiles: tiles,
-			}.planNormed(operand{})
+			}.planNormed(operand{}, 0)
 			return p.launchPlan, err
 		})
 	},

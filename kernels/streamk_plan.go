@@ -205,8 +205,8 @@ func (p gemmProblem) streamkOperands() (M, N, K int, suffix string, err error) {
 	if M, N, K, err = p.shapes(); err != nil {
 		return 0, 0, 0, "", &shapeError{err}
 	}
-	if p.act < ActNone || p.act > ActGELU {
-		return 0, 0, 0, "", fmt.Errorf("stream-K linear: unknown activation %d", p.act)
+	if p.act < ActNone || p.act > ActGELU { // ActAfterResidual is gemm.cu's only
+		return 0, 0, 0, "", fmt.Errorf("stream-K linear: unsupported activation %d", p.act)
 	}
 	ops := tileOperands{p.y, p.x, p.w, p.bias, p.residual}
 	if suffix, err = ops.check(M, N, K); err != nil {

@@ -93,6 +93,18 @@ func TestResBlock(t *testing.T) {
 		}
 		b.Unary(e, e, tensor.SiLU) // Forward takes the embedding after its SiLU
 		checkClose(t, "resblock", b, r.Forward(b, x, e), add64(h, res), 2, c.h, c.w, c.out)
+
+		// The projection read as columns [5, 5+out) of a wider matrix, as a
+		// UNet's blocks read theirs from all their projections side by side.
+		p := r.Emb.Forward(b, e)
+		before, _ := input(b, rng, 2, 5)
+		after, _ := input(b, rng, 2, 3)
+		head := b.Alloc(tensor.F32, 2, 5+c.out)
+		b.Concat(head, before, p)
+		wide := b.Alloc(tensor.F32, 2, 5+c.out+3)
+		b.Concat(wide, head, after)
+		checkClose(t, "resblock, projection columns", b, r.ForwardProjected(b, x, tensor.Columns{Of: wide, From: 5}),
+			add64(h, res), 2, c.h, c.w, c.out)
 		if skip.w != nil {
 			// An up block's input given as its two parts, cat(h, skip) with a
 			// cut that splits a GroupNorm group (2 channels each).

@@ -32,6 +32,19 @@ func linearInto(b tensor.Backend, dst, x, w, bias, residual *tensor.Tensor, act 
 	addResidual(b, dst, out, residual)
 }
 
+// linearAddActInto computes dst = act(x·wᵀ + bias + residual): the
+// residual is added before the activation. bias may be nil; residual may
+// be dst.
+func linearAddActInto(b tensor.Backend, dst, x, w, bias, residual *tensor.Tensor, act tensor.UnaryOp) {
+	if f, ok := b.(tensor.FusedLinearAddAct); ok && f.LinearAddAct(dst, x, w, bias, residual, act) {
+		return
+	}
+	out := scratchFor(b, dst, residual)
+	b.Linear(out, x, w, bias)
+	addResidual(b, dst, out, residual)
+	b.Unary(dst, dst, act)
+}
+
 // linearGEGLUInto computes dst [..., N] = GEGLU(x·wᵀ + bias) for the
 // stored projection w [2N, K] (bias [2N] or nil).
 func linearGEGLUInto(b tensor.Backend, dst, x, w, bias *tensor.Tensor) {

@@ -12,10 +12,11 @@ func (g *GroupNorm) Channel() tensor.ChannelNorm {
 	return tensor.ChannelNorm{Gamma: g.Weight, Beta: g.Bias, Groups: g.Groups, Eps: g.Eps, SiLU: g.SiLU}
 }
 
-// ForwardNormed convolves norm(x) for x [B,H,W,in] and adds imageBias [B,out]
-// per image and residual [B,Ho,Wo,out] (either may be nil): a ResBlock's
-// "conv(silu(gn(x))) + emb" in one kernel where the backend can.
-func (c *Conv2D) ForwardNormed(b tensor.Backend, x *tensor.Tensor, norm *GroupNorm, imageBias, residual *tensor.Tensor) *tensor.Tensor {
+// ForwardNormed convolves norm(x) for x [B,H,W,in] and adds imageBias
+// (out columns of a [B, W] matrix) per image and residual [B,Ho,Wo,out]
+// (either may be absent): a ResBlock's "conv(silu(gn(x))) + emb" in one
+// kernel where the backend can.
+func (c *Conv2D) ForwardNormed(b tensor.Backend, x *tensor.Tensor, norm *GroupNorm, imageBias tensor.Columns, residual *tensor.Tensor) *tensor.Tensor {
 	s := x.Shape()
 	y := b.Alloc(x.DType(), s[0], c.OutSize(s[1]), c.OutSize(s[2]), c.Weight.Shape()[0])
 	conv2DNormInto(b, y, x, norm, c, imageBias, residual)
@@ -24,7 +25,7 @@ func (c *Conv2D) ForwardNormed(b tensor.Backend, x *tensor.Tensor, norm *GroupNo
 
 // ForwardNormedInto convolves norm(x) into dst, which the caller allocated.
 func (c *Conv2D) ForwardNormedInto(b tensor.Backend, dst, x *tensor.Tensor, norm *GroupNorm) {
-	conv2DNormInto(b, dst, x, norm, c, nil, nil)
+	conv2DNormInto(b, dst, x, norm, c, tensor.Columns{}, nil)
 }
 
 // ForwardGroupNormed computes act(norm(x)·wᵀ + bias) for x [B, ..., in], each
@@ -43,14 +44,15 @@ func (l *Linear) ForwardGroupNormed(b tensor.Backend, x *tensor.Tensor, norm *Gr
 }
 
 // conv2DNormInto computes dst = conv(norm(x), w) + bias + imageBias[b] +
-// residual; imageBias [B, out] and residual may be nil, residual may be dst.
-func conv2DNormInto(b tensor.Backend, dst, x *tensor.Tensor, norm *GroupNorm, c *Conv2D, imageBias, residual *tensor.Tensor) {
+// residual; imageBias (out columns of a [B, W] matrix) and residual may be
+// absent, residual may be dst.
+func conv2DNormInto(b tensor.Backend, dst, x *tensor.Tensor, norm *GroupNorm, c *Conv2D, imageBias tensor.Columns, residual *tensor.Tensor) {
 	if f, ok := b.(tensor.FusedNormConv2D); ok &&
 		f.Conv2DNormed(dst, x, norm.Channel(), c.Weight, c.Bias, imageBias, residual, c.Stride, c.Pad) {
 		return
 	}
 	h := norm.Forward(b, x)
-	if imageBias == nil {
+	if !imageBias.Present() {
 		conv2DInto(b, dst, h, c, residual)
 		b.Free(h)
 		return
@@ -58,8 +60,12 @@ func conv2DNormInto(b tensor.Backend, dst, x *tensor.Tensor, norm *GroupNorm, c 
 	out := scratchFor(b, dst, residual)
 	b.Conv2D(out, h, c.Weight, c.Bias, c.Stride, c.Pad)
 	b.Free(h)
-	s := imageBias.Shape()
-	b.Binary(out, out, imageBias.Reshape(s[0], 1, 1, s[1]), tensor.Add)
+	n := dst.Shape().Last()
+	e, copied := imageBias.Dense(b, n)
+	if copied {
+		defer b.Free(e)
+	}
+	b.Binary(out, out, e.Reshape(e.Shape()[0], 1, 1, n), tensor.Add)
 	addResidual(b, dst, out, residual)
 }
 
@@ -70,7 +76,7 @@ func (c *Conv2D) ForwardNormedFreeing(b tensor.Backend, x *tensor.Tensor, norm *
 	if f, ok := b.(tensor.FusedNormConv2D); ok {
 		s := x.Shape()
 		y := b.Alloc(x.DType(), s[0], c.OutSize(s[1]), c.OutSize(s[2]), c.Weight.Shape()[0])
-		if f.Conv2DNormed(y, x, norm.Channel(), c.Weight, c.Bias, nil, residual, c.Stride, c.Pad) {
+		if f.Conv2DNormed(y, x, norm.Channel(), c.Weight, c.Bias, tensor.Columns{}, residual, c.Stride, c.Pad) {
 			b.Free(x)
 			return y
 		}

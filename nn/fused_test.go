@@ -24,9 +24,10 @@ type fusingBackend struct {
 }
 
 var (
-	_ tensor.FusedLinear = (*fusingBackend)(nil)
-	_ tensor.FusedConv2D = (*fusingBackend)(nil)
-	_ tensor.FusedGEGLU  = (*fusingBackend)(nil)
+	_ tensor.FusedLinear       = (*fusingBackend)(nil)
+	_ tensor.FusedLinearAddAct = (*fusingBackend)(nil)
+	_ tensor.FusedConv2D       = (*fusingBackend)(nil)
+	_ tensor.FusedGEGLU        = (*fusingBackend)(nil)
 )
 
 func (f *fusingBackend) LinearGEGLU(dst, x, w, bias *tensor.Tensor) bool {
@@ -56,6 +57,21 @@ func (f *fusingBackend) LinearFused(dst, x, w, bias, residual *tensor.Tensor, ac
 		f.Unary(out, out, act)
 	}
 	f.finish(dst, out, residual)
+	return true
+}
+
+func (f *fusingBackend) LinearAddAct(dst, x, w, bias, residual *tensor.Tensor, act tensor.UnaryOp) bool {
+	f.asked++
+	if f.decline {
+		return false
+	}
+	f.linear++
+	out := f.Alloc(dst.DType(), dst.Shape()...)
+	f.Linear(out, x, w, bias)
+	f.Binary(out, out, residual, tensor.Add)
+	f.Unary(out, out, act)
+	f.Cast(dst, out)
+	f.Free(out)
 	return true
 }
 
@@ -220,6 +236,34 @@ func TestLinearIntoAgainstFloat64(t *testing.T) {
 				linearInto(b, dst, x, l.Weight, l.Bias, residual, a.op)
 				checkClose(t, fmt.Sprintf("%T %v residual %s", b, a.op, res), b, dst, want, 2, 3, out)
 			}
+		}
+	}
+}
+
+// TestLinearAddActAgainstFloat64 checks linearAddActInto, composed and
+// fused, against a float64 act(x·wᵀ + bias + residual): the residual is
+// added before the activation, also when it is dst itself.
+func TestLinearAddActAgainstFloat64(t *testing.T) {
+	const in, out = 19, 11
+	src := newFakeSource(53)
+	w := addLinear(src, "l", in, out, true)
+	l := NewLinear(in, out)
+	bind(t, newCPU(), src, "l.", &l)
+	rng := rand.New(rand.NewPCG(54, 55))
+	for _, b := range []tensor.Backend{newCPU(), &fusingBackend{Backend: newCPU()}, &fusingBackend{Backend: newCPU(), decline: true}} {
+		for _, inPlace := range []bool{false, true} {
+			x, xd := input(b, rng, 2, 3, in)
+			r, rd := input(b, rng, 2, 3, out)
+			want := add64(lin(xd, in, w), rd)
+			for i := range want {
+				want[i] = silu64(want[i])
+			}
+			dst := r
+			if !inPlace {
+				dst = b.Alloc(tensor.F32, 2, 3, out)
+			}
+			linearAddActInto(b, dst, x, l.Weight, l.Bias, r, tensor.SiLU)
+			checkClose(t, fmt.Sprintf("%T in place %v", b, inPlace), b, dst, want, 2, 3, out)
 		}
 	}
 }

@@ -49,6 +49,17 @@ func (l *Linear) ForwardFused(b tensor.Backend, x *tensor.Tensor, act tensor.Una
 	return y
 }
 
+// ForwardAddAct maps x [..., in] to act(x·Wᵀ + bias + residual), [..., out]:
+// the residual (the output's shape) is added before the activation, in one
+// kernel where the backend can (tensor.FusedLinearAddAct).
+func (l *Linear) ForwardAddAct(b tensor.Backend, x, residual *tensor.Tensor, act tensor.UnaryOp) *tensor.Tensor {
+	shape := x.Shape().Clone()
+	shape[len(shape)-1] = l.Out()
+	y := b.Alloc(x.DType(), shape...)
+	linearAddActInto(b, y, x, l.Weight, l.Bias, residual, act)
+	return y
+}
+
 // ForwardInto is ForwardFused writing into dst [..., out], which the caller
 // allocated (possibly as a view of a tensor of another shape, so that the
 // tensor handed on is the one Alloc returned and can be freed).

@@ -49,24 +49,48 @@ func (r *ResBlock) Forward(b tensor.Backend, x, embAct *tensor.Tensor) *tensor.T
 // tensors itself (tensor.FusedConvReader). The block must have a skip
 // convolution (its input is wider than its output).
 func (r *ResBlock) ForwardCat(b tensor.Backend, h, skip, embAct *tensor.Tensor) *tensor.Tensor {
-	if r.Skip == nil {
-		panic("nn: ResBlock.ForwardCat needs a block with a skip convolution")
-	}
+	r.mustSkip()
 	return r.forward(b, tensor.ConvInput{X: h, X2: skip}, embAct)
 }
 
+// ForwardProjected is Forward given the projected embedding emb_layers(embAct)
+// as columns of a wider matrix [B, W]: a UNet computes every block's
+// projection with one Linear (the blocks' Emb weights side by side) and
+// each block reads its columns in place.
+func (r *ResBlock) ForwardProjected(b tensor.Backend, x *tensor.Tensor, e tensor.Columns) *tensor.Tensor {
+	return r.forwardProjected(b, tensor.ConvInput{X: x}, e)
+}
+
+// ForwardCatProjected is ForwardCat given the projected embedding as
+// columns, as ForwardProjected.
+func (r *ResBlock) ForwardCatProjected(b tensor.Backend, h, skip *tensor.Tensor, e tensor.Columns) *tensor.Tensor {
+	r.mustSkip()
+	return r.forwardProjected(b, tensor.ConvInput{X: h, X2: skip}, e)
+}
+
+func (r *ResBlock) mustSkip() {
+	if r.Skip == nil {
+		panic("nn: a ResBlock reading cat(h, skip) needs a skip convolution")
+	}
+}
+
 func (r *ResBlock) forward(b tensor.Backend, in tensor.ConvInput, embAct *tensor.Tensor) *tensor.Tensor {
+	e := r.Emb.Forward(b, embAct)
+	y := r.forwardProjected(b, in, tensor.AllColumns(e))
+	b.Free(e)
+	return y
+}
+
+func (r *ResBlock) forwardProjected(b tensor.Backend, in tensor.ConvInput, e tensor.Columns) *tensor.Tensor {
 	// Both GroupNorms are applied by the convolution that reads them, and
 	// the projected time embedding is added per image in the first one's
 	// epilogue; the skip convolution is the second one's extra K segment
 	// (one kernel each where the backend can: tensor.FusedConv).
-	e := r.Emb.Forward(b, embAct)
 	s := in.Shape()
 	y := b.Alloc(in.X.DType(), s[0], r.InConv.OutSize(s[1]), r.InConv.OutSize(s[2]), r.InConv.Weight.Shape()[0])
 	inNorm := r.InNorm.Channel()
 	tensor.Conv2DFused(b, y, tensor.FusedConv{In: in, Norm: &inNorm, Weight: r.InConv.Weight, Bias: r.InConv.Bias,
 		Stride: r.InConv.Stride, Pad: r.InConv.Pad, ImageBias: e})
-	b.Free(e)
 
 	ys := y.Shape()
 	out := b.Alloc(y.DType(), ys[0], r.OutConv.OutSize(ys[1]), r.OutConv.OutSize(ys[2]), r.OutConv.Weight.Shape()[0])

@@ -113,8 +113,10 @@ func (m *Model) Close() error {
 }
 
 // freeWeights frees what the Binder uploaded and, once adapters were
-// merged, the merger's tensors instead of the originals it replaced.
+// merged, the merger's tensors instead of the originals it replaced, and
+// the UNet's stacked copy of its ResBlocks' embedding projections.
 func (m *Model) freeWeights() {
+	m.unet.releaseEmbProjection(m.backend)
 	released := func(*tensor.Tensor) bool { return false }
 	if m.merger != nil {
 		var made []*tensor.Tensor

@@ -78,6 +78,10 @@ func (m *Model) newUNetPlan(s latentShape, c *Conditioning) (*unetPlan, error) {
 	// (Model.ApplyLoRAs) only between generations, so every step of the
 	// plan runs with the weights its K/V were projected with.
 	p.kv = m.unet.PrepareContext(b, p.context)
+	// Likewise the ResBlocks' stacked embedding projections: stacked here,
+	// so that the first step runs (and a captured step replays) only the
+	// step's own kernels.
+	m.unet.prepareEmbProjection(b)
 	return p, nil
 }
 

@@ -22,6 +22,9 @@ type UNet struct {
 	OutNorm     nn.GroupNorm `weight:"out.0"`
 	OutConv     nn.Conv2D    `weight:"out.2"`
 	cfg         weights.UNetConfig
+	// embProj is the ResBlocks' emb_layers stacked (unet_embproj.go),
+	// built on a call's first use and freed by releaseEmbProjection.
+	embProj *embProjection
 }
 
 // UNetInput is one batched UNet call.
@@ -134,18 +137,13 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 	return out
 }
 
-// forwardInto runs the network on sample [B,H,W,Cin] with the time
-// embedding emb [B,TimeEmbedDim] and the context's prepared keys and values,
-// writing the prediction into dst [B,H,W,Cout]. It frees everything it
-// allocates.
+// forwardInto runs the network on sample [B,H,W,Cin] with the activated
+// time embedding emb [B,TimeEmbedDim] (timeEmbedding) and the context's
+// prepared keys and values, writing the prediction into dst [B,H,W,Cout].
+// It frees everything it allocates.
 func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv *ContextKV) {
-	// Every ResBlock's emb_layers opens with SiLU on the same embedding:
-	// applied once here (nn.ResBlock.Forward takes it activated).
-	act := b.Alloc(emb.DType(), emb.Shape()...)
-	b.Unary(act, emb, tensor.SiLU)
-	defer b.Free(act)
-	emb = act
-
+	embs := u.blockEmbeddings(b, emb)
+	defer embs.free(b)
 	// Down path: every block's output is kept for the skip connections.
 	var skips []*tensor.Tensor
 	var h *tensor.Tensor
@@ -157,16 +155,16 @@ func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv
 		case blk.Down != nil:
 			h = blk.Down.Forward(b, h)
 		default:
-			h = blk.Res.Forward(b, h, emb)
+			h = embs.forward(b, blk.Res, h)
 			h = u.attend(b, blk.Attn, h, kv.input[i])
 		}
 		skips = append(skips, h)
 	}
 
 	m := &u.Middle
-	h = m.Res1.Forward(b, h, emb) // the last skip stays on the stack
+	h = embs.forward(b, &m.Res1, h) // the last skip stays on the stack
 	h = u.attend(b, &m.Attn, h, kv.middle)
-	next := m.Res2.Forward(b, h, emb)
+	next := embs.forward(b, &m.Res2, h)
 	b.Free(h)
 	h = next
 
@@ -175,7 +173,7 @@ func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv
 		skip := skips[len(skips)-1]
 		skips = skips[:len(skips)-1]
 		// cat(h, skip) is read where it lies (nn.ResBlock.ForwardCat).
-		next := blk.Res.ForwardCat(b, h, skip, emb)
+		next := embs.forwardCat(b, blk.Res, h, skip)
 		b.Free(h)
 		b.Free(skip)
 		h = next

@@ -5,8 +5,9 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// timeEmbedding is the embedding every ResBlock receives: the timestep's
-// sinusoid through time_embed (Linear, SiLU, Linear), plus SDXL's added
+// timeEmbedding is the embedding every ResBlock receives, already through
+// the SiLU that opens each block's emb_layers: SiLU of the timestep's
+// sinusoid through time_embed (Linear, SiLU, Linear) plus SDXL's added
 // conditioning [pooled text ‖ sinusoids of the six size/crop numbers]
 // through label_emb (Linear, SiLU, Linear).
 func (u *UNet) timeEmbedding(b tensor.Backend, in UNetInput, dt tensor.DType) *tensor.Tensor {
@@ -18,10 +19,16 @@ func (u *UNet) timeEmbedding(b tensor.Backend, in UNetInput, dt tensor.DType) *t
 	return emb
 }
 
-// stepEmbedding is time_embed(sinusoid) + label, from the timesteps'
-// sinusoids [B, Channels[0]] and the label embedding of labelEmbedding.
+// stepEmbedding is SiLU(time_embed(sinusoid) + label), from the
+// timesteps' sinusoids [B, Channels[0]] and the label embedding of
+// labelEmbedding. The sum itself is needed nowhere else: every ResBlock
+// reads it through the same SiLU, applied once here in TimeEmbed2's
+// epilogue after the add (nn.ResBlock.Forward takes it activated).
 func (u *UNet) stepEmbedding(b tensor.Backend, sinusoid, label *tensor.Tensor) *tensor.Tensor {
-	return mlp(b, &u.TimeEmbed1, &u.TimeEmbed2, sinusoid, label)
+	h := u.TimeEmbed1.ForwardFused(b, sinusoid, tensor.SiLU, nil)
+	y := u.TimeEmbed2.ForwardAddAct(b, h, label, tensor.SiLU)
+	b.Free(h)
+	return y
 }
 
 // labelEmbedding is label_emb([pooled ‖ sinusoids of the time ids]): the
@@ -37,16 +44,9 @@ func (u *UNet) labelEmbedding(b tensor.Backend, textEmbeds *tensor.Tensor, timeI
 	added := b.Alloc(dt, batch, u.cfg.ADMInChannels)
 	b.Concat(added, textEmbeds, sizes)
 	b.Free(sizes)
-	label := mlp(b, &u.LabelEmbed1, &u.LabelEmbed2, added, nil)
+	h := u.LabelEmbed1.ForwardFused(b, added, tensor.SiLU, nil)
 	b.Free(added)
-	return label
-}
-
-// mlp is second(SiLU(first(x))) + residual (nil: none), the SiLU and the
-// add in the two Linears' epilogues where the backend fuses them.
-func mlp(b tensor.Backend, first, second *nn.Linear, x, residual *tensor.Tensor) *tensor.Tensor {
-	h := first.ForwardFused(b, x, tensor.SiLU, nil)
-	y := second.ForwardFused(b, h, tensor.NoActivation, residual)
+	label := u.LabelEmbed2.Forward(b, h)
 	b.Free(h)
-	return y
+	return label
 }

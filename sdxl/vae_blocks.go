@@ -37,7 +37,7 @@ func newVAEResBlock(in, out int) vaeResBlock {
 func (r *vaeResBlock) Forward(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
 	// Each GroupNorm is applied by the convolution that reads it (one
 	// kernel where the backend can: nn/fused_groupnorm.go).
-	y := r.Conv1.ForwardNormed(b, x, &r.Norm1, nil, nil)
+	y := r.Conv1.ForwardNormed(b, x, &r.Norm1, tensor.Columns{}, nil)
 	if r.Shortcut == nil {
 		return r.Conv2.ForwardNormedFreeing(b, y, &r.Norm2, x)
 	}

@@ -21,6 +21,16 @@ type FusedLinear interface {
 	LinearFused(dst, x, w, bias, residual *Tensor, act UnaryOp) bool
 }
 
+// FusedLinearAddAct is implemented by backends that can add a residual
+// before a Linear's activation in the same kernel (SDXL's time embedding:
+// SiLU(time_embed(t) + label_emb(y)), read by every ResBlock).
+type FusedLinearAddAct interface {
+	// LinearAddAct computes dst = act(x·wᵀ + bias + residual), the
+	// composite of Linear, Binary Add and Unary. bias may be nil; residual
+	// has dst's shape and is either dst itself or does not overlap it.
+	LinearAddAct(dst, x, w, bias, residual *Tensor, act UnaryOp) bool
+}
+
 // FusedConv2D is implemented by backends that can add a residual in a
 // convolution's epilogue (a ResBlock's second convolution plus its skip).
 type FusedConv2D interface {

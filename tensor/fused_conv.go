@@ -46,7 +46,8 @@ type ConvSkip struct {
 //	dst = conv(Norm(In), Weight, Stride, Pad) + Bias + ImageBias[b]
 //	      + conv1×1(Skip.In, Skip.Weight) + Skip.Bias + Residual
 //
-// Norm nil: In as it is; ImageBias [B, Cout], Skip and Residual may be nil.
+// Norm nil: In as it is; ImageBias is Cout columns of a [B, W] matrix (the
+// zero Columns: none); Skip and Residual may be nil.
 // The padding is zeros of the normalised map. Residual has dst's shape and
 // is dst itself or does not overlap it; nothing else overlaps dst.
 type FusedConv struct {
@@ -54,7 +55,7 @@ type FusedConv struct {
 	Norm         *ChannelNorm
 	Weight, Bias *Tensor
 	Stride, Pad  int
-	ImageBias    *Tensor
+	ImageBias    Columns
 	Skip         *ConvSkip
 	Residual     *Tensor
 }
@@ -100,7 +101,7 @@ func ComposeConv2D(b Backend, dst *Tensor, c FusedConv) {
 		release(b, x, c.In)
 		x = h
 	}
-	if c.ImageBias == nil {
+	if !c.ImageBias.Present() {
 		convResidual(b, dst, x, c.Weight, c.Bias, c.Residual, c.Stride, c.Pad)
 	} else {
 		out := dst
@@ -108,8 +109,12 @@ func ComposeConv2D(b Backend, dst *Tensor, c FusedConv) {
 			out = b.Alloc(dst.DType(), dst.Shape()...)
 		}
 		b.Conv2D(out, x, c.Weight, c.Bias, c.Stride, c.Pad)
-		s := c.ImageBias.Shape()
-		b.Binary(out, out, c.ImageBias.Reshape(s[0], 1, 1, s[1]), Add)
+		n := dst.Shape().Last()
+		e, copied := c.ImageBias.Dense(b, n)
+		b.Binary(out, out, e.Reshape(e.Shape()[0], 1, 1, n), Add)
+		if copied {
+			b.Free(e)
+		}
 		addInto(b, dst, out, c.Residual)
 	}
 	if c.Norm != nil {

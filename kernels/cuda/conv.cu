@@ -142,11 +142,12 @@ CONV_TILE(64, 128)
 // (norm.cu), which wrote the (scale, shift) table: NormConvLoader copies x
 // like ConvLoader and normalises the chunks that hold x in landed(), so
 // padding taps, the skip segment and chunks past M or K stay as loaded. emb
-// [B, Cout] may be null; a split conv's last split adds it when it finishes
-// the tile. With the skip segment (Cskip > 0), the block's second conv also
-// computes its 1x1 skip connection: K runs on through skip's channels
-// against wskip [Cout, Cskip] (SegmentRowLoader), and bskip is added in the
-// epilogue.
+// [B, Cout], its rows emb_ld apart (a column slice of all the ResBlocks'
+// projections), may be null; a split conv's last split adds it when it
+// finishes the tile. With the skip segment (Cskip > 0), the block's second
+// conv also computes its 1x1 skip connection: K runs on through skip's
+// channels against wskip [Cout, Cskip] (SegmentRowLoader), and bskip is
+// added in the epilogue.
 
 template <typename T, bool ALIGNED, int ROWS> struct NormConvLoader : ConvLoader<T, ALIGNED, ROWS> {
   using Base = ConvLoader<T, ALIGNED, ROWS>;
@@ -200,9 +201,9 @@ template <typename T, bool ALIGNED, int ROWS> struct SegmentRowLoader : tile::No
 
 template <typename T, bool ALIGNED, class S>
 __device__ __forceinline__ void conv_norm_body(T *y, Channels<T> x, const T *w, const T *bias, const T *emb,
-                                               const T *residual, const ConvShape &s, tile::ChannelNorm norm,
-                                               Channels<T> skip, const T *wskip, const T *bskip, float *partial,
-                                               int *sem, int kchunk) {
+                                               int emb_ld, const T *residual, const ConvShape &s,
+                                               tile::ChannelNorm norm, Channels<T> skip, const T *wskip,
+                                               const T *bskip, float *partial, int *sem, int kchunk) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T *smem = reinterpret_cast<T *>(smem_raw);
   const int M = s.B * s.Ho * s.Wo, N = s.Cout, K0 = s.KH * s.KW * s.Cin, K = K0 + s.Cskip;
@@ -210,7 +211,7 @@ __device__ __forceinline__ void conv_norm_body(T *y, Channels<T> x, const T *w, 
   // The skip's bias is a second per-channel bias: it takes the per-image
   // bias's place (the launcher never passes both), all M rows one "image".
   const T *emb2 = emb ? emb : bskip;
-  const int emb_rows = emb ? s.Ho * s.Wo : M;
+  const int emb_rows = emb ? s.Ho * s.Wo : M, emb2_ld = emb ? emb_ld : N;
 
   NormConvLoader<T, ALIGNED, S::BM> la(x, skip, s, m0, norm);
   SegmentRowLoader<T, ALIGNED, S::BN> lb(w, wskip, N, K0, s.Cskip, n0);
@@ -220,27 +221,27 @@ __device__ __forceinline__ void conv_norm_body(T *y, Channels<T> x, const T *w, 
   tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
   if (partial) {
     tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
-    tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb2, emb_rows);
+    tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb2, emb_rows, emb2_ld);
   } else {
-    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE, emb2, emb_rows);
+    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE, emb2, emb_rows, emb2_ld);
   }
 }
 
-// As conv2d's, plus emb, the table and silu, and the skip segment: Cskip
-// channels, [0, Cskip1) from skip and the rest from skip2 (null when
-// Cskip1 == Cskip), weights wskip [Cout, Cskip] and bias bskip (may be
-// null); Cskip 0 and null pointers without one. partial, sem and kchunk as
-// in gemm.cu.
+// As conv2d's, plus emb and its row stride, the table and silu, and the
+// skip segment: Cskip channels, [0, Cskip1) from skip and the rest from
+// skip2 (null when Cskip1 == Cskip), weights wskip [Cout, Cskip] and bias
+// bskip (may be null); Cskip 0 and null pointers without one. partial, sem
+// and kchunk as in gemm.cu.
 #define CONV_NORM_KERNEL(name, T, ALIGNED, BM, BN)                                                    \
   extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
-      name(T *y, const T *x, const T *x2, const T *w, const T *bias, const T *emb, const T *residual, \
-           int B, int H, int W, int Cin, int C1, int up, int Ho, int Wo, int Cout, int KH, int KW,     \
-           int stride, int pad, const float2 *table, int silu, const T *skip, const T *skip2,          \
-           int Cskip, int Cskip1, const T *wskip, const T *bskip, float *partial, int *sem,            \
-           int kchunk) {                                                                              \
+      name(T *y, const T *x, const T *x2, const T *w, const T *bias, const T *emb, int emb_ld,        \
+           const T *residual, int B, int H, int W, int Cin, int C1, int up, int Ho, int Wo, int Cout,  \
+           int KH, int KW, int stride, int pad, const float2 *table, int silu, const T *skip,          \
+           const T *skip2, int Cskip, int Cskip1, const T *wskip, const T *bskip, float *partial,      \
+           int *sem, int kchunk) {                                                                    \
     ConvShape s = {B, H, W, Cin, Ho, Wo, Cout, KH, KW, stride, pad, up, Cskip};                       \
     conv_norm_body<T, ALIGNED, tile::Shape<BM, BN>>(                                                  \
-        y, Channels<T>{x, x2, C1, Cin}, w, bias, emb, residual, s, tile::ChannelNorm{table, silu},     \
+        y, Channels<T>{x, x2, C1, Cin}, w, bias, emb, emb_ld, residual, s, tile::ChannelNorm{table, silu}, \
         Channels<T>{skip, skip2, Cskip1, Cskip}, wskip, bskip, partial, sem, kchunk);                 \
   }
 

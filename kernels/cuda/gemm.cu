@@ -2,6 +2,7 @@
 //
 //   y[M,N] = act(x[M,K] * w[N,K]^T + bias[N]) + residual[M,N]
 //
+// or, with ACT_AFTER_RESIDUAL or-ed into act, act(... + residual[M,N]).
 // x and y are row-major activations, w is the checkpoint's [out, in] weight.
 // Tiling and pipeline (see gemm_tile.cuh): BM x BN block tiles (128x128,
 // 128x64 or 64x128, chosen by the launcher's wave planner), K in steps of 32
@@ -30,7 +31,13 @@ __device__ __forceinline__ void gemm_body(T *y, const T *x, const T *w, const T 
 
   tile::RowLoader<T, ALIGNED, S::BM> la(x, M, K, K, m0);
   tile::RowLoader<T, ALIGNED, S::BN> lb(w, N, K, K, n0);
-  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, residual, M, N, m0, n0, act, partial, sem);
+  // With ACT_AFTER_RESIDUAL the residual goes in before the activation,
+  // y = act(acc + bias + residual) (SDXL's time embedding: SiLU of
+  // time_embed plus label_emb): the epilogue's per-image bias, with one
+  // row per "image", is exactly that add.
+  const bool before = act & ACT_AFTER_RESIDUAL;
+  tile::block_tile<T, S>(la, lb, smem, K, kchunk, y, bias, before ? nullptr : residual, M, N, m0, n0,
+                         act & ~ACT_AFTER_RESIDUAL, partial, sem, before ? residual : nullptr, 1, N);
 }
 
 #define GEMM_KERNEL(name, T, ALIGNED, BM, BN)                                                         \

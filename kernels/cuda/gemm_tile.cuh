@@ -262,13 +262,13 @@ __device__ __forceinline__ void for_each_pair(const Acc<S> &acc, int M, int m0, 
 
 // epilogue writes y[m, n] = act(acc + bias[n] + emb[m / image_rows, n]) +
 // residual[m, n] for the block tile at (m0, n0); bias, emb (a per-image
-// bias [images, N]) and residual may be null, residual may alias y (each
-// element is read and written by the same thread). y and residual are
-// row-major with row length N.
+// bias [images, N] whose rows are emb_ld apart) and residual may be null,
+// residual and emb may alias y (each element is read and written by the
+// same thread). y and residual are row-major with row length N.
 template <typename T, class S>
 __device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias, const T *residual, int M,
                                          int N, int m0, int n0, int act, const T *emb = nullptr,
-                                         int image_rows = 1) {
+                                         int image_rows = 1, int emb_ld = 0) {
   // Pairs of columns can be stored as one 32-bit word only when every row
   // starts 4-byte aligned, i.e. N is even.
   const bool pairs = (N % 2) == 0;
@@ -276,7 +276,7 @@ __device__ __forceinline__ void epilogue(const Acc<S> &acc, T *y, const T *bias,
     float v[2] = {v0, v1};
     T *out = y + (size_t)m * N + n;
     const T *res = residual ? residual + (size_t)m * N + n : nullptr;
-    const T *e_row = emb ? emb + (size_t)(m / image_rows) * N : nullptr;
+    const T *e_row = emb ? emb + (size_t)(m / image_rows) * emb_ld : nullptr;
 #pragma unroll
     for (int e = 0; e < 2; e++) {
       if (n + e < N) {
@@ -366,12 +366,12 @@ __device__ __forceinline__ void partial_epilogue(const Acc<S> &acc, float *parti
 // rounding once, and re-arms the counter for the next launch. sem holds
 // one zeroed int per (x, y) tile of the grid (the launcher's tile
 // semaphores); smem is the block's shared memory, free after the main loop.
-// emb, when given, is a per-image bias [images, N] added after bias (row m
-// is in image m / image_rows), as epilogue adds it.
+// emb, when given, is a per-image bias [images, N] (rows emb_ld apart)
+// added after bias (row m is in image m / image_rows), as epilogue adds it.
 template <typename T, class S>
 __device__ TILE_NOINLINE void split_finish(float *partial, int *sem, T *smem, T *y, const T *bias,
                                              const T *residual, int M, int N, int m0, int n0, int act,
-                                             const T *emb = nullptr, int image_rows = 1) {
+                                             const T *emb = nullptr, int image_rows = 1, int emb_ld = 0) {
   int *arrived_last = reinterpret_cast<int *>(smem);
   const int tile = blockIdx.y * gridDim.x + blockIdx.x;
   __threadfence(); // this thread's partials are visible device-wide before the count says so
@@ -389,7 +389,7 @@ __device__ TILE_NOINLINE void split_finish(float *partial, int *sem, T *smem, T 
     float v = 0.f;
     for (int z = 0; z < (int)gridDim.z; z++) v += __ldcg(partial + z * plane + at); // L2: written by other SMs
     if (bias) v += Elem<T>::to_float(bias[n]);
-    if (emb) v += Elem<T>::to_float(emb[(size_t)(m / image_rows) * N + n]);
+    if (emb) v += Elem<T>::to_float(emb[(size_t)(m / image_rows) * emb_ld + n]);
     v = activate(v, act);
     if (residual) v += Elem<T>::to_float(residual[at]);
     y[at] = Elem<T>::from_float(v);
@@ -399,22 +399,23 @@ __device__ TILE_NOINLINE void split_finish(float *partial, int *sem, T *smem, T 
 
 // block_tile is one block's whole job in gemm.cu and conv.cu: the K steps
 // of split blockIdx.z of the tile at (m0, n0) through loaders la and lb,
-// then the fused epilogue (bias, act, residual) or, with partial (split-K),
+// then the fused epilogue (bias, emb, act, residual) or, with partial (split-K),
 // the split's float32 sums, the tile finished by its last split
 // (split_finish, counting in sem).
 template <typename T, class S, class LoadA, class LoadB>
 __device__ __forceinline__ void block_tile(const LoadA &la, const LoadB &lb, T *smem, int K, int kchunk, T *y,
                                            const T *bias, const T *residual, int M, int N, int m0, int n0,
-                                           int act, float *partial, int *sem) {
+                                           int act, float *partial, int *sem, const T *emb = nullptr,
+                                           int image_rows = 1, int emb_ld = 0) {
   Acc<S> acc;
   int kt0, kt1;
   k_steps(K, kchunk, kt0, kt1);
   mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
   if (partial) {
     partial_epilogue<S>(acc, partial, M, N, m0, n0);
-    split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, act);
+    split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, act, emb, image_rows, emb_ld);
   } else {
-    epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act);
+    epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act, emb, image_rows, emb_ld);
   }
 }
 

@@ -119,6 +119,8 @@ __device__ __forceinline__ float exp2_ftz(float x) {
 // ---- epilogue activations (shared with the launchers' Activation enum) ----
 
 enum Activation { ACT_NONE = 0, ACT_SILU = 1, ACT_GELU = 2 };
+// Or-ed into gemm.cu's act: the residual is added before the activation.
+enum { ACT_AFTER_RESIDUAL = 8 };
 
 __device__ __forceinline__ float activate(float x, int act) {
   if (act == ACT_SILU) return x / (1.0f + __expf(-x));

@@ -97,6 +97,16 @@ void run_tiles(const char *name, const TileLaunch &tl, int M, int N, int K, Laun
     }
 }
 
+// finish_ref is the epilogue in float64: act(s) + res, or act(s + res)
+// with ACT_AFTER_RESIDUAL (8) or-ed into act.
+inline double finish_ref(double s, double res, int act) {
+  const bool after = act & 8;
+  if (after) s += res;
+  if ((act & 7) == 1) s = s / (1 + std::exp(-s));
+  if ((act & 7) == 2) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+  return after ? s : s + res;
+}
+
 template <typename T>
 void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool res, int act, bool inplace,
                int xoff = 0, TileLaunch tl = {}) {
@@ -109,10 +119,7 @@ void test_gemm(const char *name, GemmFn fn, int M, int N, int K, bool bias, bool
       double s = 0;
       for (int k = 0; k < K; k++) s += x.at(size_t(m) * K + k) * w.at(size_t(n) * K + k);
       if (bias) s += b.at(n);
-      if (act == 1) s = s / (1 + std::exp(-s));
-      if (act == 2) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
-      if (res) s += r.at(size_t(m) * N + n);
-      want[size_t(m) * N + n] = s;
+      want[size_t(m) * N + n] = finish_ref(s, res ? r.at(size_t(m) * N + n) : 0.0, act);
     }
   Buf<T> &out = inplace ? r : y;
   run_tiles<T>(name, tl, M, N, K, [&](float *partial, int *sem, int kchunk) {
@@ -146,10 +153,7 @@ void test_streamk(const char *name, StreamkFn fn, int M, int N, int K, bool bias
       double s = 0;
       for (int k = 0; k < K; k++) s += x.at(size_t(m) * K + k) * w.at(size_t(n) * K + k);
       if (bias) s += b.at(n);
-      if (act == 1) s = s / (1 + std::exp(-s));
-      if (act == 2) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
-      if (res) s += r.at(size_t(m) * N + n);
-      want[size_t(m) * N + n] = s;
+      want[size_t(m) * N + n] = finish_ref(s, res ? r.at(size_t(m) * N + n) : 0.0, act);
     }
   Buf<float> partial(size_t(blocks) * tl.bm * tl.bn);
   Buf<int> flags(blocks);
@@ -592,6 +596,10 @@ int main(int argc, char **argv) {
     test_gemm<__half>("gemm_128x64_f16", (GemmFn)gemm_128x64_f16, 130, 72, 264, true, false, 1, false, 0, {128, 64, 2});
     test_gemm<__nv_bfloat16>("gemm_unaligned_64x128_bf16", (GemmFn)gemm_unaligned_64x128_bf16, 65, 129, 333, true, true, 2,
                              false, 1, {64, 128, 4});
+    // SiLU after the residual add (act 1 | 8: the time embedding's
+    // SiLU(time_embed + label)), whole tiles and split-K, in place.
+    test_gemm<__half>("gemm_128x128_f16", (GemmFn)gemm_128x128_f16, 2, 136, 200, true, true, 9, false);
+    test_gemm<__nv_bfloat16>("gemm_128x64_bf16", (GemmFn)gemm_128x64_bf16, 2, 72, 264, true, true, 9, true, 0, {128, 64, 3});
   }
   if (fast || only == "gemm" || only == "streamk") {
     // Stream-K on 4 to 7 "SMs": tiles split between two and three blocks,

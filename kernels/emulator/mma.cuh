@@ -126,6 +126,8 @@ inline void ldmatrix_x4(uint32_t r[4], const void *p) { ldmatrix_emul(r, p, fals
 inline void ldmatrix_x4_trans(uint32_t r[4], const void *p) { ldmatrix_emul(r, p, true); }
 
 enum Activation { ACT_NONE = 0, ACT_SILU = 1, ACT_GELU = 2 };
+// Or-ed into gemm.cu's act: the residual is added before the activation.
+enum { ACT_AFTER_RESIDUAL = 8 };
 // exp2_ftz: the host's exp2, with results below FLT_MIN flushed to zero
 // as ex2.approx.ftz does.
 inline float exp2_ftz(float x) {

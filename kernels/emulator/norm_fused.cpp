@@ -16,11 +16,11 @@ TABLE_PAIR(f16, __half, f16, __half)
 TABLE_PAIR(bf16, __nv_bfloat16, bf16, __nv_bfloat16)
 TABLE_PAIR(f16, __half, f32, float)
 
-// conv2d_norm's parameters: y, x, x2, w, bias, emb, residual, B, H, W, Cin,
+// conv2d_norm's parameters: y, x, x2, w, bias, emb, emb_ld, residual, B, H, W, Cin,
 // C1, up, Ho, Wo, Cout, KH, KW, stride, pad, table, silu, skip, skip2, Cskip,
 // Cskip1, wskip, bskip, partial, sem, kchunk.
 #define CONV_NORM_ARGS(T)                                                                               \
-  T *, const T *, const T *, const T *, const T *, const T *, const T *, int, int, int, int, int, int, int, int, int, \
+  T *, const T *, const T *, const T *, const T *, const T *, int, const T *, int, int, int, int, int, int, int, int, int, \
       int, int, int, int, const float2 *, int, const T *, const T *, int, int, const T *, const T *, float *, int *, int
 #define NORM_DECL_TILE(T, s, tl)                                                                        \
   extern "C" void conv2d_norm_##tl##_##s(CONV_NORM_ARGS(T));                                          \
@@ -161,7 +161,10 @@ void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Ci
   NormCase<T, P> nc(B, Hs * Ws, Cin, groups, 1e-5f, silu, mean);
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
   const int M = B * Ho * Wo, K0 = k * k * Cin, K = K0 + rd.Cskip;
-  Buf<T> w(size_t(Cout) * K0), bias(Cout), e(size_t(B) * Cout), r(size_t(M) * Cout), y(size_t(M) * Cout);
+  // emb is columns [8, 8 + Cout) of a [B, Cout + 16] matrix (all the
+  // ResBlocks' projections side by side): its rows are ld apart.
+  const int ld = Cout + 16, off = 8;
+  Buf<T> w(size_t(Cout) * K0), bias(Cout), e(size_t(B) * ld), r(size_t(M) * Cout), y(size_t(M) * Cout);
   Buf<T> sk(size_t(M) * rd.Cskip), ws(size_t(Cout) * rd.Cskip), bs(Cout);
   w.randn(1 / std::sqrt((double)K0));
   bias.randn(0.5);
@@ -175,7 +178,7 @@ void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Ci
     for (int oy = 0; oy < Ho; oy++)
       for (int ox = 0; ox < Wo; ox++)
         for (int co = 0; co < Cout; co++) {
-          double s = bias.at(co) + (emb ? e.at(size_t(b) * Cout + co) : 0);
+          double s = bias.at(co) + (emb ? e.at(size_t(b) * ld + off + co) : 0);
           for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
               int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
@@ -203,10 +206,10 @@ void test_conv_norm(const char *name, ConvNormFn fn, int B, int H, int W, int Ci
   const T *x2 = C1 < Cin ? xb.p : nullptr, *sk2 = S1 < rd.Cskip ? skb.p : nullptr;
   Buf<float2> table(size_t(B) * Cin);
   nc.table(table_fn, table, what, xa.p, x2, C1);
-  const T *ep = emb ? e.p : nullptr, *rp = res ? r.p : nullptr;
+  const T *ep = emb ? e.p + off : nullptr, *rp = res ? r.p : nullptr;
   const T *skp = rd.Cskip ? ska.p : nullptr, *wsp = rd.Cskip ? ws.p : nullptr, *bsp = rd.Cskip ? bs.p : nullptr;
   run_split(what, tl, M, Cout, K, [&](float *partial, int *sem) {
-    fn(y.p, xa.p, x2, w.p, bias.p, ep, rp, B, H, W, Cin, C1, up, Ho, Wo, Cout, k, k, stride, pad, table.p, silu, skp,
+    fn(y.p, xa.p, x2, w.p, bias.p, ep, ld, rp, B, H, W, Cin, C1, up, Ho, Wo, Cout, k, k, stride, pad, table.p, silu, skp,
        sk2, rd.Cskip, S1, wsp, bsp, partial, sem, tl.kchunk(K));
   });
   expect(what, y, want);

@@ -80,7 +80,7 @@ func (s *suite) fusedConv(t *testing.T) {
 			per := ho * wo * c.cout
 			if c.imageBias {
 				e := s.activation(r, 1, c.b, c.cout)
-				op.ImageBias = e.t
+				op.ImageBias = tensor.AllColumns(e.t)
 				addEach(want, func(i int) float64 { return e.vals[i/per*c.cout+i%c.cout] })
 			}
 			if c.skip.c1 > 0 {

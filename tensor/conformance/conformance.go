@@ -93,6 +93,8 @@ func Run(t *testing.T, b tensor.Backend, actDType tensor.DType, tol Tolerance, o
 		{"Conv2D", (*suite).conv2D},
 		{"FusedConv", (*suite).fusedConv},
 		{"Attention", (*suite).attention},
+		{"LinearAddAct", (*suite).linearAddAct},
+		{"Conv2DNormed", (*suite).conv2DNormed},
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
