@@ -59,7 +59,7 @@ template <typename T, bool ALIGNED, int ROWS> struct ConvLoader : tile::NoTransf
     const int c = tile::load_col();
 #pragma unroll
     for (int i = 0; i < ITERS; i++) {
-      T *dst = smem + tile::load_row(i) * tile::SROW + c;
+      T *dst = tile::load_dst(smem, i);
       if (ALIGNED) {
         const T *src = element(i, k0 + c);
         cp_async16(dst, src ? src : x, src != nullptr);
@@ -92,7 +92,7 @@ __device__ __forceinline__ void conv_body(T *y, const T *x, const T *w, const T 
 
 // partial, sem and kchunk as in gemm.cu: null and ignored without split-K.
 #define CONV_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int B, int H, int W,       \
            int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad, float *partial,     \
            int *sem, int kchunk) {                                                                    \
@@ -132,7 +132,7 @@ template <typename T, bool ALIGNED, int ROWS> struct NormConvLoader : ConvLoader
     const int c = tile::load_col();
 #pragma unroll
     for (int i = 0; i < Base::ITERS; i++) {
-      T *dst = smem + tile::load_row(i) * tile::SROW + c;
+      T *dst = tile::load_dst(smem, i);
       const float2 *row = norm.table + (size_t)max(this->img[i], 0) * this->s.Cin;
       if (ALIGNED) {
         // The chunk is 8 channels of one tap (Cin % 8 == 0): x or padding.
@@ -168,14 +168,14 @@ __device__ __forceinline__ void conv_norm_body(T *y, const T *x, const T *w, con
     tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
     tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
   } else {
-    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
+    tile::epilogue<T, S>(acc, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb, s.Ho * s.Wo);
   }
 }
 
 // As conv2d's, plus emb, the table and silu; partial, sem and kchunk as in
 // gemm.cu.
 #define CONV_NORM_KERNEL(name, T, ALIGNED, BM, BN)                                                    \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w, const T *bias, const T *emb, const T *residual, int B, int H, \
            int W, int Cin, int Ho, int Wo, int Cout, int KH, int KW, int stride, int pad,              \
            const float2 *table, int silu, float *partial, int *sem, int kchunk) {                     \
