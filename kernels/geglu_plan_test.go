@@ -19,15 +19,15 @@ func TestGEGLUPlanPicksKernelAndGrid(t *testing.T) {
 	}{
 		// SDXL's 64² level, CFG batch: 8192 tokens, 640 wide, inner 2560.
 		{"sdxl ff", gegluProblem{y: op("y", f16, 2, 4096, 2560), x: op("x", f16, 2, 4096, 640), w: op("w", f16, 5120, 640), bias: op("b", f16, 5120)},
-			"gemm_geglu_128x128_f16", Dim3{64, 40, 1}, 8192, 2560, 640, 81920},
+			"gemm_geglu_128x128_f16", Dim3{64, 40, 1}, 8192, 2560, 640, 65536},
 		// A long K the planner would split: the fused kernel runs unsplit.
 		{"split asked, none run", gegluProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 200), w: op("w", f16, 14, 200), tiles: fixedTiles(blockTiles[0], 3)},
-			"gemm_geglu_128x128_f16", Dim3{1, 1, 1}, 5, 7, 200, 81920},
+			"gemm_geglu_128x128_f16", Dim3{1, 1, 1}, 5, 7, 200, 65536},
 		// 37 outputs in 32-wide column blocks of the 128x64 tile: 2 blocks.
 		{"tails", gegluProblem{y: op("y", tensor.BF16, 77, 37), x: op("x", tensor.BF16, 77, 72), w: op("w", tensor.BF16, 74, 72), tiles: fixedTiles(blockTiles[1], 1)},
-			"gemm_geglu_128x64_bf16", Dim3{1, 2, 1}, 77, 37, 72, 61440},
+			"gemm_geglu_128x64_bf16", Dim3{1, 2, 1}, 77, 37, 72, 49152},
 		{"K not a multiple of 8", gegluProblem{y: op("y", f16, 65, 65), x: op("x", f16, 65, 36), w: op("w", f16, 130, 36), tiles: fixedTiles(blockTiles[2], 1)},
-			"gemm_geglu_unaligned_64x128_f16", Dim3{2, 2, 1}, 65, 65, 36, 61440},
+			"gemm_geglu_unaligned_64x128_f16", Dim3{2, 2, 1}, 65, 65, 36, 49152},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

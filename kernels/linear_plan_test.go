@@ -26,15 +26,15 @@ func TestGemmPlanPicksKernelAndGrid(t *testing.T) {
 		splits  int
 	}{
 		{"sdxl ff", gemmProblem{y: op("y", f16, 2, 4096, 5120), x: op("x", f16, 2, 4096, 640), w: op("w", f16, 5120, 640), bias: op("b", f16, 5120)},
-			"gemm_128x128_f16", Dim3{64, 40, 1}, 8192, 5120, 640, 81920, 1},
+			"gemm_128x128_f16", Dim3{64, 40, 1}, 8192, 5120, 640, 65536, 1},
 		{"sdxl 32² conv-sized K", gemmProblem{y: op("y", f16, 2048, 1280), x: op("x", f16, 2048, 11520), w: op("w", f16, 1280, 11520)},
-			"gemm_128x128_f16", Dim3{16, 10, 4}, 2048, 1280, 11520, 81920, 4},
+			"gemm_128x128_f16", Dim3{16, 10, 4}, 2048, 1280, 11520, 65536, 4},
 		{"tails", gemmProblem{y: op("y", tensor.BF16, 77, 130), x: op("x", tensor.BF16, 77, 72), w: op("w", tensor.BF16, 130, 72), tiles: fixedTiles(blockTiles[2], 1)},
-			"gemm_64x128_bf16", Dim3{2, 2, 1}, 77, 130, 72, 61440, 1},
+			"gemm_64x128_bf16", Dim3{2, 2, 1}, 77, 130, 72, 49152, 1},
 		{"K not a multiple of 8", gemmProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 36), w: op("w", f16, 7, 36), tiles: fixedTiles(blockTiles[1], 1)},
-			"gemm_unaligned_128x64_f16", Dim3{1, 1, 1}, 5, 7, 36, 61440, 1},
+			"gemm_unaligned_128x64_f16", Dim3{1, 1, 1}, 5, 7, 36, 49152, 1},
 		{"forced split", gemmProblem{y: op("y", f16, 5, 7), x: op("x", f16, 5, 200), w: op("w", f16, 7, 200), tiles: fixedTiles(blockTiles[0], 3)},
-			"gemm_128x128_f16", Dim3{1, 1, 3}, 5, 7, 200, 81920, 3},
+			"gemm_128x128_f16", Dim3{1, 1, 3}, 5, 7, 200, 65536, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

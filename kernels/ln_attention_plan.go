@@ -6,10 +6,11 @@ import "fmt"
 // projection, and that projection's LayerNorm, inside the flash-attention
 // block (cuda/ln_attention.cu). Free of the cuda build tag.
 
-// lnAttnSharedSize is the GEMM ring that computes a block's Q tile: 4
-// stages of (128 query rows + 64 weight rows) x 40 elements. The
-// attention's own tiles (attnSharedSize) reuse the same memory.
-const lnAttnSharedSize = 4 * (attnTileQ + attnHeadSize) * 40 * 2 // 61440 bytes
+// lnAttnSharedSize is the larger of the GEMM ring that computes a block's
+// Q tile (4 stages of (128 query rows + 64 weight rows) x 32 elements,
+// 49152 bytes) and the attention's own tiles (attnSharedSize), which reuse
+// the same memory: 55296 bytes (cuda/ln_attention.cu's lnattn::SMEM_BYTES).
+const lnAttnSharedSize = max(4*(attnTileQ+attnHeadSize)*tileK*2, attnSharedSize)
 
 // normAttentionProblem is Attention(LN(x)·wqᵀ, k, v) with x [B,Tq,Cin],
 // wq [H·64, Cin] (no bias), k and v [B,Tk,H·64], o [B,Tq,H·64], not

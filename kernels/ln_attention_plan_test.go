@@ -25,7 +25,7 @@ func TestNormAttentionPlan(t *testing.T) {
 	if pl.module != "ln_attention" || pl.name != "ln_attention_d64_bf16" || pl.grid != (Dim3{32, 10, 2}) || pl.block != D1(256) {
 		t.Errorf("got %s.%s grid %v block %v", pl.module, pl.name, pl.grid, pl.block)
 	}
-	if pl.shared != 61440 || pl.Tq != 4096 || pl.Tk != 77 || pl.C != 640 || pl.Cin != 640 || pl.scale != 0.125 {
+	if pl.shared != 55296 || pl.Tq != 4096 || pl.Tk != 77 || pl.C != 640 || pl.Cin != 640 || pl.scale != 0.125 {
 		t.Errorf("shared %d Tq %d Tk %d C %d Cin %d scale %v", pl.shared, pl.Tq, pl.Tk, pl.C, pl.Cin, pl.scale)
 	}
 	p := crossNormed(tensor.F16, 640)

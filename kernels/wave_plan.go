@@ -63,8 +63,9 @@ func (t blockTile) String() string { return fmt.Sprintf("%dx%d", t.M, t.N) }
 func (t blockTile) kernelName() string { return t.String() }
 
 // sharedBytes is the dynamic shared memory of the tile's kernel: 4 stages of
-// (BM+BN) rows of 40 padded 2-byte elements (gemm_tile.cuh).
-func (t blockTile) sharedBytes() int { return 4 * (t.M + t.N) * 40 * 2 }
+// (BM+BN) unpadded rows of 32 2-byte elements, XOR-swizzled (gemm_tile.cuh's
+// Shape::SMEM_BYTES): 65536 bytes for 128x128, 49152 for the half tiles.
+func (t blockTile) sharedBytes() int { return 4 * (t.M + t.N) * tileK * 2 }
 
 const (
 	tileK = 32 // K step of the main loop (BK)

@@ -174,7 +174,7 @@ func waveExempt(sh gemmShape) string {
 // plannedChoice is what the launchers run for sh on sms SMs: the tile
 // planner's choice, or stream-K where the stream-K kernel takes the shape
 // and the model prefers it. The occupancy query answers at least one block
-// per SM for every tile (two on an H100/H200: 60-80 KB of shared memory,
+// per SM for every tile (two on an H100/H200: 48-64 KB of shared memory,
 // at most 128 registers a thread), so the stream-K grid is one block per SM.
 func plannedChoice(sh gemmShape, sms int) (string, float64) {
 	c := chooseTiles(sh.M, sh.N, sh.K, sms)

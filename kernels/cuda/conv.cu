@@ -78,7 +78,7 @@ template <typename T, bool ALIGNED, int ROWS> struct ConvLoader : tile::NoTransf
     const int c = tile::load_col();
 #pragma unroll
     for (int i = 0; i < ITERS; i++) {
-      T *dst = smem + tile::load_row(i) * tile::SROW + c;
+      T *dst = tile::load_dst(smem, i);
       if (ALIGNED) {
         const T *src = element(i, k0 + c);
         cp_async16(dst, src ? src : in.a, src != nullptr);
@@ -113,7 +113,7 @@ __device__ __forceinline__ void conv_body(T *y, Channels<T> x, const T *w, const
 // The input is channels [0, C1) from x and [C1, Cin) from x2 (null when
 // C1 == Cin); up: read nearest-2x (H and W are the enlarged size).
 #define CONV_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *x2, const T *w, const T *bias, const T *residual, int B, int H, \
            int W, int Cin, int C1, int up, int Ho, int Wo, int Cout, int KH, int KW, int stride,       \
            int pad, float *partial, int *sem, int kchunk) {                                           \
@@ -161,7 +161,7 @@ template <typename T, bool ALIGNED, int ROWS> struct NormConvLoader : ConvLoader
     const int c = tile::load_col();
 #pragma unroll
     for (int i = 0; i < Base::ITERS; i++) {
-      T *dst = smem + tile::load_row(i) * tile::SROW + c;
+      T *dst = tile::load_dst(smem, i);
       const float2 *row = norm.table + (size_t)max(this->img[i], 0) * this->s.Cin;
       if (ALIGNED) {
         // The chunk is 8 channels of one tap (Cin % 8 == 0) or of the skip
@@ -208,22 +208,22 @@ __device__ __forceinline__ void conv_norm_body(T *y, Channels<T> x, const T *w, 
   T *smem = reinterpret_cast<T *>(smem_raw);
   const int M = s.B * s.Ho * s.Wo, N = s.Cout, K0 = s.KH * s.KW * s.Cin, K = K0 + s.Cskip;
   const int m0 = blockIdx.x * S::BM, n0 = blockIdx.y * S::BN;
-  // The skip's bias is a second per-channel bias: it takes the per-image
-  // bias's place (the launcher never passes both), all M rows one "image".
-  const T *emb2 = emb ? emb : bskip;
-  const int emb_rows = emb ? s.Ho * s.Wo : M, emb2_ld = emb ? emb_ld : N;
-
   NormConvLoader<T, ALIGNED, S::BM> la(x, skip, s, m0, norm);
   SegmentRowLoader<T, ALIGNED, S::BN> lb(w, wskip, N, K0, s.Cskip, n0);
   tile::Acc<S> acc;
   int kt0, kt1;
   tile::k_steps(K, kchunk, kt0, kt1);
   tile::mainloop<T, S>(la, lb, kt0, kt1, smem, acc);
+  // The skip's bias is a second per-channel bias: it takes the per-image
+  // bias's place (the launcher never passes both), all M rows one "image".
+  // (Worked out after the main loop, whose registers are the tightest.)
+  const T *emb2 = emb ? emb : bskip;
+  const int emb_rows = emb ? s.Ho * s.Wo : M, emb2_ld = emb ? emb_ld : N;
   if (partial) {
     tile::partial_epilogue<S>(acc, partial, M, N, m0, n0);
     tile::split_finish<T, S>(partial, sem, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb2, emb_rows, emb2_ld);
   } else {
-    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, ACT_NONE, emb2, emb_rows, emb2_ld);
+    tile::epilogue<T, S>(acc, smem, y, bias, residual, M, N, m0, n0, ACT_NONE, emb2, emb_rows, emb2_ld);
   }
 }
 
@@ -232,8 +232,8 @@ __device__ __forceinline__ void conv_norm_body(T *y, Channels<T> x, const T *w, 
 // skip2 (null when Cskip1 == Cskip), weights wskip [Cout, Cskip] and bias
 // bskip (may be null); Cskip 0 and null pointers without one. partial, sem
 // and kchunk as in gemm.cu.
-#define CONV_NORM_KERNEL(name, T, ALIGNED, BM, BN)                                                    \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+#define CONV_NORM_KERNEL(name, T, ALIGNED, BM, BN, BOUNDS)                                            \
+  extern "C" __global__ void BOUNDS                                                                   \
       name(T *y, const T *x, const T *x2, const T *w, const T *bias, const T *emb, int emb_ld,        \
            const T *residual, int B, int H, int W, int Cin, int C1, int up, int Ho, int Wo, int Cout,  \
            int KH, int KW, int stride, int pad, const float2 *table, int silu, const T *skip,          \
@@ -245,11 +245,18 @@ __device__ __forceinline__ void conv_norm_body(T *y, Channels<T> x, const T *w, 
         Channels<T>{skip, skip2, Cskip1, Cskip}, wskip, bskip, partial, sem, kchunk);                 \
   }
 
+// The unaligned kernels (channel counts not a multiple of 8, never SDXL's)
+// decode their input element by element, two sources and the norm on top:
+// held to the aligned half tiles' 80 registers they spill, so every shape
+// of them asks for 2 resident blocks (128 registers); their occupancy
+// matters little.
 #define CONV_NORM_TILE(BM, BN)                                                                        \
-  CONV_NORM_KERNEL(conv2d_norm_##BM##x##BN##_f16, __half, true, BM, BN)                               \
-  CONV_NORM_KERNEL(conv2d_norm_##BM##x##BN##_bf16, __nv_bfloat16, true, BM, BN)                       \
-  CONV_NORM_KERNEL(conv2d_norm_unaligned_##BM##x##BN##_f16, __half, false, BM, BN)                    \
-  CONV_NORM_KERNEL(conv2d_norm_unaligned_##BM##x##BN##_bf16, __nv_bfloat16, false, BM, BN)
+  CONV_NORM_KERNEL(conv2d_norm_##BM##x##BN##_f16, __half, true, BM, BN, TILE_LAUNCH_BOUNDS(BM, BN))    \
+  CONV_NORM_KERNEL(conv2d_norm_##BM##x##BN##_bf16, __nv_bfloat16, true, BM, BN, TILE_LAUNCH_BOUNDS(BM, BN)) \
+  CONV_NORM_KERNEL(conv2d_norm_unaligned_##BM##x##BN##_f16, __half, false, BM, BN,                    \
+                   __launch_bounds__(tile::THREADS, 2))                                               \
+  CONV_NORM_KERNEL(conv2d_norm_unaligned_##BM##x##BN##_bf16, __nv_bfloat16, false, BM, BN,            \
+                   __launch_bounds__(tile::THREADS, 2))
 
 CONV_NORM_TILE(128, 128)
 CONV_NORM_TILE(128, 64)

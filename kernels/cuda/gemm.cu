@@ -6,8 +6,8 @@
 // x and y are row-major activations, w is the checkpoint's [out, in] weight.
 // Tiling and pipeline (see gemm_tile.cuh): BM x BN block tiles (128x128,
 // 128x64 or 64x128, chosen by the launcher's wave planner), K in steps of 32
-// through a 4-stage cp.async ring (80 KB or 60 KB of dynamic shared memory,
-// so the launcher raises the 48 KB default), 8 warps, mma.m16n8k16 with fp32
+// through a 4-stage cp.async ring (64 KiB or 48 KiB of dynamic shared memory;
+// the launcher raises the 48 KiB default for the former), 8 warps, mma.m16n8k16 with fp32
 // accumulators, then bias -> activation -> residual in fp32 and one
 // rounding to the storage type.
 //
@@ -41,7 +41,7 @@ __device__ __forceinline__ void gemm_body(T *y, const T *x, const T *w, const T 
 }
 
 #define GEMM_KERNEL(name, T, ALIGNED, BM, BN)                                                         \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int M, int N, int K,       \
            int act, float *partial, int *sem, int kchunk) {                                           \
     gemm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, M, N, K, act, partial, sem,   \
@@ -119,7 +119,7 @@ __device__ __forceinline__ void gemm_qkv_body(T *y, const T *x, const T *w0, con
 }
 
 #define GEMM_QKV_KERNEL(name, T, ALIGNED, BM, BN)                                                     \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w0, const T *w1, const T *w2, int M, int Nw, int K,             \
            float *partial, int *sem, int kchunk) {                                                    \
     gemm_qkv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w0, w1, w2, M, Nw, K, partial, sem, kchunk); \

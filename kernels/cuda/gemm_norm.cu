@@ -23,7 +23,7 @@ __device__ __forceinline__ void gemm_norm_body(T *y, const T *x, const T *w, con
 }
 
 #define GEMM_NORM_KERNEL(name, T, ALIGNED, BM, BN)                                                    \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int M, int N, int K,       \
            int act, const float2 *table, int positions, int silu, float *partial, int *sem,           \
            int kchunk) {                                                                              \

@@ -13,9 +13,10 @@
 // it to T as gemm.cu's epilogue stores q. Each (query block, head) owns a
 // disjoint slice of q, so no product is computed twice; only the LayerNorm
 // statistics of a row are recomputed once per head. The GEMM's 4-stage ring
-// (61440 bytes) reuses the attention's Q and K/V tiles: a barrier separates
-// the last read of the ring from the first Q store, and the attention issues
-// no K/V copy before the Q tile is written. 61440 bytes of dynamic shared
+// (49152 bytes) lies in the memory of the attention's Q and K/V tiles (55296
+// bytes): a barrier separates the last read of the ring from the first Q
+// store, and the attention issues no K/V copy before the Q tile is written.
+// lnattn::SMEM_BYTES, the larger of the two (55296), of dynamic shared
 // memory, opted in at launch.
 //
 // Aligned rows only (Cin % 8 == 0, 16-byte aligned x and wq): the launcher
@@ -25,7 +26,10 @@
 
 namespace lnattn {
 using S = tile::Shape<attn::BQ, attn::D>; // one block's Q tile: 128 queries x one head
-static_assert(S::SMEM_BYTES >= attn::SMEM_BYTES, "the launch reserves the GEMM ring, the larger of the two");
+// The launch reserves the larger of the GEMM ring and the attention's tiles
+// (ln_attention_plan.go's lnAttnSharedSize).
+constexpr int SMEM_BYTES = S::SMEM_BYTES > attn::SMEM_BYTES ? S::SMEM_BYTES : attn::SMEM_BYTES;
+static_assert(SMEM_BYTES == 55296, "ln_attention_plan.go's lnAttnSharedSize");
 } // namespace lnattn
 
 // ln_q_tile computes rows [q0, q0+128) of the Q tile of head h into sq

@@ -26,7 +26,7 @@ __device__ __forceinline__ void ln_gemm_body(T *y, const T *x, const T *w, const
 }
 
 #define LN_GEMM_KERNEL(name, T, ALIGNED, BM, BN)                                                      \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, const T *gamma,            \
            const T *beta, float eps, int M, int N, int K, int act, float *partial, int *sem,          \
            int kchunk) {                                                                              \
@@ -53,7 +53,7 @@ __device__ __forceinline__ void ln_gemm_qkv_body(T *y, const T *x, const T *w0, 
 }
 
 #define LN_GEMM_QKV_KERNEL(name, T, ALIGNED, BM, BN)                                                  \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w0, const T *w1, const T *w2, const T *gamma, const T *beta,    \
            float eps, int M, int Nw, int K, float *partial, int *sem, int kchunk) {                   \
     ln_gemm_qkv_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w0, w1, w2, gamma, beta, eps, M, Nw, K,   \

@@ -86,7 +86,7 @@ template <typename T, bool ALIGNED, int ROWS> struct LnRowLoader : RowLoader<T, 
 #pragma unroll
     for (int i = 0; i < ITERS; i++) {
       if (!this->row_ok[i]) continue;
-      T *dst = smem + load_row(i) * SROW + c;
+      T *dst = load_dst(smem, i);
       // One 16-byte chunk in and out (the loader's own, 16-byte aligned).
       T e[8];
       load8(e, dst);

@@ -69,7 +69,7 @@ template <typename T, bool ALIGNED, int ROWS> struct NormRowLoader : RowLoader<T
 #pragma unroll
     for (int i = 0; i < Base::ITERS; i++) {
       if (!this->row_ok[i]) continue;
-      T *dst = smem + load_row(i) * SROW + c;
+      T *dst = load_dst(smem, i);
       const float2 *row = norm.table + (size_t)img[i] * this->K;
       if (ALIGNED) {
         if (k0 + c < this->K) norm_chunk(dst, row + k0 + c, norm.silu);

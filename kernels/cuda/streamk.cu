@@ -119,7 +119,7 @@ __device__ __forceinline__ void streamk_gemm_body(T *y, const T *x, const T *w, 
       for (int c = first; c < b; c++)
         if (r.begin(c) < r.begin(c + 1)) streamk::accumulate<S>(acc, partial + (size_t)c * SLOT);
     }
-    tile::epilogue<T, S>(acc, y, bias, residual, M, N, m0, n0, act);
+    tile::epilogue<T, S>(acc, smem, y, bias, residual, M, N, m0, n0, act);
   }
 }
 
@@ -127,7 +127,7 @@ __device__ __forceinline__ void streamk_gemm_body(T *y, const T *x, const T *w, 
 // SDXL shape); the element-wise loader's extra registers would spill at
 // 128x128, and the launcher runs gemm.cu's kernels for other cases.
 #define STREAMK_KERNEL(name, T, ALIGNED, BM, BN)                                                      \
-  extern "C" __global__ void __launch_bounds__(tile::THREADS)                                         \
+  extern "C" __global__ void TILE_LAUNCH_BOUNDS(BM, BN)                                               \
       name(T *y, const T *x, const T *w, const T *bias, const T *residual, int M, int N, int K,       \
            int act, float *partial, int *flags, int sk_tiles) {                                       \
     streamk_gemm_body<T, ALIGNED, tile::Shape<BM, BN>>(y, x, w, bias, residual, M, N, K, act, partial, \

@@ -11,6 +11,7 @@
 #include <vector>
 
 #define __device__
+#define __host__
 #define __global__
 #define __forceinline__ inline
 #define TILE_NOINLINE // gemm_tile.cuh: a plain call here (the host compiler inlines as it likes)

@@ -65,12 +65,12 @@ using GemmFn = void (*)(void *, const void *, const void *, const void *, const 
 
 // A tile kernel's launch as the Go launcher makes it (tile_plan.go): tile
 // bm x bn, K cut into `splits` ranges of whole 32-wide steps (the count
-// those ranges need), 4 stages of (bm+bn) x 40 elements of shared memory.
+// those ranges need), 4 stages of (bm+bn) x 32 elements of shared memory.
 struct TileLaunch {
   int bm = 128, bn = 128, splits = 1;
   int kchunk(int K) const { return (((K + 31) / 32 + splits - 1) / splits) * 32; }
   int used_splits(int K) const { return std::max(1, ((K + 31) / 32 + kchunk(K) / 32 - 1) / (kchunk(K) / 32)); }
-  unsigned shared() const { return 4 * (bm + bn) * 40 * 2; }
+  unsigned shared() const { return 4 * (bm + bn) * 32 * 2; }
 };
 
 // run_tiles launches a tile kernel. With split-K it gets float32 partials
@@ -551,8 +551,9 @@ void test_ln_attn(const char *name, LnAttnFn fn, int B, int Tq, int Tk, int H, i
         }
       }
   // The flash-attention grid (128 queries per 256-thread block) with the
-  // GEMM ring's 4 * (128 + 64) * 40 * 2 bytes (ln_attention_plan.go).
-  launch({unsigned((Tq + 127) / 128), unsigned(H), unsigned(B)}, 256, 61440, [&] {
+  // larger of the GEMM ring (4 * (128 + 64) * 32 * 2 bytes) and the
+  // attention's tiles (55296 bytes), as ln_attention_plan.go launches it.
+  launch({unsigned((Tq + 127) / 128), unsigned(H), unsigned(B)}, 256, 55296, [&] {
     fn(o.p, c.x.p, wq.p, c.g.p, c.b.p, in.eps, kv.p, kv.p + C, Tq, Tk, Cin, ldkv, ldkv, C, 0.125f);
   });
   char what[200];

@@ -115,7 +115,7 @@ struct Tiles {
   int bm = 128, bn = 128, splits = 1;
   int kchunk(int K) const { return (((K + 31) / 32 + splits - 1) / splits) * 32; }
   int used(int K) const { return std::max(1, ((K + 31) / 32 + kchunk(K) / 32 - 1) / (kchunk(K) / 32)); }
-  unsigned shared() const { return 4 * (bm + bn) * 40 * 2; }
+  unsigned shared() const { return 4 * (bm + bn) * 32 * 2; }
   dim3u grid(int M, int N, int K) const {
     return {unsigned((M + bm - 1) / bm), unsigned((N + bn - 1) / bn), unsigned(used(K))};
   }
