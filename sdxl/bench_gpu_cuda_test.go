@@ -43,10 +43,10 @@ func BenchmarkGPUUNetStepGraph1024(bm *testing.B) {
 	b, u := benchFullSizeUNet(bm)
 	in := unetInputAs(b, unetRandomInput(b, unet1024), tensor.F16)
 	kv := u.PrepareContext(b, in.Context)
-	emb := u.timeEmbedding(b, in, tensor.F16)
+	embs := u.timeEmbeddings(b, in, tensor.F16)
 	s := in.Sample.Shape()
 	out := b.Alloc(tensor.F16, s[0], s[1], s[2], u.cfg.OutChannels)
-	step := func() { u.forwardInto(b, out, in.Sample, emb, kv) }
+	step := func() { u.forwardInto(b, out, in.Sample, embs, kv) }
 	step() // the pool takes a step's blocks now, so the capture allocates none
 	syncOrFatal(bm, b)
 	g, err := b.Capture(step)
@@ -56,7 +56,8 @@ func BenchmarkGPUUNetStepGraph1024(bm *testing.B) {
 	timeGPU(bm, b, g.Launch)
 	g.Destroy()
 	kv.Free(b)
-	for _, t := range []*tensor.Tensor{emb, out, in.Sample, in.Context, in.TextEmbeds} {
+	embs.free(b)
+	for _, t := range []*tensor.Tensor{out, in.Sample, in.Context, in.TextEmbeds} {
 		b.Free(t)
 	}
 }

@@ -158,9 +158,9 @@ func (p *unetPlan) capture() {
 // out.
 func (p *unetPlan) record() {
 	b, u := p.m.backend, p.m.unet
-	emb := u.stepEmbedding(b, p.tsin, p.label)
-	u.forwardInto(b, p.out, p.sample, emb, p.kv)
-	b.Free(emb)
+	embs := u.stepEmbeddings(b, p.tsin, p.label)
+	u.forwardInto(b, p.out, p.sample, embs, p.kv)
+	embs.free(b)
 }
 
 // free releases the plan's graph and device buffers; a second call does

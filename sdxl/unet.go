@@ -129,21 +129,19 @@ func (u *UNet) Forward(b tensor.Backend, in UNetInput) *tensor.Tensor {
 		defer kv.Free(b)
 	}
 	dt := in.Sample.DType()
-	emb := u.timeEmbedding(b, in, dt)
+	embs := u.timeEmbeddings(b, in, dt)
 	s := in.Sample.Shape()
 	out := b.Alloc(dt, s[0], s[1], s[2], u.cfg.OutChannels)
-	u.forwardInto(b, out, in.Sample, emb, kv)
-	b.Free(emb)
+	u.forwardInto(b, out, in.Sample, embs, kv)
+	embs.free(b)
 	return out
 }
 
-// forwardInto runs the network on sample [B,H,W,Cin] with the activated
-// time embedding emb [B,TimeEmbedDim] (timeEmbedding) and the context's
-// prepared keys and values, writing the prediction into dst [B,H,W,Cout].
-// It frees everything it allocates.
-func (u *UNet) forwardInto(b tensor.Backend, dst, sample, emb *tensor.Tensor, kv *ContextKV) {
-	embs := u.blockEmbeddings(b, emb)
-	defer embs.free(b)
+// forwardInto runs the network on sample [B,H,W,Cin] with the ResBlocks'
+// time embeddings (stepEmbeddings) and the context's prepared keys and
+// values, writing the prediction into dst [B,H,W,Cout]. It frees
+// everything it allocates (not embs).
+func (u *UNet) forwardInto(b tensor.Backend, dst, sample *tensor.Tensor, embs blockEmbeddings, kv *ContextKV) {
 	// Down path: every block's output is kept for the skip connections.
 	var skips []*tensor.Tensor
 	var h *tensor.Tensor

@@ -5,30 +5,44 @@ import (
 	"github.com/gosdxl/gosdxl/tensor"
 )
 
-// timeEmbedding is the embedding every ResBlock receives, already through
-// the SiLU that opens each block's emb_layers: SiLU of the timestep's
-// sinusoid through time_embed (Linear, SiLU, Linear) plus SDXL's added
-// conditioning [pooled text ‖ sinusoids of the six size/crop numbers]
-// through label_emb (Linear, SiLU, Linear).
-func (u *UNet) timeEmbedding(b tensor.Backend, in UNetInput, dt tensor.DType) *tensor.Tensor {
+// timeEmbeddings is what every ResBlock receives (stepEmbeddings) for a
+// call's timesteps and SDXL's added conditioning [pooled text ‖ sinusoids
+// of the six size/crop numbers] through label_emb (Linear, SiLU, Linear).
+// The caller frees the result.
+func (u *UNet) timeEmbeddings(b tensor.Backend, in UNetInput, dt tensor.DType) blockEmbeddings {
 	t := b.FromFloat32(dt, tensor.Shape{len(in.Timesteps), u.cfg.Channels[0]}, nn.TimestepEmbedding(in.Timesteps, u.cfg.Channels[0]))
 	label := u.labelEmbedding(b, in.TextEmbeds, in.TimeIDs, dt)
-	emb := u.stepEmbedding(b, t, label)
+	e := u.stepEmbeddings(b, t, label)
 	b.Free(t)
 	b.Free(label)
-	return emb
+	return e
 }
 
-// stepEmbedding is SiLU(time_embed(sinusoid) + label), from the
-// timesteps' sinusoids [B, Channels[0]] and the label embedding of
-// labelEmbedding. The sum itself is needed nowhere else: every ResBlock
-// reads it through the same SiLU, applied once here in TimeEmbed2's
-// epilogue after the add (nn.ResBlock.Forward takes it activated).
-func (u *UNet) stepEmbedding(b tensor.Backend, sinusoid, label *tensor.Tensor) *tensor.Tensor {
-	h := u.TimeEmbed1.ForwardFused(b, sinusoid, tensor.SiLU, nil)
-	y := u.TimeEmbed2.ForwardAddAct(b, h, label, tensor.SiLU)
+// stepEmbeddings is the time embedding SiLU(time_embed(sinusoid) + label)
+// (time_embed: Linear, SiLU, Linear) from the timesteps' sinusoids
+// [B, Channels[0]] and the label embedding of labelEmbedding, already
+// through the SiLU that opens every ResBlock's emb_layers (the sum itself
+// is read nowhere else), and, where the backend takes the ResBlocks'
+// projections side by side (unet_embproj.go), those projections too: the
+// three Linears are then one tensor.LinearChain, one launch on a GPU for a
+// batch of up to eight rows. The caller frees the result.
+func (u *UNet) stepEmbeddings(b tensor.Backend, sinusoid, label *tensor.Tensor) blockEmbeddings {
+	p := u.embStackFor(b)
+	rows, dt := sinusoid.Shape()[0], sinusoid.DType()
+	h := b.Alloc(dt, rows, u.TimeEmbed1.Out())
+	act := b.Alloc(dt, rows, u.TimeEmbed2.Out())
+	layers := []tensor.ChainLayer{
+		{W: u.TimeEmbed1.Weight, Bias: u.TimeEmbed1.Bias, Act: tensor.SiLU, Out: h},
+		{W: u.TimeEmbed2.Weight, Bias: u.TimeEmbed2.Bias, Residual: label, Act: tensor.SiLU, Out: act},
+	}
+	e := blockEmbeddings{act: act}
+	if p != nil {
+		e.all, e.first = b.Alloc(dt, rows, p.weight.Shape()[0]), p.first
+		layers = append(layers, tensor.ChainLayer{W: p.weight, Bias: p.bias, Out: e.all})
+	}
+	tensor.LinearChain(b, sinusoid, layers)
 	b.Free(h)
-	return y
+	return e
 }
 
 // labelEmbedding is label_emb([pooled ‖ sinusoids of the time ids]): the

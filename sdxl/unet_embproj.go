@@ -26,9 +26,10 @@ type embProjection struct {
 	first        map[*nn.ResBlock]int // each block's first column
 }
 
-// blockEmbeddings is what the ResBlocks of one call read: every block's
-// projection side by side (all), or, without a stack, the activated
-// embedding each block projects itself.
+// blockEmbeddings is what the ResBlocks of one call read: the activated
+// time embedding, which each block projects itself, or every block's
+// projection side by side (all) where the backend takes the stack
+// (UNet.stepEmbeddings).
 type blockEmbeddings struct {
 	act   *tensor.Tensor // [B, TimeEmbedDim], after the SiLU
 	all   *tensor.Tensor // [B, ΣCout] or nil
@@ -68,22 +69,13 @@ func (u *UNet) prepareEmbProjection(b tensor.Backend) {
 	}
 }
 
-// blockEmbeddings projects the activated time embedding act [B,
-// TimeEmbedDim] for every ResBlock, with one Linear where the backend
-// takes the stack. The caller frees the result with free.
-func (u *UNet) blockEmbeddings(b tensor.Backend, act *tensor.Tensor) blockEmbeddings {
-	e := blockEmbeddings{act: act}
+// embStackFor returns the stacked projections where b takes them
+// (building or rebuilding them as needed), or nil.
+func (u *UNet) embStackFor(b tensor.Backend) *embProjection {
 	if !takesStack(b) {
-		return e
+		return nil
 	}
-	p := u.stackedEmbProjection(b)
-	if p == nil {
-		return e
-	}
-	e.all = b.Alloc(act.DType(), act.Shape()[0], p.weight.Shape()[0])
-	b.Linear(e.all, act, p.weight, p.bias)
-	e.first = p.first
-	return e
+	return u.stackedEmbProjection(b)
 }
 
 // forward runs r on x with its projection.
@@ -104,6 +96,7 @@ func (e blockEmbeddings) forwardCat(b tensor.Backend, r *nn.ResBlock, h, skip *t
 }
 
 func (e blockEmbeddings) free(b tensor.Backend) {
+	b.Free(e.act)
 	if e.all != nil {
 		b.Free(e.all)
 	}

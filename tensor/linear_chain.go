@@ -25,21 +25,34 @@ type FusedLinearChain interface {
 }
 
 // LinearChain runs layers on x through b: in one call where b implements
-// FusedLinearChain and takes the case, else layer by layer as Linear, the
-// residual's Binary Add and Unary.
+// FusedLinearChain and takes the case, else layer by layer, each with the
+// fused Linear b offers for it (FusedLinear without a residual,
+// FusedLinearAddAct with one) or as Linear, the residual's Binary Add and
+// Unary.
 func LinearChain(b Backend, x *Tensor, layers []ChainLayer) {
 	if f, ok := b.(FusedLinearChain); ok && f.LinearChain(x, layers) {
 		return
 	}
 	in := x
 	for _, l := range layers {
-		b.Linear(l.Out, in, l.W, l.Bias)
-		if l.Residual != nil {
-			b.Binary(l.Out, l.Out, l.Residual, Add)
-		}
-		if l.Act != NoActivation {
-			b.Unary(l.Out, l.Out, l.Act)
-		}
+		chainLayer(b, in, l)
 		in = l.Out
+	}
+}
+
+// chainLayer computes one layer from its input in.
+func chainLayer(b Backend, in *Tensor, l ChainLayer) {
+	if f, ok := b.(FusedLinear); ok && l.Residual == nil && f.LinearFused(l.Out, in, l.W, l.Bias, nil, l.Act) {
+		return
+	}
+	if f, ok := b.(FusedLinearAddAct); ok && l.Residual != nil && f.LinearAddAct(l.Out, in, l.W, l.Bias, l.Residual, l.Act) {
+		return
+	}
+	b.Linear(l.Out, in, l.W, l.Bias)
+	if l.Residual != nil {
+		b.Binary(l.Out, l.Out, l.Residual, Add)
+	}
+	if l.Act != NoActivation {
+		b.Unary(l.Out, l.Out, l.Act)
 	}
 }
