@@ -18,7 +18,9 @@ import (
 // wait and no download inside the step, and a bounded number of uploads
 // and launches.
 func TestGPUTinyUNetStepCosts(t *testing.T) {
-	b := newGPUNoGraphs(t)
+	// Op by op, so that the step's kernels are counted (a replayed graph
+	// counts as one launch).
+	b := newGPUWith(t, kernels.Options{NoGraphs: true})
 	u := bindTinyUNet(t, b)
 	step := plannedStep(t, b, u, latentShape{b: 2, c: tinyUNetConfig.InChannels, h: 8, w: 8},
 		&Conditioning{Tokens: prompt.ContextLength, Width: tinyUNetConfig.ContextDim, PooledWidth: tinyUNetConfig.PooledDim})
@@ -38,23 +40,6 @@ func TestGPUTinyUNetStepCosts(t *testing.T) {
 	// for changes that add a kernel here and there, not for a per-element
 	// or per-head loop.
 	checkStepCosts(t, got, 246, "the tiny UNet's measured 228 plus 8%")
-}
-
-// newGPUNoGraphs is a CUDA backend whose steps run op by op, so that their
-// kernels are counted (a replayed graph counts as one launch).
-func newGPUNoGraphs(t *testing.T) *kernels.Backend {
-	t.Helper()
-	requireGPU(t)
-	b, err := kernels.New(kernels.Options{Logf: t.Logf, NoGraphs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return b
 }
 
 // plannedStep plans a generation's UNet calls as the pipeline does

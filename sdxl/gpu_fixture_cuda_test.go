@@ -16,8 +16,15 @@ import (
 // skips when this machine has no usable GPU.
 func newGPU(t testing.TB) *kernels.Backend {
 	t.Helper()
+	return newGPUWith(t, kernels.Options{})
+}
+
+// newGPUWith is newGPU with options (their Logf set to the test's).
+func newGPUWith(t testing.TB, opts kernels.Options) *kernels.Backend {
+	t.Helper()
 	requireGPU(t)
-	b, err := kernels.New(kernels.Options{Logf: t.Logf})
+	opts.Logf = t.Logf
+	b, err := kernels.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

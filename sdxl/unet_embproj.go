@@ -1,6 +1,8 @@
 package sdxl
 
 import (
+	"slices"
+
 	"github.com/gosdxl/gosdxl/nn"
 	"github.com/gosdxl/gosdxl/tensor"
 )
@@ -111,7 +113,7 @@ func (u *UNet) stackedEmbProjection(b tensor.Backend) *embProjection {
 	for _, r := range rs {
 		from = append(from, r.Emb.Weight, r.Emb.Bias)
 	}
-	if p := u.embProj; p != nil && sameTensors(p.from, from) {
+	if p := u.embProj; p != nil && slices.Equal(p.from, from) {
 		return p
 	}
 	u.releaseEmbProjection(b)
@@ -175,16 +177,4 @@ func (u *UNet) releaseEmbProjection(b tensor.Backend) {
 	b.Free(u.embProj.weight)
 	b.Free(u.embProj.bias)
 	u.embProj = nil
-}
-
-func sameTensors(a, b []*tensor.Tensor) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
