@@ -36,11 +36,7 @@ func TestGenerateStopsWithContext(t *testing.T) {
 // between steps like the main pass, with the context's cause (they share
 // its sampling loop).
 func TestEveryPassStopsWithContext(t *testing.T) {
-	m, cases, _ := pipeFixture(t)
-	hires := cases[0].request(t) // 192×128 txt2img
-	hires.Steps = 2
-	u, _ := LookupHiresUpscaler("latent")
-	hires.Hires = &Hires{Scale: 1.5, Upscaler: u, Steps: 4, Denoise: 1}
+	m, hires := shortHiresRequest(t, 1)
 	_, inpaint, _ := inpaintRequest(t)
 	for _, c := range []struct {
 		name     string
@@ -72,4 +68,17 @@ func TestEveryPassStopsWithContext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shortHiresRequest is the tiny model's 192×128 txt2img case cut to 2
+// steps with a 1.5× latent hires pass of 4 steps at the given denoising
+// strength: 2 + 4 OnStep calls.
+func shortHiresRequest(t *testing.T, denoise float64) (*Model, Request) {
+	t.Helper()
+	m, cases, _ := pipeFixture(t)
+	r := cases[0].request(t)
+	r.Steps = 2
+	u, _ := LookupHiresUpscaler("latent")
+	r.Hires = &Hires{Scale: 1.5, Upscaler: u, Steps: 4, Denoise: denoise}
+	return m, r
 }

@@ -71,11 +71,7 @@ func TestKeepPartialDecodesLastPrediction(t *testing.T) {
 // pass (the base size comes back); a stop in the hires pass returns its
 // size; a stopped inpainting keeps every pixel outside the mask.
 func TestKeepPartialHiresAndInpaint(t *testing.T) {
-	m, cases, _ := pipeFixture(t)
-	hires := cases[0].request(t) // 192×128 txt2img
-	hires.Steps = 2
-	u, _ := LookupHiresUpscaler("latent")
-	hires.Hires = &Hires{Scale: 1.5, Upscaler: u, Steps: 4, Denoise: 0.5}
+	m, hires := shortHiresRequest(t, 0.5)
 	hires.KeepPartial = true
 	for _, c := range []struct {
 		name string
