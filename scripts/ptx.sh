@@ -121,24 +121,14 @@ check() {
   done
   [ $status -eq 0 ] || return 1
 
-  # Assemble in parallel, one ptxas per core at a time: the large modules
-  # take a lot of memory each, and all 26 at once could exhaust a small
-  # machine (their children killed, make's wait failing).
-  local running=0 most
-  most=$(nproc 2>/dev/null || echo 2)
+  # Assemble one module and architecture at a time: ptxas on the large
+  # modules takes a lot of memory, and running several at once (even one
+  # per core) has exhausted machines where make then failed with "wait: No
+  # child processes". Sequential is about a minute and has no jobs to lose.
   for ptx in ptx/*.ptx.gz; do
     for arch in sm_80 sm_90; do
-      ptxas_check "$ptx" "$arch" &
-      running=$((running + 1))
-      if [ "$running" -ge "$most" ]; then
-        wait -n || status=1
-        running=$((running - 1))
-      fi
+      ptxas_check "$ptx" "$arch" || status=1
     done
-  done
-  while [ "$running" -gt 0 ]; do
-    wait -n || status=1
-    running=$((running - 1))
   done
   [ $status -eq 0 ] && echo "kernels: $(ls ptx/*.ptx.gz | wc -l) PTX modules up to date, no spills or stack frames on sm_80/sm_90"
   return $status
